@@ -1,0 +1,1 @@
+"""Accounts: users, roles, jurisdiction, login and API tokens."""

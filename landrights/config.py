@@ -1,0 +1,61 @@
+"""Configuration: development defaults; production refuses to start without its secrets."""
+import os
+import secrets
+from pathlib import Path
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run the app; the message says which variable to set."""
+
+
+def instance_dir() -> Path:
+    """Return the instance folder: LANDRIGHTS_INSTANCE, else ./instance."""
+    return Path(os.environ.get("LANDRIGHTS_INSTANCE") or Path.cwd() / "instance").resolve()
+
+
+def _dev_secret_key(folder: Path) -> str:
+    """Read the instance's secret key, creating it (mode 600) on first use."""
+    path = folder / "secret_key"
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load(test_config: dict | None = None) -> dict:
+    """Build the settings dict from the environment (and test overrides)."""
+    production = os.environ.get("LANDRIGHTS_ENV") == "production"
+    folder = instance_dir()
+    cfg = {
+        "PRODUCTION": production,
+        "INSTANCE_DIR": str(folder),
+        "DATABASE_URL": os.environ.get("DATABASE_URL") or None,
+        "SECRET_KEY": os.environ.get("SECRET_KEY"),
+        "BABEL_DEFAULT_LOCALE": "zh",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+        "LANGUAGES": ["zh", "en"],
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+        "LOGIN_MAX_FAILURES": 5,
+        "LOGIN_LOCK_MINUTES": 15,
+        "LOGIN_RATE_LIMIT": "20/minute",
+        "PASSWORD_METHOD": "scrypt",
+        "API_PAGE_MAX": 2000,
+        "MAP_MAX_FEATURES": 1500,
+        "DEMO_DATA": not production,
+    }
+    if test_config:
+        cfg.update(test_config)
+    if cfg["PRODUCTION"]:
+        missing = [k for k in ("SECRET_KEY", "DATABASE_URL") if not cfg.get(k)]
+        if missing:
+            raise ConfigError(
+                "LANDRIGHTS_ENV=production needs " + " and ".join(missing)
+                + " set in the environment; refusing to start."
+            )
+    elif not cfg["SECRET_KEY"]:
+        cfg["SECRET_KEY"] = _dev_secret_key(folder)
+    return cfg

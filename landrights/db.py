@@ -1,0 +1,72 @@
+"""Declarative base, per-app-context sessions and database-error translation."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlalchemy as sa
+from sqlalchemy import MetaData
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Base of every model; constraint names follow NAMING_CONVENTION."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Database:
+    """Engine and one session per application context."""
+
+    def __init__(self) -> None:
+        self.engine: sa.Engine | None = None
+        self.session_factory: Callable[[], Session] | None = None
+
+    def init_app(self, app) -> None:
+        """Create the engine for app.config['SQLALCHEMY_DATABASE_URI']."""
+        from flask import g
+
+        self.engine = sa.create_engine(
+            app.config["SQLALCHEMY_DATABASE_URI"], pool_pre_ping=True, pool_size=5,
+            connect_args={"application_name": "landrights"},
+        )
+        self.session_factory = sessionmaker(bind=self.engine, expire_on_commit=False)
+        app.extensions["landrights.db"] = self
+
+        @app.teardown_appcontext
+        def _close_session(exc):  # noqa: ARG001 - Flask passes the exception
+            session = g.pop("lr_session", None)
+            if session is not None:
+                session.close()
+
+    @property
+    def session(self) -> Session:
+        """Return the session of the current application context."""
+        from flask import g
+
+        if "lr_session" not in g:
+            g.lr_session = self.session_factory()
+        return g.lr_session
+
+
+def flush_or_raise(session: Session) -> None:
+    """Flush so constraints fire now, translating their errors to domain errors.
+
+    Raises:
+        DomainError: a constraint or trigger refused the change (see registry.constraints).
+    """
+    from landrights.registry.constraints import translate
+
+    try:
+        session.flush()
+    except DBAPIError as exc:
+        session.rollback()
+        raise translate(exc) from exc

@@ -1,0 +1,75 @@
+"""Domain errors and the one mapping from them to HTTP statuses.
+
+Services raise these; views flash them, the API renders them as
+``{"error": {"code", "message", "field"}}``. Messages are lazy translations,
+so a service raises them without a request and the edge renders them in the
+user's language.
+"""
+from flask_babel import lazy_gettext as _l
+
+
+class DomainError(Exception):
+    """A rule of the registry refused the request."""
+
+    status = 400
+    code = "invalid"
+
+    def __init__(self, message, *, field: str | None = None, rule: str | None = None):
+        super().__init__(str(message))
+        self.message = message
+        self.field = field
+        self.rule = rule
+
+    def to_dict(self) -> dict:
+        """Render as the API's error object."""
+        body = {"code": self.code, "message": str(self.message), "field": self.field}
+        if self.rule:
+            body["rule"] = self.rule
+        return body
+
+
+class ValidationFailed(DomainError):
+    """Input breaks a rule on its shape or value."""
+
+    status = 422
+    code = "validation_failed"
+
+
+class Unauthenticated(DomainError):
+    """No valid session or token."""
+
+    status = 401
+    code = "unauthenticated"
+
+
+class Forbidden(DomainError):
+    """The actor's role or jurisdiction does not cover the request."""
+
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(DomainError):
+    """The named record does not exist."""
+
+    status = 404
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    """The request clashes with the registry's current state."""
+
+    status = 409
+    code = "conflict"
+
+
+class TooManyAttempts(DomainError):
+    """Too many failed logins: the account or address is throttled."""
+
+    status = 429
+    code = "too_many_attempts"
+
+
+def forbidden() -> Forbidden:
+    """Return the standard 403 for a record outside the actor's jurisdiction."""
+    return Forbidden(_l("You do not have permission to see or change this record."))

@@ -1,0 +1,1 @@
+"""Pure geometry helpers: CRS constants, areas, GeoJSON edges. No Flask, no session."""

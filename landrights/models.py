@@ -1,0 +1,14 @@
+"""Import every model so Base.metadata is complete (Alembic, tests)."""
+from landrights.accounts.models import ApiToken, Role, User  # noqa: F401
+from landrights.registry.models import (  # noqa: F401
+    AdminUnit,
+    ChangeEvent,
+    Collective,
+    Contract,
+    ContractParcel,
+    Household,
+    HouseholdMember,
+    Parcel,
+    RegisterEntry,
+    Setting,
+)

@@ -1,0 +1,1 @@
+"""The registry: admin units, collectives, households, members, parcels, contracts, register."""

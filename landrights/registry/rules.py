@@ -1,0 +1,72 @@
+"""Pure rules of the registry: code shapes, ID numbers, masking. No session, no Flask."""
+from __future__ import annotations
+
+import re
+from datetime import date
+
+# GB 11643-1999 citizen ID number: 6 region + 8 birth date + 3 sequence + 1 check (R4.26 type 1)
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+_ID_SHAPE = re.compile(r"^\d{17}[\dX]$")
+
+ADMIN_LEVEL_LENGTH = {1: 6, 2: 9, 3: 12, 4: 14}  # county, township, village, group (R4.5)
+COLLECTIVE_CODE = re.compile(r"^\d{14}$")  # 发包方编码 FBFBM (R4.5)
+HOUSEHOLD_CODE = re.compile(r"^\d{18}$")  # 承包方编码 CBFBM (R4.6)
+PARCEL_CODE = re.compile(r"^\d{19}$")  # 地块代码 DKBM (R4.7)
+CONTRACT_CODE = re.compile(r"^\d{18}[JQ]$")  # 承包合同编码 CBHTBM (R4.8)
+
+ID_TYPES = {1: "居民身份证", 2: "军官证", 3: "机构代码证", 4: "户口簿", 5: "护照", 9: "其他"}  # R4.26
+HOUSEHOLD_TYPES = {1: "农户", 2: "个人", 3: "单位"}  # CBFLX, R4.27
+CONTRACT_MODES = {"100": "承包", "110": "家庭承包", "120": "其他方式承包", "200": "转让", "300": "互换"}
+
+
+def id_check_char(first17: str) -> str:
+    """Return the GB 11643 check character for the first 17 digits."""
+    total = sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=True))
+    return _ID_CHECK[total % 11]
+
+
+def id_number_problem(number: str) -> str | None:
+    """Return why a citizen ID number is invalid (GB 11643), or None if it is valid."""
+    if not _ID_SHAPE.match(number or ""):
+        return "shape"
+    try:
+        date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        return "birth_date"
+    if id_check_char(number[:17]) != number[17]:
+        return "checksum"
+    return None
+
+
+def sex_from_id_number(number: str) -> int:
+    """Return 1 (male) or 2 (female) from the 17th digit of an ID number (GB 11643)."""
+    return 1 if int(number[16]) % 2 else 2
+
+
+def collective_prefix_ok(child_code: str, collective_code: str) -> bool:
+    """Tell whether a household or parcel code starts with its collective's code (R4.6, R4.7)."""
+    return child_code.startswith(collective_code) and len(collective_code) == 14
+
+
+def contract_code_for(household_code: str, mode: str) -> str:
+    """Return the contract code: household code + J (family, 110) or Q (other modes) (R4.8)."""
+    return household_code + ("J" if mode == "110" else "Q")
+
+
+def mask_id_number(number: str | None) -> str | None:
+    """Mask an ID number for public lists: keep the first 6 and the last 4 characters."""
+    if not number:
+        return number
+    if len(number) <= 8:
+        return "*" * len(number)
+    return number[:6] + "*" * (len(number) - 10) + number[-4:]
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """Mask a phone number: keep the first 3 and the last 4 digits."""
+    if not phone:
+        return phone
+    if len(phone) <= 7:
+        return "*" * len(phone)
+    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
