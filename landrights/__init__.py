@@ -1,0 +1,69 @@
+"""landrights: registry and market for rural land rights (Liaoyuan, Jilin)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from apiflask import APIFlask
+from flask import request
+
+from landrights import config as settings
+from landrights.extensions import babel, csrf, db, limiter, login_manager
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def database_url(cfg: dict) -> str:
+    """Return the database URL: the test override, DATABASE_URL, else the embedded cluster's."""
+    if cfg.get("SQLALCHEMY_DATABASE_URI"):
+        return cfg["SQLALCHEMY_DATABASE_URI"]
+    if cfg.get("DATABASE_URL"):
+        url = cfg["DATABASE_URL"]
+        # SQLAlchemy 2.1 would pick psycopg 3 anyway; say so explicitly (ECOSYSTEM.md)
+        return url.replace("postgresql://", "postgresql+psycopg://", 1).replace(
+            "postgres://", "postgresql+psycopg://", 1)
+    from landrights.pg import EmbeddedPostgres
+
+    return EmbeddedPostgres(cfg["INSTANCE_DIR"], log=lambda *_: None).url()
+
+
+def select_locale() -> str:
+    """Pick zh (default) or en: ?lang=, then the lang cookie, then zh."""
+    if not request:
+        return "zh"
+    choice = request.args.get("lang") or request.cookies.get("lang")
+    return choice if choice in ("zh", "en") else "zh"
+
+
+def create_app(test_config: dict | None = None) -> APIFlask:
+    """Create the web app: config, extensions, blueprints, error handlers, CLI."""
+    cfg = settings.load(test_config)
+    app = APIFlask(__name__, title="landrights API", version="1",
+                   spec_path="/api/v1/openapi.json", docs_path=None,
+                   template_folder=str(ROOT / "templates"), static_folder="static",
+                   json_errors=False)
+    app.config.update(cfg)
+    app.config["SQLALCHEMY_DATABASE_URI"] = database_url(cfg)
+    app.config["INFO"] = {"description": "土地承包经营权登记、宅基地与集体股权、土地经营权流转。"
+                                         " Land-rights registry of Liaoyuan (Jilin)."}
+    app.config["SECURITY_SCHEMES"] = {"bearer": {"type": "http", "scheme": "bearer"}}
+
+    db.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+
+    from landrights.accounts.views import bp as accounts_bp
+    from landrights.accounts.views import init_login
+    from landrights.api import bp as api_bp
+    from landrights.api import format_error
+    from landrights.web import errors as web_errors
+    from landrights.web.views import bp as web_bp
+
+    init_login(app)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(web_bp)
+    app.register_blueprint(api_bp)
+    app.error_processor(format_error)
+    web_errors.init_app(app)
+    return app

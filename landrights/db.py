@@ -29,6 +29,7 @@ class Database:
     def __init__(self) -> None:
         self.engine: sa.Engine | None = None
         self.session_factory: Callable[[], Session] | None = None
+        self.close_on_teardown = True  # tests share one session across requests and keep it open
 
     def init_app(self, app) -> None:
         """Create the engine for app.config['SQLALCHEMY_DATABASE_URI']."""
@@ -44,7 +45,7 @@ class Database:
         @app.teardown_appcontext
         def _close_session(exc):  # noqa: ARG001 - Flask passes the exception
             session = g.pop("lr_session", None)
-            if session is not None:
+            if session is not None and self.close_on_teardown:
                 session.close()
 
     @property

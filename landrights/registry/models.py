@@ -67,7 +67,8 @@ class AdminUnit(Base):
 
     id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
     county_code: Mapped[str] = mapped_column(sa.String(6))
-    code: Mapped[str] = mapped_column(sa.String(14), comment="GB/T 2260 county + township 3 + village 3 + group 2")
+    code: Mapped[str] = mapped_column(
+        sa.String(14), comment="GB/T 2260 county + township 3 + village 3 + group 2")
     level: Mapped[int] = mapped_column(sa.SmallInteger, comment="1 county, 2 township, 3 village, 4 group")
     name: Mapped[str] = mapped_column(sa.String(100))
     parent_code: Mapped[str | None] = mapped_column(sa.String(14))
@@ -201,7 +202,9 @@ class Parcel(Versioned, Base):
         Check("code ~ '^[0-9]{19}$'", name="code_shape"),
         Check("left(code, 14) = collective_code", name="collective_prefix"),
         Check("ST_IsValid(geom) AND NOT ST_IsEmpty(geom)", name="geom_valid"),
-        Check("area_m2 > 0", name="area_positive"),
+        # named to sort after geom_valid: PostgreSQL checks in name order, and an invalid
+        # bow-tie has zero area, so the validity message is the one the user should see
+        Check("area_m2 > 0", name="positive_area"),
         Check("surveyed_area_m2 IS NULL OR surveyed_area_m2 > 0", name="surveyed_area_positive"),
         Check("version >= 1", name="version_positive"),
         Check("status IN ('surveyed', 'registered')", name="status_known"),

@@ -70,3 +70,21 @@ def mask_phone(phone: str | None) -> str | None:
     if len(phone) <= 7:
         return "*" * len(phone)
     return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
+
+
+# NY/T 2539 DK attribute names -> parcel fields (R4.18); the standard's names, any case, on input.
+DK_FIELDS = {
+    "DKMC": "name", "SYQXZ": "ownership", "DKLB": "category", "TDLYLX": "land_use_type",
+    "DLDJ": "soil_grade", "TDYT": "land_use", "SFJBNT": "is_basic_farmland", "DKDZ": "east",
+    "DKNZ": "south", "DKXZ": "west", "DKBZ": "north", "ZJRXM": "pointer_name",
+    "DKBZXX": "remark", "SCMJ": "surveyed_area_m2", "SCMJM": "surveyed_area_mu",
+}
+
+
+def yes_no(value) -> bool | None:
+    """Read an NY/T 2539 是否 code (1 是, 2 否, R4.27) or a boolean."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, bool):
+        return value
+    return str(value).strip() in ("1", "是", "true", "True")

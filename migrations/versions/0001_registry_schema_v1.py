@@ -52,7 +52,8 @@ BEGIN
         RETURN NEW;
     END IF;
     IF TG_OP = 'UPDATE' AND OLD.valid_to IS NULL AND NEW.valid_to IS NOT NULL
-       AND (to_jsonb(NEW) - 'valid_to' - TG_ARGV) = (to_jsonb(OLD) - 'valid_to' - TG_ARGV) THEN
+       AND (to_jsonb(NEW) - 'valid_to' - coalesce(TG_ARGV, '{}'))
+         = (to_jsonb(OLD) - 'valid_to' - coalesce(TG_ARGV, '{}')) THEN
         RETURN NEW;
     END IF;
     RAISE EXCEPTION USING
@@ -376,7 +377,7 @@ def upgrade() -> None:
     sa.CheckConstraint("soil_grade IS NULL OR soil_grade ~ '^(0[1-9]|10)$'", name=op.f('ck_parcels_soil_grade_code')),
     sa.CheckConstraint("status IN ('surveyed', 'registered')", name=op.f('ck_parcels_status_known')),
     sa.CheckConstraint('ST_IsValid(geom) AND NOT ST_IsEmpty(geom)', name=op.f('ck_parcels_geom_valid')),
-    sa.CheckConstraint('area_m2 > 0', name=op.f('ck_parcels_area_positive')),
+    sa.CheckConstraint('area_m2 > 0', name=op.f('ck_parcels_positive_area')),
     sa.CheckConstraint('county_code = left(code, 6)', name=op.f('ck_parcels_county_prefix')),
     sa.CheckConstraint('left(code, 14) = collective_code', name=op.f('ck_parcels_collective_prefix')),
     sa.CheckConstraint('surveyed_area_m2 IS NULL OR surveyed_area_m2 > 0', name=op.f('ck_parcels_surveyed_area_positive')),

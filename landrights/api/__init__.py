@@ -1,0 +1,187 @@
+"""JSON API under /api/v1, described at /api/v1/openapi.json. It calls the same services and
+queries as the web pages."""
+from __future__ import annotations
+
+from apiflask import APIBlueprint
+from flask import request
+from flask_babel import gettext as _
+from shapely.geometry import shape
+
+from landrights.accounts.views import current_actor
+from landrights.api import schemas as s
+from landrights.api import serializers as out
+from landrights.errors import ValidationFailed
+from landrights.extensions import csrf, db
+from landrights.geo.geojson import BBoxError, parse_bbox
+from landrights.registry import queries, services
+
+bp = APIBlueprint("api", __name__, url_prefix="/api/v1", tag="Registry")
+csrf.exempt(bp)
+_ERRORS = [401, 403, 404, 422]
+
+
+@bp.before_request
+def csrf_for_cookie_sessions():
+    """Bearer-token calls need no CSRF token; cookie-session writes do (forged form posts)."""
+    if request.method not in ("GET", "HEAD", "OPTIONS") and \
+            not request.headers.get("Authorization", "").startswith("Bearer "):
+        csrf.protect()
+
+
+def _bbox(text: str | None):
+    if not text:
+        return None
+    try:
+        return parse_bbox(text)
+    except BBoxError:
+        raise ValidationFailed(_("bbox must be four numbers minLon,minLat,maxLon,maxLat with min "
+                                 "below max"), field="bbox") from None
+
+
+def _collection(page) -> dict:
+    features = [out.parcel_feature(item) for item in page.items]
+    return {"type": "FeatureCollection", "features": features,
+            "numberMatched": page.total, "numberReturned": len(features)}
+
+
+@bp.get("/parcels")
+@bp.input(s.ParcelQuery, location="query")
+@bp.output(s.FeatureCollection)
+@bp.doc(summary="List live parcels (GeoJSON), filtered by bbox, collective, status; paged",
+        responses=_ERRORS)
+def list_parcels(query_data):
+    page = queries.list_parcels(db.session, current_actor(), bbox=_bbox(query_data.get("bbox")),
+                                collective=query_data.get("collective"),
+                                status=query_data.get("status"),
+                                limit=query_data["limit"], offset=query_data["offset"])
+    return _collection(page)
+
+
+@bp.post("/parcels")
+@bp.input(s.ParcelIn, location="json")
+@bp.output(s.Feature, status_code=201)
+@bp.doc(summary="Register a surveyed parcel (township officer)", responses=[400, *_ERRORS, 409])
+def create_parcel(json_data):
+    props = dict(json_data["properties"])
+    code = str(props.pop("code", ""))
+    try:
+        geom = shape(json_data["geometry"])
+    except Exception:  # shapely raises several types for malformed GeoJSON
+        raise ValidationFailed(_("geometry is not a GeoJSON Polygon or MultiPolygon"),
+                               field="geometry", rule="RFC 7946") from None
+    parcel = services.add_parcel(db.session, current_actor(), code=code, geometry=geom,
+                                 srid=json_data["srid"], **props)
+    db.session.commit()
+    return out.parcel_detail(queries.get_parcel(db.session, current_actor(), parcel.code))
+
+
+@bp.get("/parcels/<code>")
+@bp.input(s.AsOfQuery, location="query")
+@bp.output(s.Feature)
+@bp.doc(summary="One parcel as a GeoJSON Feature with area in m² and mu (live or as of a time)",
+        responses=_ERRORS)
+def get_parcel(code, query_data):
+    found = queries.get_parcel(db.session, current_actor(), code, as_of=query_data.get("as_of"))
+    return out.parcel_detail(found)
+
+
+@bp.get("/parcels/<code>/history")
+@bp.output(s.FeatureCollection)
+@bp.doc(summary="Every version of a parcel, oldest first", responses=_ERRORS)
+def parcel_history(code):
+    actor = current_actor()
+    versions = queries.parcel_history(db.session, actor, code)
+    features = [out.parcel_detail(queries.get_parcel(db.session, actor, code, as_of=v.valid_from))
+                for v in versions]
+    return {"type": "FeatureCollection", "features": features,
+            "numberMatched": len(features), "numberReturned": len(features)}
+
+
+@bp.get("/households")
+@bp.input(s.HouseholdQuery, location="query")
+@bp.output(s.HouseholdPage)
+@bp.doc(summary="List households (承包方) in your area", responses=_ERRORS)
+def list_households(query_data):
+    actor = current_actor()
+    page = queries.list_households(db.session, actor, collective=query_data.get("collective"),
+                                   limit=query_data["limit"], offset=query_data["offset"])
+    return {"items": [out.household_dict(actor, {"household": h}) for h in page.items],
+            "total": page.total}
+
+
+@bp.get("/households/<code>")
+@bp.output(s.HouseholdOut)
+@bp.doc(summary="One household with members and its contract", responses=_ERRORS)
+def get_household(code):
+    actor = current_actor()
+    return out.household_dict(actor, queries.get_household(db.session, actor, code))
+
+
+@bp.get("/persons")
+@bp.input(s.PersonQuery, location="query")
+@bp.output(s.PersonPage)
+@bp.doc(summary="List household members; ID numbers and phones masked unless your job needs them",
+        responses=_ERRORS)
+def list_persons(query_data):
+    actor = current_actor()
+    page = queries.list_persons(db.session, actor, household=query_data.get("household"),
+                                limit=query_data["limit"], offset=query_data["offset"])
+    return {"items": [out.person_dict(actor, p, hh, rel) for p, hh, rel in page.items],
+            "total": page.total}
+
+
+@bp.post("/persons")
+@bp.input(s.PersonIn, location="json")
+@bp.output(s.PersonOut, status_code=201)
+@bp.doc(summary="Register a person; an ID card number must pass the GB 11643 check",
+        responses=[400, *_ERRORS, 409])
+def create_person(json_data):
+    actor = current_actor()
+    person = services.add_person(db.session, actor, **json_data)
+    db.session.commit()
+    return out.person_dict(actor, person, None, None)
+
+
+@bp.get("/contracts")
+@bp.input(s.HouseholdQuery, location="query")
+@bp.output(s.ContractPage)
+@bp.doc(summary="List live contracts (承包合同) in your area", responses=_ERRORS)
+def list_contracts(query_data):
+    page = queries.list_contracts(db.session, current_actor(),
+                                  collective=query_data.get("collective"),
+                                  limit=query_data["limit"], offset=query_data["offset"])
+    return {"items": [out.contract_dict(c) for c in page.items], "total": page.total}
+
+
+@bp.get("/contracts/<code>")
+@bp.input(s.AsOfQuery, location="query")
+@bp.output(s.ContractOut)
+@bp.doc(summary="One contract version with its parcels and confirmed area", responses=_ERRORS)
+def get_contract(code, query_data):
+    found = queries.get_contract(db.session, current_actor(), code, as_of=query_data.get("as_of"))
+    return out.contract_dict(found["contract"])
+
+
+_MARSHMALLOW_MESSAGES = {
+    "Missing data for required field.": lambda: _("This field is required."),
+    "Not a valid integer.": lambda: _("Enter a whole number."),
+    "Not a valid string.": lambda: _("Enter text."),
+    "String does not match expected pattern.": lambda: _("The value does not have the required "
+                                                         "format."),
+    "Unknown field.": lambda: _("Unknown field."),
+    "Not a valid datetime.": lambda: _("Enter a date and time (ISO 8601)."),
+}
+
+
+def format_error(error):
+    """Render APIFlask's HTTP and validation errors as {"error": {code, message, field}}."""
+    field, message = None, error.message
+    if error.status_code == 422 and isinstance(error.detail, dict):
+        for fields in error.detail.values():
+            field, messages = next(iter(fields.items()))
+            raw = messages[0] if isinstance(messages, list) else str(messages)
+            message = _MARSHMALLOW_MESSAGES.get(raw, lambda r=raw: r)()
+            break
+        return {"error": {"code": "validation_failed", "message": message, "field": field}}, 422
+    return {"error": {"code": str(error.status_code), "message": message, "field": None}}, \
+        error.status_code

@@ -1,0 +1,147 @@
+"""Marshmallow schemas: input validation and the OpenAPI document of /api/v1."""
+from apiflask import Schema
+from apiflask.fields import Boolean, Date, DateTime, Dict, Float, Integer, List, Nested, String
+from apiflask.validators import Length, OneOf, Range, Regexp
+
+
+class PageQuery(Schema):
+    limit = Integer(load_default=100, validate=Range(min=1, max=2000))
+    offset = Integer(load_default=0, validate=Range(min=0))
+
+
+class ParcelQuery(PageQuery):
+    bbox = String(metadata={"description": "minLon,minLat,maxLon,maxLat (EPSG:4490 degrees)"})
+    collective = String(validate=Regexp(r"^\d{14}$"))
+    status = String(validate=OneOf(["surveyed", "registered"]))
+
+
+class AsOfQuery(Schema):
+    as_of = DateTime(metadata={"description": "show the version valid at this time (ISO 8601)"})
+
+
+class HouseholdQuery(PageQuery):
+    collective = String(validate=Regexp(r"^\d{14}$"))
+
+
+class PersonQuery(PageQuery):
+    household = String(validate=Regexp(r"^\d{18}$"))
+
+
+class ParcelProperties(Schema):
+    code = String(required=True, metadata={"description": "DKBM, 19 digits"})
+    name = String(allow_none=True)
+    collective_code = String()
+    status = String()
+    version = Integer()
+    area_m2 = Float(metadata={"description": "geodesic area, m²"})
+    area_mu = Float(metadata={"description": "area in mu (m² × 15 / 10000), 2 places"})
+    surveyed_area_m2 = Float(allow_none=True, metadata={"description": "SCMJ as delivered"})
+    holder = String(allow_none=True)
+
+
+class Feature(Schema):
+    type = String(required=True)
+    id = String()
+    geometry = Dict(required=True)
+    properties = Dict(required=True)
+
+
+class FeatureCollection(Schema):
+    type = String(required=True)
+    features = List(Nested(Feature), required=True)
+    numberMatched = Integer()
+    numberReturned = Integer()
+
+
+class ParcelIn(Schema):
+    type = String(required=True, validate=OneOf(["Feature"]))
+    geometry = Dict(required=True, metadata={"description": "Polygon/MultiPolygon, lon/lat"})
+    properties = Dict(required=True, metadata={
+        "description": "code (DKBM, 19 digits) and NY/T 2539 fields: name, category, "
+                       "land_use_type, soil_grade, land_use, is_basic_farmland, east, south, "
+                       "west, north, pointer_name, remark, surveyed_area_m2"})
+    srid = Integer(load_default=4490, metadata={"description": "must be 4490 (CGCS2000)"})
+
+
+class PersonIn(Schema):
+    county_code = String(required=True, validate=Regexp(r"^\d{6}$"))
+    name = String(required=True, validate=Length(min=1, max=50))
+    sex = Integer(required=True, validate=OneOf([1, 2]))
+    id_type = Integer(required=True, validate=OneOf([1, 2, 3, 4, 5, 9]))
+    id_number = String(required=True, validate=Length(min=1, max=30))
+    birth_date = Date(allow_none=True)
+    phone = String(allow_none=True, validate=Length(max=30))
+    hukou_address = String(allow_none=True, validate=Length(max=200))
+    residence_address = String(allow_none=True, validate=Length(max=200))
+
+
+class PersonOut(Schema):
+    id = Integer()
+    name = String()
+    sex = Integer()
+    id_type = Integer()
+    id_number = String(metadata={"description": "masked unless the viewer's job needs it"})
+    phone = String(allow_none=True)
+    household_code = String(allow_none=True)
+    relation = String(allow_none=True)
+
+
+class PersonPage(Schema):
+    items = List(Nested(PersonOut))
+    total = Integer()
+
+
+class MemberOut(Schema):
+    name = String()
+    sex = Integer()
+    relation = String()
+    is_co_holder = Boolean()
+    remark_code = String(allow_none=True)
+    id_number = String()
+
+
+class ContractParcelOut(Schema):
+    parcel_code = String()
+    contract_area_m2 = Float(allow_none=True)
+    confirmed_area_m2 = Float()
+    confirmed_area_mu = Float()
+
+
+class ContractOut(Schema):
+    code = String()
+    version = Integer()
+    household_code = String()
+    mode = String()
+    term_start = Date()
+    term_end = Date()
+    status = String()
+    registered_at = DateTime(allow_none=True)
+    total_confirmed_area_m2 = Float()
+    total_confirmed_area_mu = Float()
+    parcel_count = Integer()
+    parcels = List(Nested(ContractParcelOut))
+
+
+class ContractPage(Schema):
+    items = List(Nested(ContractOut))
+    total = Integer()
+
+
+class HouseholdOut(Schema):
+    code = String()
+    name = String()
+    type = Integer()
+    collective_code = String()
+    address = String(allow_none=True)
+    phone = String(allow_none=True)
+    members = List(Nested(MemberOut))
+    contract = Nested(ContractOut, allow_none=True)
+
+
+class HouseholdPage(Schema):
+    items = List(Nested(HouseholdOut))
+    total = Integer()
+
+
+class Error(Schema):
+    error = Dict(required=True, metadata={"description": "{code, message, field[, rule]}"})

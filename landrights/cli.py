@@ -1,0 +1,236 @@
+"""The `landrights` command: run, db, demo, users.
+
+With no DATABASE_URL every command works on the embedded cluster of the instance folder: it uses
+the running cluster (say, of `landrights run`), or starts it for the command and stops it after.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from contextlib import contextmanager
+
+import click
+
+from landrights import config as settings
+
+
+def _echo(message: str) -> None:
+    click.echo(message, err=True)
+
+
+@contextmanager
+def database(prepare: bool = True):
+    """Yield the app with its database up (embedded cluster started if needed) and migrated."""
+    from landrights import create_app, migrate
+
+    cfg = settings.load()
+    cluster = None
+    if not cfg["DATABASE_URL"]:
+        from landrights.pg import EmbeddedPostgres
+
+        cluster = EmbeddedPostgres(cfg["INSTANCE_DIR"], log=_echo)
+        cluster_ctx = cluster.running()
+    else:
+        cluster_ctx = _nothing()
+    with cluster_ctx:
+        if cluster is not None:
+            cluster.ensure_database("landrights")
+        app = create_app()
+        engine = app.extensions["landrights.db"].engine
+        if prepare:
+            migrate.upgrade(engine)
+        try:
+            yield app
+        finally:
+            engine.dispose()
+
+
+@contextmanager
+def _nothing():
+    yield None
+
+
+@click.group()
+def main() -> None:
+    """landrights: rural land-rights registry (农村土地承包经营权登记)."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def run(host: str, port: int) -> None:
+    """Serve the app; on the embedded default, start the cluster and load the demo once."""
+    from werkzeug.serving import make_server
+
+    started = time.monotonic()
+    with database() as app:
+        if app.config["DEMO_DATA"] and not app.config["DATABASE_URL"]:
+            from landrights.registry.demo import ensure_demo
+
+            with app.app_context():
+                ensure_demo(app, echo=_echo)
+        server = make_server(host, port, app, threaded=True)
+        # Ctrl-C and SIGTERM both end serve_forever, then the cluster is stopped cleanly; set
+        # explicitly because a shell's background job starts with SIGINT ignored
+        signal.signal(signal.SIGINT, _interrupt)
+        signal.signal(signal.SIGTERM, _interrupt)
+        _echo(f"landrights 已启动 / serving on http://{host}:{port}  "
+              f"({time.monotonic() - started:.1f} s) — Ctrl-C 停止 / to stop")
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.server_close()
+    _echo("已停止 / stopped")
+
+
+def _interrupt(signum, frame):
+    _echo("正在停止 / stopping …")
+    raise KeyboardInterrupt
+
+
+@main.group()
+def db() -> None:
+    """Database: upgrade, status, start and stop the embedded cluster."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the database to the newest schema (alembic upgrade head)."""
+    from landrights import migrate
+
+    with database(prepare=False) as app:
+        engine = app.extensions["landrights.db"].engine
+        before = migrate.current(engine)
+        migrate.upgrade(engine)
+        _echo(f"schema {before or '(empty)'} -> {migrate.current(engine)}")
+
+
+@db.command("status")
+def db_status() -> None:
+    """Say where the database is and which schema revision it has."""
+    from landrights import migrate
+
+    cfg = settings.load()
+    if not cfg["DATABASE_URL"]:
+        from landrights.pg import EmbeddedPostgres
+
+        cluster = EmbeddedPostgres(cfg["INSTANCE_DIR"], log=_echo)
+        state = "running" if cluster.is_running() else "stopped"
+        _echo(f"embedded cluster: {cluster.data_dir} ({state}); socket {cluster.socket_dir}")
+    with database(prepare=False) as app:
+        _echo(f"schema revision: {migrate.current(app.extensions['landrights.db'].engine)}")
+
+
+@db.command("start")
+def db_start() -> None:
+    """Start the embedded cluster and leave it running."""
+    cluster = _embedded_only()
+    cluster.start()
+    cluster.ensure_database("landrights")
+    _echo(f"running: {cluster.url()}")
+
+
+@db.command("stop")
+def db_stop() -> None:
+    """Stop the embedded cluster."""
+    _embedded_only().stop()
+    _echo("stopped")
+
+
+def _embedded_only():
+    cfg = settings.load()
+    if cfg["DATABASE_URL"]:
+        raise click.ClickException("DATABASE_URL is set: this server is not ours to start or stop.")
+    from landrights.pg import EmbeddedPostgres
+
+    return EmbeddedPostgres(cfg["INSTANCE_DIR"], log=_echo)
+
+
+@main.group()
+def demo() -> None:
+    """The demo village of Dongfeng County."""
+
+
+@demo.command("load")
+def demo_load() -> None:
+    """Load the demo village and demo accounts (not in production)."""
+    from landrights.registry.demo import ensure_demo
+
+    with database() as app, app.app_context():
+        if app.config["PRODUCTION"]:
+            raise click.ClickException("refusing to load demo data in production")
+        ensure_demo(app, echo=_echo)
+
+
+@main.group()
+def users() -> None:
+    """Accounts: create, list, token."""
+
+
+@users.command("create")
+@click.argument("username")
+@click.option("--role", required=True,
+              type=click.Choice(["farmer", "township_officer", "collective_clerk",
+                                 "county_admin", "transferee"]))
+@click.option("--name", "display_name", required=True, help="name shown in the app")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--county", "county_code")
+@click.option("--township", "township_code")
+@click.option("--collective", "collective_code")
+@click.option("--household", "household_code")
+def users_create(username, role, display_name, password, **jurisdiction) -> None:
+    """Create an account with its role and jurisdiction."""
+    from landrights.accounts import services
+    from landrights.accounts.permissions import SYSTEM
+    from landrights.errors import DomainError
+    from landrights.extensions import db as database_ext
+
+    with database() as app, app.app_context():
+        try:
+            services.create_user(database_ext.session, SYSTEM, username=username,
+                                 password=password, role=role, display_name=display_name,
+                                 hash_method=app.config["PASSWORD_METHOD"], **jurisdiction)
+        except DomainError as err:
+            raise click.ClickException(f"{err.field or ''}: {err.message}") from None
+        database_ext.session.commit()
+        _echo(f"created {username} ({role})")
+
+
+@users.command("list")
+def users_list() -> None:
+    """List accounts with role and jurisdiction."""
+    from landrights.accounts import services
+    from landrights.accounts.permissions import SYSTEM
+    from landrights.extensions import db as database_ext
+
+    with database() as app, app.app_context():
+        for u in services.list_users(database_ext.session, SYSTEM):
+            area = u.household_code or u.collective_code or u.township_code or u.county_code or "-"
+            click.echo(f"{u.username:24} {u.role:18} {area:20} {u.display_name}")
+
+
+@users.command("token")
+@click.argument("username")
+@click.option("--name", default="cli", show_default=True, help="what the token is for")
+def users_token(username: str, name: str) -> None:
+    """Print a new API bearer token for a user (shown once)."""
+    from landrights.accounts import services
+    from landrights.accounts.permissions import SYSTEM
+    from landrights.errors import DomainError
+    from landrights.extensions import db as database_ext
+
+    with database() as app, app.app_context():
+        try:
+            token = services.issue_token(database_ext.session, SYSTEM, username, name)
+        except DomainError as err:
+            raise click.ClickException(str(err.message)) from None
+        database_ext.session.commit()
+        click.echo(token)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main(prog_name=os.path.basename(sys.argv[0]))

@@ -1,0 +1,112 @@
+"""Translate database refusals, by constraint name, into domain errors in the user's language.
+
+The database is the last word on the legal record (STYLE.md); this module is the one place that
+turns its SQLSTATE and constraint name into a message naming the field and the rule.
+"""
+from __future__ import annotations
+
+import json
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import DBAPIError
+
+from landrights.errors import Conflict, DomainError, ValidationFailed
+
+# constraint name -> (error class, field, message, rule id)
+_KNOWN = {
+    "ck_admin_units_code_shape": (ValidationFailed, "code", _l(
+        "An administrative code has 6, 9, 12 or 14 digits."), "R4.5"),
+    "ck_admin_units_level_length": (ValidationFailed, "level", _l(
+        "The code length does not match the level (county 6, township 9, village 12, group 14)."),
+        "R4.5"),
+    "ck_admin_units_parent_prefix": (ValidationFailed, "parent_code", _l(
+        "A unit's code must start with its parent's code."), "R4.5"),
+    "ck_collectives_code_shape": (ValidationFailed, "code", _l(
+        "A collective (发包方) code has exactly 14 digits."), "R4.5"),
+    "ck_collectives_responsible_id_number": (ValidationFailed, "responsible_id_number", _l(
+        "The responsible person's ID number fails the GB 11643 check."), "R4.26"),
+    "ck_persons_id_card_checksum": (ValidationFailed, "id_number", _l(
+        "The ID card number is not valid: 18 characters, a real birth date and the GB 11643 "
+        "check character are required."), "R4.26"),
+    "ck_persons_id_card_sex": (ValidationFailed, "sex", _l(
+        "The sex does not match the ID card number (its 17th digit: odd male, even female)."),
+        "R4.26"),
+    "ck_households_code_shape": (ValidationFailed, "code", _l(
+        "A household (承包方) code has exactly 18 digits."), "R4.6"),
+    "ck_households_collective_prefix": (ValidationFailed, "code", _l(
+        "A household code must start with its collective's 14-digit code."), "R4.6"),
+    "ck_parcels_code_shape": (ValidationFailed, "code", _l(
+        "A parcel code (DKBM) has exactly 19 digits."), "R4.7"),
+    "ck_parcels_collective_prefix": (ValidationFailed, "code", _l(
+        "A parcel code must start with its collective's 14-digit code."), "R4.7"),
+    "ck_parcels_geom_valid": (ValidationFailed, "geometry", _l(
+        "The parcel geometry is not valid (self-intersecting or empty)."), "R4.18"),
+    "ck_parcels_positive_area": (ValidationFailed, "geometry", _l(
+        "The parcel area must be greater than zero."), "R4.18"),
+    "ck_parcels_surveyed_area_positive": (ValidationFailed, "surveyed_area_m2", _l(
+        "The surveyed area (SCMJ) must be greater than zero."), "R4.18"),
+    "ck_contracts_code_shape": (ValidationFailed, "code", _l(
+        "A contract code has 18 digits followed by J or Q."), "R4.8"),
+    "ck_contracts_household_prefix": (ValidationFailed, "code", _l(
+        "A contract code must start with its household's 18-digit code."), "R4.8"),
+    "ck_contracts_suffix_matches_mode": (ValidationFailed, "mode", _l(
+        "Family contracting (110) uses the suffix J; other modes use Q."), "R4.8"),
+    "ck_contracts_term_order": (ValidationFailed, "term_end", _l(
+        "The contract term must end after it starts."), "R1.5"),
+    "ck_contract_parcels_confirmed_area_positive": (ValidationFailed, "confirmed_area_m2", _l(
+        "The confirmed area must be greater than zero."), "R4.19"),
+    "uq_households_county_code_code": (Conflict, "code", _l(
+        "A household with this code already exists."), "R4.6"),
+    "uq_persons_county_code_id_type_id_number": (Conflict, "id_number", _l(
+        "A person with this ID number is already registered."), "R4.18"),
+    "uq_parcels_live_code": (Conflict, "code", _l(
+        "A live parcel with this code already exists."), "R4.7"),
+    "uq_contracts_live_code": (Conflict, "code", _l(
+        "A live contract with this code already exists."), "R4.8"),
+    "uq_users_username_lower": (Conflict, "username", _l(
+        "This user name is taken."), None),
+    "parcels_no_overlap": (Conflict, "geometry", _l(
+        "Parcel %(code)s overlaps the live parcel %(other_code)s by %(overlap_m2)s m² "
+        "(tolerance %(tolerance_m2)s m²)."), "R4.18"),
+}
+
+_HISTORY = _l("This is a registered version and cannot be changed or deleted; a change is "
+              "recorded as a new version.")
+_FK = _l("It refers to a record that does not exist: %(detail)s")
+
+
+def translate(exc: DBAPIError) -> DomainError:
+    """Return the domain error for a database refusal (or a generic one naming the constraint)."""
+    diag = getattr(exc.orig, "diag", None)
+    name = getattr(diag, "constraint_name", None)
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if name == "parcels_no_overlap":
+        detail = json.loads(diag.message_detail or "{}")
+        cls, field, message, rule = _KNOWN[name]
+        return cls(_format(message, detail), field=field, rule=rule)
+    if name in _KNOWN:
+        cls, field, message, rule = _KNOWN[name]
+        return cls(message, field=field, rule=rule)
+    if name and name.endswith("_history"):
+        return Conflict(_HISTORY, field=None, rule="DESIGN.md Registry: history")
+    if sqlstate == "23503":
+        return ValidationFailed(_format(_FK, {"detail": diag.message_detail or name}), field=name)
+    if sqlstate == "22023":  # PostGIS: wrong SRID or geometry type for a typmod column
+        return ValidationFailed(_l("The geometry must be a MultiPolygon in CGCS2000 (EPSG:4490)."),
+                                field="geometry", rule="R4.12")
+    message = diag.message_primary if diag else str(exc.orig)
+    return ValidationFailed(f"{message} ({name or sqlstate})", field=name)
+
+
+class _Formatted:
+    """A lazy message with its parameters, rendered in the locale at render time."""
+
+    def __init__(self, message, params: dict):
+        self.message, self.params = message, params
+
+    def __str__(self) -> str:
+        return str(self.message) % self.params
+
+
+def _format(message, params: dict) -> _Formatted:
+    return _Formatted(message, params)

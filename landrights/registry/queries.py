@@ -1,0 +1,224 @@
+"""Named reads of the registry, each limited to the actor's jurisdiction first."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session, selectinload
+
+from landrights.accounts.permissions import Actor, covers, require_area, require_login
+from landrights.errors import NotFound, forbidden
+from landrights.registry.models import (
+    Collective,
+    Contract,
+    ContractParcel,
+    Household,
+    HouseholdMember,
+    Parcel,
+    Person,
+    RegisterEntry,
+)
+
+
+@dataclass
+class Page:
+    """One page of a listing with the total count."""
+
+    items: list
+    total: int
+    limit: int
+    offset: int
+
+
+def _live_at(model, as_of: datetime | None):
+    if as_of is None:
+        return model.valid_to.is_(None)
+    return sa.and_(model.valid_from <= as_of,
+                   sa.or_(model.valid_to.is_(None), model.valid_to > as_of))
+
+
+def _farmer_parcel_codes(household_code: str):
+    return (sa.select(ContractParcel.parcel_code)
+            .join(Contract, Contract.id == ContractParcel.contract_id)
+            .where(Contract.household_code == household_code, Contract.valid_to.is_(None)))
+
+
+def parcel_scope(actor: Actor):
+    """Return the SQL condition on Parcel that the actor may see."""
+    require_login(actor)
+    if actor.role == "farmer":
+        return Parcel.code.in_(_farmer_parcel_codes(actor.household_code))
+    prefix = actor.area_prefix
+    return sa.false() if prefix is None else Parcel.code.startswith(prefix)
+
+
+def _holder_subquery():
+    """Live holder's name per parcel code (the household of the live contract)."""
+    return (sa.select(Household.name)
+            .join(Contract, Contract.household_code == Household.code)
+            .join(ContractParcel, ContractParcel.contract_id == Contract.id)
+            .where(ContractParcel.parcel_code == Parcel.code, Contract.valid_to.is_(None))
+            .limit(1).scalar_subquery())
+
+
+def list_parcels(session: Session, actor: Actor, *, bbox=None, collective: str | None = None,
+                 status: str | None = None, limit: int = 100, offset: int = 0) -> Page:
+    """List live parcels in the actor's area as dicts with GeoJSON geometry, one page at a time."""
+    where = [parcel_scope(actor), Parcel.valid_to.is_(None)]
+    if bbox:
+        where.append(Parcel.geom.intersects(sa.func.ST_MakeEnvelope(*bbox, 4490)))
+    if collective:
+        where.append(Parcel.collective_code == collective)
+    if status:
+        where.append(Parcel.status == status)
+    total = session.scalar(sa.select(sa.func.count()).select_from(Parcel).where(*where))
+    rows = session.execute(
+        sa.select(Parcel.code, Parcel.name, Parcel.collective_code, Parcel.status, Parcel.area_m2,
+                  Parcel.surveyed_area_m2, Parcel.version,
+                  _holder_subquery().label("holder"),
+                  sa.func.ST_AsGeoJSON(Parcel.geom, 8).label("geometry"))
+        .where(*where).order_by(Parcel.code).limit(limit).offset(offset)
+    ).mappings()
+    items = [{**row, "geometry": json.loads(row["geometry"])} for row in rows]
+    return Page(items=items, total=total, limit=limit, offset=offset)
+
+
+def get_parcel(session: Session, actor: Actor, code: str, as_of: datetime | None = None) -> dict:
+    """Return one parcel version (live, or as of a time) with its contract and holder.
+
+    Raises:
+        NotFound: no such parcel (then). Forbidden: outside the actor's area.
+    """
+    parcel = session.scalar(sa.select(Parcel).where(Parcel.code == code, _live_at(Parcel, as_of)))
+    if parcel is None:
+        raise NotFound(_l("No parcel with code %(code)s.", code=code), field="code")
+    if not session.scalar(sa.select(sa.exists().where(parcel_scope(actor), Parcel.id == parcel.id))):
+        raise forbidden()
+    geometry = session.scalar(sa.select(sa.func.ST_AsGeoJSON(Parcel.geom, 8))
+                              .where(Parcel.id == parcel.id))
+    link = session.execute(
+        sa.select(ContractParcel, Contract, Household)
+        .join(Contract, Contract.id == ContractParcel.contract_id)
+        .join(Household, Household.code == Contract.household_code)
+        .where(ContractParcel.parcel_code == code, _live_at(Contract, as_of))
+    ).first()
+    return {"parcel": parcel, "geometry": json.loads(geometry),
+            "contract_parcel": link[0] if link else None,
+            "contract": link[1] if link else None, "household": link[2] if link else None}
+
+
+def parcel_history(session: Session, actor: Actor, code: str) -> list[Parcel]:
+    """Return every version of a parcel the actor may see, oldest first.
+
+    Raises:
+        NotFound: no such parcel. Forbidden: outside the actor's area.
+    """
+    versions = list(session.scalars(
+        sa.select(Parcel).where(Parcel.code == code, parcel_scope(actor)).order_by(Parcel.version)))
+    if not versions:
+        if session.scalar(sa.select(sa.exists().where(Parcel.code == code))):
+            raise forbidden()
+        raise NotFound(_l("No parcel with code %(code)s.", code=code), field="code")
+    return versions
+
+
+def household_scope(actor: Actor):
+    """Return the SQL condition on Household that the actor may see."""
+    require_login(actor)
+    prefix = actor.area_prefix
+    return sa.false() if prefix is None else Household.code.startswith(prefix)
+
+
+def list_households(session: Session, actor: Actor, *, collective: str | None = None,
+                    limit: int = 100, offset: int = 0) -> Page:
+    """List households in the actor's area."""
+    where = [household_scope(actor)]
+    if collective:
+        where.append(Household.collective_code == collective)
+    total = session.scalar(sa.select(sa.func.count()).select_from(Household).where(*where))
+    items = list(session.scalars(sa.select(Household).where(*where).order_by(Household.code)
+                                 .limit(limit).offset(offset)))
+    return Page(items=items, total=total, limit=limit, offset=offset)
+
+
+def get_household(session: Session, actor: Actor, code: str) -> dict:
+    """Return a household with its live members, live contract and that contract's parcels.
+
+    Raises:
+        NotFound: no such household. Forbidden: outside the actor's area.
+    """
+    household = session.scalar(sa.select(Household).where(Household.code == code))
+    if household is None:
+        raise NotFound(_l("No household with code %(code)s.", code=code), field="code")
+    if not covers(actor, code):
+        require_login(actor)
+        raise forbidden()
+    members = list(session.scalars(
+        sa.select(HouseholdMember).options(selectinload(HouseholdMember.person))
+        .where(HouseholdMember.household_id == household.id, HouseholdMember.valid_to.is_(None))
+        .order_by(HouseholdMember.relation, HouseholdMember.id)))
+    contract = session.scalar(
+        sa.select(Contract).options(selectinload(Contract.parcels))
+        .where(Contract.household_code == code, Contract.valid_to.is_(None)))
+    collective = session.scalar(sa.select(Collective).where(Collective.code == household.collective_code))
+    return {"household": household, "members": members, "contract": contract,
+            "collective": collective}
+
+
+def list_persons(session: Session, actor: Actor, *, household: str | None = None,
+                 limit: int = 100, offset: int = 0) -> Page:
+    """List persons who are live members of households in the actor's area, with household code."""
+    where = [household_scope(actor), HouseholdMember.valid_to.is_(None)]
+    if household:
+        where.append(Household.code == household)
+    base = (sa.select(Person, Household.code.label("household_code"), HouseholdMember.relation)
+            .join(HouseholdMember, HouseholdMember.person_id == Person.id)
+            .join(Household, Household.id == HouseholdMember.household_id).where(*where))
+    total = session.scalar(sa.select(sa.func.count()).select_from(base.subquery()))
+    rows = session.execute(base.order_by(Household.code, HouseholdMember.relation, Person.id)
+                           .limit(limit).offset(offset)).all()
+    return Page(items=rows, total=total, limit=limit, offset=offset)
+
+
+def list_contracts(session: Session, actor: Actor, *, collective: str | None = None,
+                   limit: int = 100, offset: int = 0) -> Page:
+    """List live contracts in the actor's area."""
+    require_login(actor)
+    prefix = actor.area_prefix
+    where = [Contract.valid_to.is_(None),
+             sa.false() if prefix is None else Contract.code.startswith(prefix)]
+    if collective:
+        where.append(Contract.household_code.startswith(collective))
+    total = session.scalar(sa.select(sa.func.count()).select_from(Contract).where(*where))
+    items = list(session.scalars(sa.select(Contract).options(selectinload(Contract.parcels))
+                                 .where(*where).order_by(Contract.code).limit(limit).offset(offset)))
+    return Page(items=items, total=total, limit=limit, offset=offset)
+
+
+def get_contract(session: Session, actor: Actor, code: str, as_of: datetime | None = None) -> dict:
+    """Return a contract version (live or as of a time) with parcels and its register entry.
+
+    Raises:
+        NotFound: no such contract. Forbidden: outside the actor's area.
+    """
+    contract = session.scalar(sa.select(Contract).options(selectinload(Contract.parcels))
+                              .where(Contract.code == code, _live_at(Contract, as_of)))
+    if contract is None:
+        raise NotFound(_l("No contract with code %(code)s.", code=code), field="code")
+    require_area(actor, code)
+    entry = session.scalar(sa.select(RegisterEntry).where(RegisterEntry.code == code,
+                                                          _live_at(RegisterEntry, as_of)))
+    return {"contract": contract, "register_entry": entry}
+
+
+def jurisdiction_bounds(session: Session, actor: Actor) -> tuple[float, float, float, float] | None:
+    """Return the lon/lat box of the live parcels the actor may see, or None if none."""
+    box = session.execute(sa.select(sa.func.ST_XMin(sa.func.ST_Extent(Parcel.geom)),
+                                    sa.func.ST_YMin(sa.func.ST_Extent(Parcel.geom)),
+                                    sa.func.ST_XMax(sa.func.ST_Extent(Parcel.geom)),
+                                    sa.func.ST_YMax(sa.func.ST_Extent(Parcel.geom)))
+                          .where(parcel_scope(actor), Parcel.valid_to.is_(None))).one()
+    return None if box[0] is None else tuple(box)

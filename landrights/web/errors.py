@@ -1,0 +1,65 @@
+"""One mapping from errors to responses: JSON under /api, a plain page elsewhere."""
+from __future__ import annotations
+
+from flask import jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from landrights.errors import DomainError
+
+_HTTP_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
+               405: "method_not_allowed", 409: "conflict", 413: "too_large",
+               422: "validation_failed", 429: "too_many_requests", 500: "internal_error"}
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def render_error(status: int, code: str, message: str, field: str | None = None,
+                 rule: str | None = None):
+    """Render an error as JSON {"error": {...}} for the API, or as the error page."""
+    if _wants_json():
+        body = {"code": code, "message": message, "field": field}
+        if rule:
+            body["rule"] = rule
+        return jsonify(error=body), status
+    return render_template("error.html", status=status, message=message, field=field,
+                           rule=rule), status
+
+
+def _http_message(status: int) -> str:
+    return {
+        400: _("The request could not be understood."),
+        401: _("Please log in first."),
+        403: _("You do not have permission to see or change this record."),
+        404: _("This page or record does not exist."),
+        405: _("This action is not allowed here."),
+        413: _("The upload is too large."),
+        429: _("Too many requests: please wait a minute and try again."),
+        500: _("Something went wrong on our side. Nothing was saved; please try again."),
+    }.get(status, _("The request failed."))
+
+
+def init_app(app) -> None:
+    """Register the error handlers."""
+
+    @app.errorhandler(DomainError)
+    def domain_error(err: DomainError):
+        return render_error(err.status, err.code, str(err.message), err.field, err.rule)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(err: CSRFError):
+        return render_error(400, "csrf_failed", _(
+            "The form was expired or not sent from this site (CSRF check). Reload the page and "
+            "try again."), "csrf_token")
+
+    @app.errorhandler(HTTPException)
+    def http_error(err: HTTPException):
+        status = err.code or 500
+        return render_error(status, _HTTP_CODES.get(status, "error"), _http_message(status))
+
+    @app.errorhandler(500)
+    def server_error(err):
+        return render_error(500, "internal_error", _http_message(500))

@@ -1,0 +1,72 @@
+"""HTML pages: the map, a parcel, a household, the household list. Each parses input, calls one
+query, and renders."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template, request
+from flask_babel import get_locale
+from flask_login import login_required
+
+from landrights.accounts.views import current_actor
+from landrights.api.serializers import household_dict
+from landrights.extensions import db
+from landrights.geo.area import display_m2, display_mu
+from landrights.registry import queries
+
+bp = Blueprint("web", __name__)
+
+
+@bp.app_context_processor
+def inject_language() -> dict:
+    """Give templates the current language code (zh or en)."""
+    return {"lang": str(get_locale() or "zh")}
+
+
+@bp.app_template_filter("mu")
+def mu_filter(m2) -> str:
+    """Format an area in m² as mu with 2 places."""
+    return "" if m2 is None else f"{display_mu(m2)}"
+
+
+@bp.app_template_filter("m2")
+def m2_filter(m2) -> str:
+    """Format an area in m² with 2 places."""
+    return "" if m2 is None else f"{display_m2(m2)}"
+
+
+@bp.get("/")
+@login_required
+def home():
+    """Show the map of the parcels in the user's area."""
+    bounds = queries.jurisdiction_bounds(db.session, current_actor())
+    return render_template("map.html", bounds=bounds,
+                           max_features=current_app.config["MAP_MAX_FEATURES"])
+
+
+@bp.get("/parcels/<code>")
+@login_required
+def parcel(code: str):
+    """Show one parcel: attributes, areas, contract and holder."""
+    actor = current_actor()
+    found = queries.get_parcel(db.session, actor, code)
+    versions = queries.parcel_history(db.session, actor, code)
+    return render_template("parcel.html", found=found, p=found["parcel"], versions=versions)
+
+
+@bp.get("/households")
+@login_required
+def households():
+    """List the households of the user's area, one page at a time."""
+    offset = max(request.args.get("offset", 0, type=int), 0)
+    page = queries.list_households(db.session, current_actor(),
+                                   collective=request.args.get("collective"), limit=50,
+                                   offset=offset)
+    return render_template("households.html", page=page)
+
+
+@bp.get("/households/<code>")
+@login_required
+def household(code: str):
+    """Show a household: members (masked by job), contract and parcels."""
+    actor = current_actor()
+    found = queries.get_household(db.session, actor, code)
+    return render_template("household.html", found=found, view=household_dict(actor, found))

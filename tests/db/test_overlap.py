@@ -1,0 +1,82 @@
+"""No two live parcels overlap beyond the tolerance (trigger parcels_no_overlap, 23P01)."""
+import sqlalchemy as sa
+
+from tests.db.test_constraints import COLLECTIVE, FAR, PARCEL_SQL, insert_parcel, refused, square
+
+A, B = COLLECTIVE + "99901", COLLECTIVE + "99902"
+
+
+def test_overlapping_parcel_is_refused_naming_both_codes(session):
+    insert_parcel(session, A, square(*FAR))
+    state, name = refused(session, PARCEL_SQL, county="220421", code=B, collective=COLLECTIVE,
+                          geom=square(FAR[0] + 0.0005, FAR[1] + 0.0005))
+    assert (state, name) == ("23P01", "parcels_no_overlap")
+
+
+def test_message_names_both_codes_and_the_area(session):
+    insert_parcel(session, A, square(*FAR))
+    try:
+        with session.begin_nested():
+            insert_parcel(session, B, square(FAR[0] + 0.0005, FAR[1] + 0.0005))
+    except sa.exc.DBAPIError as err:
+        message = err.orig.diag.message_primary
+    assert A in message and B in message and "m²" in message
+
+
+def test_parcel_inside_another_is_refused(session):
+    insert_parcel(session, A, square(*FAR, size_deg=0.002))
+    state, name = refused(session, PARCEL_SQL, county="220421", code=B, collective=COLLECTIVE,
+                          geom=square(FAR[0] + 0.0005, FAR[1] + 0.0005, size_deg=0.0005))
+    assert (state, name) == ("23P01", "parcels_no_overlap")
+
+
+def test_neighbours_sharing_an_edge_are_accepted(session):
+    insert_parcel(session, A, square(*FAR))
+    insert_parcel(session, B, square(FAR[0] + 0.001, FAR[1]))
+    assert session.scalar(sa.text("SELECT count(*) FROM parcels WHERE code IN (:a, :b)"),
+                          {"a": A, "b": B}) == 2
+
+
+def test_overlap_below_the_tolerance_is_accepted(session):
+    insert_parcel(session, A, square(*FAR))
+    # shifted 0.000005° (≈0.4 m) into A along one edge of ≈111 m: ≈ 0.4 m × 111 m ≈ 45 m²
+    # so use a 1 m² tolerance and a 0.05 m sliver instead: 0.0000006° ≈ 0.05 m -> ≈ 5.5 m²
+    session.execute(sa.text("UPDATE settings SET value = '10' "
+                            "WHERE key = 'parcel_overlap_tolerance_m2'"))
+    insert_parcel(session, B, square(FAR[0] + 0.001 - 0.0000006, FAR[1]))
+    overlap = session.scalar(sa.text(
+        "SELECT ST_Area(ST_Intersection(a.geom, b.geom)::geography) FROM parcels a, parcels b "
+        "WHERE a.code = :a AND b.code = :b"), {"a": A, "b": B})
+    assert 0 < overlap < 10
+
+
+def test_tolerance_is_configurable(session):
+    insert_parcel(session, A, square(*FAR))
+    session.execute(sa.text("UPDATE settings SET value = '0.5' "
+                            "WHERE key = 'parcel_overlap_tolerance_m2'"))
+    state, _ = refused(session, PARCEL_SQL, county="220421", code=B, collective=COLLECTIVE,
+                       geom=square(FAR[0] + 0.001 - 0.0000006, FAR[1]))
+    assert state == "23P01"
+
+
+def test_overlap_with_a_closed_version_is_accepted(session):
+    insert_parcel(session, A, square(*FAR))
+    session.execute(sa.text("UPDATE parcels SET valid_to = now() + interval '1 second' "
+                            "WHERE code = :a"), {"a": A})
+    insert_parcel(session, B, square(FAR[0] + 0.0005, FAR[1] + 0.0005))
+
+
+def test_overlap_across_collectives_is_refused(session):
+    insert_parcel(session, A, square(*FAR))
+    other = "22042110120102"
+    state, name = refused(session, PARCEL_SQL, county="220421", code=other + "99901",
+                          collective=other, geom=square(FAR[0] + 0.0005, FAR[1]))
+    assert (state, name) == ("23P01", "parcels_no_overlap")
+
+
+def test_demo_village_has_no_overlaps(session):
+    pairs = session.scalar(sa.text(
+        "SELECT count(*) FROM parcels a JOIN parcels b ON a.id < b.id AND a.geom && b.geom "
+        "WHERE a.valid_to IS NULL AND b.valid_to IS NULL "
+        "AND ST_Area(ST_Intersection(a.geom, b.geom)::geography) > 1"))
+    assert pairs == 0

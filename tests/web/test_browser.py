@@ -1,0 +1,71 @@
+"""The map in headless Chromium on a phone-sized screen: log in, see parcels, open one."""
+import re
+import threading
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+from werkzeug.serving import make_server
+
+from tests.conftest import PASSWORD
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+PHONE = {"width": 390, "height": 844}
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def live_server(app):
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def phone(browser):
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True,
+                                  has_touch=True, locale="zh-CN")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def login(page, base: str, username: str) -> None:
+    page.goto(base + "/login")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+
+
+def test_officer_sees_parcels_on_the_map_and_opens_one(phone, live_server, tmp_path):
+    login(phone, live_server, "officer")
+    parcels = phone.locator("path.lr-parcel")
+    expect(parcels.first).to_be_visible(timeout=15_000)
+    assert parcels.count() >= 50
+    expect(phone.locator("#map-status")).to_contain_text("宗地块")
+    parcels.nth(parcels.count() // 2).click(force=True)
+    popup = phone.locator(".leaflet-popup-content")
+    expect(popup).to_contain_text(re.compile(r"22042110120\d{8}"))
+    expect(popup).to_contain_text("亩")
+    phone.screenshot(path=str(tmp_path / "map-phone.png"))
+    popup.locator("a").click()
+    expect(phone.locator("h1")).to_contain_text(re.compile(r"\d{19}"))
+
+
+def test_farmer_sees_only_own_parcels(phone, live_server):
+    login(phone, live_server, "farmer")
+    parcels = phone.locator("path.lr-parcel")
+    expect(parcels.first).to_be_visible(timeout=15_000)
+    assert 1 <= parcels.count() <= 8
