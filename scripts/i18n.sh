@@ -4,6 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 py=.venv/bin
-$py/pybabel extract -F babel.cfg -k _l -o landrights/translations/messages.pot . >/dev/null
-$py/pybabel update -i landrights/translations/messages.pot -d landrights/translations --no-fuzzy-matching >/dev/null
+$py/pybabel extract -F babel.cfg -k _l -o landrights/translations/messages.pot . >/dev/null 2>&1
+$py/pybabel update -i landrights/translations/messages.pot -d landrights/translations --no-fuzzy-matching >/dev/null 2>&1
 $py/pybabel compile -d landrights/translations --statistics

@@ -97,6 +97,7 @@ class MemberOut(Schema):
     relation = String()
     is_co_holder = Boolean()
     remark_code = String(allow_none=True)
+    remark_text = String(allow_none=True)
     id_number = String()
 
 

@@ -72,6 +72,7 @@ def household_dict(actor: Actor, found: dict) -> dict:
     full = sees_personal_data(actor, h.code)
     members = [{"name": m.person.name, "sex": m.person.sex, "relation": m.relation,
                 "is_co_holder": m.is_co_holder, "remark_code": m.remark_code,
+                "remark_text": m.remark_text,
                 "id_number": m.person.id_number if full else mask_id_number(m.person.id_number)}
                for m in found.get("members", [])]
     return {"code": h.code, "name": h.name, "type": h.type, "collective_code": h.collective_code,

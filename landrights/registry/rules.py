@@ -88,3 +88,25 @@ def yes_no(value) -> bool | None:
     if isinstance(value, bool):
         return value
     return str(value).strip() in ("1", "是", "true", "True")
+
+
+# GB/T 4761-2008 family relations (与户主关系 YHZGX, R4.29), the codes a household roster uses
+RELATIONS = {
+    "01": "本人", "02": "户主", "10": "配偶", "11": "夫", "12": "妻", "20": "子", "21": "独生子",
+    "22": "长子", "23": "次子", "24": "三子", "27": "养子或继子", "28": "女婿", "30": "女",
+    "31": "独生女", "32": "长女", "33": "次女", "34": "三女", "37": "养女或继女", "38": "儿媳",
+    "40": "孙子女", "41": "孙子", "42": "孙女", "43": "外孙子", "44": "外孙女", "50": "父母",
+    "51": "父亲", "52": "母亲", "53": "公公", "54": "婆婆", "55": "岳父", "56": "岳母",
+    "60": "祖父母", "61": "祖父", "62": "祖母", "70": "兄弟姐妹", "71": "兄", "73": "弟",
+    "75": "姐姐", "77": "妹妹", "80": "其他亲属", "99": "非亲属",
+}
+# 成员备注 CYBZ, NY/T 2539-2016 transcription (R4.28)
+MEMBER_REMARKS = {"1": "外嫁女", "2": "入赘男", "3": "在校大学生", "4": "现役军人", "5": "服刑人员",
+                  "6": "常住人口", "7": "外出务工人员", "8": "其他"}
+
+
+def code_label(table: dict[str, str], code: str | None) -> str:
+    """Return 'code name' for a code-table value, or the bare code if the table lacks it."""
+    if not code:
+        return ""
+    return f"{code} {table[code]}" if code in table else code

@@ -10,7 +10,7 @@ from landrights.accounts.views import current_actor
 from landrights.api.serializers import household_dict
 from landrights.extensions import db
 from landrights.geo.area import display_m2, display_mu
-from landrights.registry import queries
+from landrights.registry import queries, rules
 
 bp = Blueprint("web", __name__)
 
@@ -19,6 +19,18 @@ bp = Blueprint("web", __name__)
 def inject_language() -> dict:
     """Give templates the current language code (zh or en)."""
     return {"lang": str(get_locale() or "zh")}
+
+
+@bp.app_template_filter("relation")
+def relation_filter(code: str | None) -> str:
+    """Show a GB/T 4761 relation code with its name."""
+    return rules.code_label(rules.RELATIONS, code)
+
+
+@bp.app_template_filter("remark")
+def remark_filter(code: str | None) -> str:
+    """Show an NY/T 2539 member remark code with its name."""
+    return rules.code_label(rules.MEMBER_REMARKS, code)
 
 
 @bp.app_template_filter("mu")
