@@ -23,30 +23,42 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-class Database:
-    """Engine and one session per application context."""
+class _AppDatabase:
+    """One app's engine and session factory (kept in app.extensions, so apps never share them)."""
 
-    def __init__(self) -> None:
-        self.engine: sa.Engine | None = None
-        self.session_factory: Callable[[], Session] | None = None
+    def __init__(self, url: str):
+        self.engine = sa.create_engine(url, pool_pre_ping=True, pool_size=5,
+                                       connect_args={"application_name": "landrights"})
+        self.session_factory: Callable[[], Session] = sessionmaker(bind=self.engine,
+                                                                   expire_on_commit=False)
         self.close_on_teardown = True  # tests share one session across requests and keep it open
+
+
+class Database:
+    """Per-app engines, and one session per application context."""
 
     def init_app(self, app) -> None:
         """Create the engine for app.config['SQLALCHEMY_DATABASE_URI']."""
         from flask import g
 
-        self.engine = sa.create_engine(
-            app.config["SQLALCHEMY_DATABASE_URI"], pool_pre_ping=True, pool_size=5,
-            connect_args={"application_name": "landrights"},
-        )
-        self.session_factory = sessionmaker(bind=self.engine, expire_on_commit=False)
-        app.extensions["landrights.db"] = self
+        state = app.extensions["landrights.db"] = _AppDatabase(app.config["SQLALCHEMY_DATABASE_URI"])
 
         @app.teardown_appcontext
         def _close_session(exc):  # noqa: ARG001 - Flask passes the exception
             session = g.pop("lr_session", None)
-            if session is not None and self.close_on_teardown:
+            if session is not None and state.close_on_teardown:
                 session.close()
+
+    @staticmethod
+    def _state() -> _AppDatabase:
+        from flask import current_app
+
+        return current_app.extensions["landrights.db"]
+
+    @property
+    def engine(self) -> sa.Engine:
+        """Return the current app's engine."""
+        return self._state().engine
 
     @property
     def session(self) -> Session:
@@ -54,7 +66,7 @@ class Database:
         from flask import g
 
         if "lr_session" not in g:
-            g.lr_session = self.session_factory()
+            g.lr_session = self._state().session_factory()
         return g.lr_session
 
 

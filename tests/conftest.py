@@ -92,7 +92,7 @@ def template_url(server, instance_dir):
 
     url = server.create_db(TEMPLATE_DB)
     app = create_app(_test_config(url, instance_dir))
-    engine = db.engine
+    engine = app.extensions["landrights.db"].engine
     migrate.upgrade(engine)
     with app.app_context():
         load_demo(db.session, hash_method=FAST_HASH)
