@@ -12,3 +12,9 @@ from landrights.registry.models import (  # noqa: F401
     RegisterEntry,
     Setting,
 )
+from landrights.survey.models import (  # noqa: F401
+    QualityRule,
+    QualityRuleSwitch,
+    SurveyFinding,
+    SurveyImport,
+)

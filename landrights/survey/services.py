@@ -1,0 +1,310 @@
+"""Import a survey file in one transaction: stream it into a staging table with COPY, run the
+quality rules set-based over it, classify it against the registry, and enter the clean parcels as
+'surveyed' new versions. Nothing registered is overwritten (DESIGN.md capability 2, R3.1)."""
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import numpy as np
+import shapely
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+
+from landrights.accounts.permissions import Actor, require_registry_writer
+from landrights.db import flush_or_raise
+from landrights.errors import ValidationFailed
+from landrights.registry import rules as registry_rules
+from landrights.registry import services as registry
+from landrights.registry.models import Collective
+from landrights.survey import rules
+from landrights.survey.models import QualityRule, SurveyFinding, SurveyImport
+from landrights.survey.reader import SurveyFile, SurveyFileError, read_survey
+
+STAGE_COLUMNS = ["row_no", "parcel_code", "ok", "geom", *registry_rules.DK_FIELDS.values(), "extra"]
+_STAGE_DDL = """
+DROP TABLE IF EXISTS survey_stage;
+CREATE TEMP TABLE survey_stage (
+    row_no int PRIMARY KEY, parcel_code text, ok boolean NOT NULL, geom geometry(Geometry, 4490),
+    name text, ownership text, category text, land_use_type text, soil_grade text, land_use text,
+    is_basic_farmland boolean, east text, south text, west text, north text, pointer_name text,
+    remark text, surveyed_area_m2 numeric, surveyed_area_mu numeric, extra jsonb,
+    class text, accepted boolean NOT NULL DEFAULT false
+) ON COMMIT DROP"""
+_COMPARED = ["name", "ownership", "category", "land_use_type", "soil_grade", "land_use",
+             "is_basic_farmland", "east", "south", "west", "north", "pointer_name", "remark",
+             "surveyed_area_m2"]
+
+
+def import_survey(session: Session, actor: Actor, path: str | Path, *, collective_code: str,
+                  filename: str | None = None, encoding: str | None = None, srid: int | None = None,
+                  all_or_nothing: bool = False) -> SurveyImport:
+    """Import a survey file for one collective and return the import with its findings.
+
+    Raises:
+        Forbidden: the actor may not edit this collective's registry.
+        ValidationFailed: unreadable file (field 'file'), no or unsupported CRS ('crs'), unknown
+            collective, or a file whose parcels all belong to another collective ('collective').
+    """
+    require_registry_writer(actor, collective_code)
+    try:
+        survey = read_survey(path, encoding=encoding, srid=srid)
+    except SurveyFileError as err:
+        raise file_error(err) from None
+    _ensure_collectives(session, actor, survey, collective_code)
+    codes = [_text(r.get("DKBM")) for r in survey.records]
+    if codes and not any(c and c.startswith(collective_code) for c in codes):
+        raise ValidationFailed(_l("No parcel of this file belongs to collective %(code)s: is it "
+                                  "the file of another collective?", code=collective_code),
+                               field="collective", rule="R4.7")
+    record = SurveyImport(county_code=collective_code[:6], collective_code=collective_code,
+                          filename=filename or Path(path).name, file_format=survey.file_format,
+                          encoding=survey.encoding, source_crs=f"EPSG:{survey.source_srid}",
+                          all_or_nothing=all_or_nothing, features=len(codes), actor_id=actor.user_id)
+    session.add(record)
+    flush_or_raise(session)
+    _stage(session, survey, codes)
+    _run_rules(session, record, survey, codes)
+    _classify_and_accept(session, record, all_or_nothing)
+    record.imported = _enter_parcels(session, record)
+    flush_or_raise(session)
+    registry.record(session, actor, "import", "survey", collective_code,
+                    details={"import_id": record.id, "imported": record.imported})
+    return record
+
+
+def file_error(err: SurveyFileError) -> ValidationFailed:
+    """Return the user's message for a file that cannot be read."""
+    messages = {
+        "missing_file": _l("The file %(name)s does not exist."),
+        "broken_zip": _l("%(name)s is not a readable zip archive."),
+        "no_layer": _l("No shapefile, GeoPackage or GeoJSON layer found in %(name)s."),
+        "missing_part": _l("The shapefile %(name)s lacks its %(part)s file; send all its parts."),
+        "unreadable": _l("%(name)s cannot be read as a vector layer: %(reason)s"),
+        "no_crs": _l("%(name)s declares no coordinate system (.prj): give one, e.g. --crs "
+                     "EPSG:4530."),
+        "unsupported_crs": _l("Coordinate system %(crs)s is not CGCS2000 (EPSG:4490) or a "
+                              "CGCS2000 3-degree Gauss-Krüger zone (EPSG:4513-4554)."),
+        "no_features": _l("The layer has no features."),
+        "not_degrees": _l("The coordinates (x = %(x)s) are not longitude/latitude although the "
+                          "CRS is EPSG:4490."),
+        "zone_mismatch": _l("EPSG:%(srid)s means eastings with zone prefix %(zone)s, but the "
+                            "file's eastings carry %(found)s: try EPSG:%(hint)s."),
+        "zone_prefix_unexpected": _l("EPSG:%(srid)s has no zone prefix, but the eastings carry "
+                                     "zone %(found)s: try EPSG:%(hint)s."),
+    }
+    return ValidationFailed(_Message(messages[err.key], err.params), field=err.field, rule="R4.13"
+                            if err.field == "crs" else "R4.3")
+
+
+class _Message:
+    """A lazy message with %-parameters, rendered in the user's language."""
+
+    def __init__(self, message, params: dict):
+        self.message, self.params = message, params
+
+    def __str__(self) -> str:
+        return str(self.message) % self.params
+
+
+def _ensure_collectives(session: Session, actor: Actor, survey: SurveyFile, code: str) -> None:
+    """Create or update the collectives the package's FBF table carries; require ours to exist."""
+    for row in survey.collectives:
+        fbf = _text(row.get("FBFBM"))
+        if not fbf or not registry_rules.COLLECTIVE_CODE.match(fbf):
+            continue
+        fields = {"name": _text(row.get("FBFMC")) or fbf,
+                  "responsible_name": _text(row.get("FBFFZRXM")),
+                  "phone": _text(row.get("LXDH")), "address": _text(row.get("FBFDZ"))}
+        existing = session.scalar(sa.select(Collective).where(Collective.code == fbf))
+        if existing is None:
+            registry.add_collective(session, actor, code=fbf, **fields)
+        else:
+            require_registry_writer(actor, fbf)
+            for key, value in fields.items():
+                if value:
+                    setattr(existing, key, value)
+            flush_or_raise(session)
+    if session.scalar(sa.select(Collective.id).where(Collective.code == code)) is None:
+        raise ValidationFailed(_l("Unknown collective (发包方) %(code)s: add it first with "
+                                  "`landrights collectives add`, or send its FBF table.", code=code),
+                               field="collective", rule="R4.5")
+
+
+def _text(value) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    if isinstance(value, float) and value.is_integer():
+        text = str(int(value))
+    return text or None
+
+
+def _stage_row(row_no: int, code: str | None, ok: bool, wkb: str | None, record: dict) -> tuple:
+    values = {}
+    for name, column in registry_rules.DK_FIELDS.items():
+        value = record.get(name)
+        if column == "is_basic_farmland":
+            value = registry_rules.yes_no(value)
+        elif column in ("surveyed_area_m2", "surveyed_area_mu"):
+            value = _decimal(value)
+        else:
+            value = rules.code_value(name, value)
+        values[column] = value
+    extra = {k: _jsonable(v) for k, v in record.items()
+             if k not in registry_rules.DK_FIELDS and k != "DKBM" and v is not None}
+    return (row_no, code, ok, wkb, *values.values(), json.dumps(extra, ensure_ascii=False))
+
+
+def _decimal(value) -> Decimal | None:
+    try:
+        return None if value in (None, "") else Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+def _jsonable(value):
+    return value if isinstance(value, (str, int, float, bool)) else str(value)
+
+
+def _stage(session: Session, survey: SurveyFile, codes: list[str | None]) -> None:
+    """COPY the file's features into the temporary staging table (one round trip per batch)."""
+    geoms = shapely.set_srid(survey.geometries, 4490)
+    present = ~shapely.is_missing(geoms)
+    kinds = shapely.get_type_id(geoms)
+    ok = present & ~shapely.is_empty(geoms) & np.isin(kinds, (3, 6)) & shapely.is_valid(geoms)
+    wkb = shapely.to_wkb(geoms, hex=True, include_srid=True)
+    conn = session.connection()
+    for statement in _STAGE_DDL.split(";"):
+        conn.exec_driver_sql(statement)
+    cursor = conn.connection.driver_connection.cursor()
+    with cursor.copy(f"COPY survey_stage ({', '.join(STAGE_COLUMNS)}) FROM STDIN") as copy:
+        for i, record in enumerate(survey.records):
+            copy.write_row(_stage_row(i + 1, codes[i], bool(ok[i]),
+                                      wkb[i] if present[i] else None, record))
+    conn.exec_driver_sql("CREATE INDEX ON survey_stage USING gist (geom)")
+    conn.exec_driver_sql("ANALYZE survey_stage")
+
+
+def _run_rules(session: Session, record: SurveyImport, survey: SurveyFile, codes: list) -> None:
+    """Run every enabled import rule; SQL rules write their findings themselves."""
+    for rule in rules.enabled_rules(session, record.county_code, "import"):
+        if rule.kind == "sql":
+            rules.run_sql_rule(session, rule, record.id, record.county_code,
+                               record.collective_code)
+            continue
+        hits = rules.PYTHON_RULES[rule.body](survey.records, codes)
+        if hits:
+            session.execute(sa.insert(SurveyFinding), [{
+                "import_id": record.id, "county_code": record.county_code, "row_no": h["row_no"],
+                "parcel_code": h["parcel_code"], "rule_id": rule.id, "severity": rule.severity,
+                "params": h["params"]} for h in hits])
+
+
+_CLASSIFY = f"""
+UPDATE survey_stage s SET class = c.class FROM (
+    SELECT s2.row_no, CASE
+        WHEN p.id IS NULL THEN 'new'
+        WHEN ST_Area(ST_SymDifference(p.geom, s2.geom)::geography) > 1.0 THEN 'geometry_changed'
+        WHEN ({', '.join('p.' + c for c in _COMPARED)}) IS DISTINCT FROM
+             ({', '.join('s2.' + c for c in _COMPARED)}) THEN 'attributes_changed'
+        ELSE 'unchanged' END AS class
+    FROM survey_stage s2
+    LEFT JOIN parcels p ON p.county_code = left(s2.parcel_code, 6) AND p.code = s2.parcel_code
+         AND p.valid_to IS NULL
+    WHERE s2.ok) c
+WHERE c.row_no = s.row_no"""
+
+# A parcel stays out if it has a critical finding; then any accepted parcel that overlaps a live
+# parcel which will stay live (its replacement was refused) is refused too, until nothing changes.
+_ACCEPT = """
+UPDATE survey_stage s SET accepted = s.ok AND s.class IS NOT NULL AND NOT EXISTS (
+    SELECT 1 FROM survey_findings f WHERE f.import_id = :import_id AND f.row_no = s.row_no
+    AND f.severity = 'critical')"""
+_STILL_OVERLAPPING = """
+INSERT INTO survey_findings (import_id, county_code, row_no, parcel_code, rule_id, severity, params,
+                             location)
+SELECT :import_id, :county, s.row_no, s.parcel_code, 'overlap_registry', 'critical',
+       jsonb_build_object('code', s.parcel_code, 'other_code', p.code,
+       'overlap_m2', round(ST_Area(ST_Intersection(p.geom, s.geom)::geography)::numeric, 2)),
+       ST_Intersection(p.geom, s.geom)
+FROM survey_stage s JOIN parcels p ON p.valid_to IS NULL AND p.geom && s.geom
+     AND p.code IS DISTINCT FROM s.parcel_code AND ST_Relate(p.geom, s.geom, '2********')
+WHERE s.accepted AND s.class <> 'unchanged'
+  AND NOT EXISTS (SELECT 1 FROM survey_stage r WHERE r.parcel_code = p.code AND r.accepted
+                  AND r.class IN ('geometry_changed', 'attributes_changed'))
+  AND ST_Area(ST_Intersection(p.geom, s.geom)::geography) > :tolerance"""
+
+
+def _classify_and_accept(session: Session, record: SurveyImport, all_or_nothing: bool) -> None:
+    """Classify staged parcels against the registry and decide which enter (R3.1)."""
+    session.execute(sa.text(_CLASSIFY))
+    tolerance = float(session.scalar(sa.text(
+        "SELECT coalesce((SELECT value FROM settings WHERE key = 'parcel_overlap_tolerance_m2'), "
+        "'1')")))
+    for _ in range(5):
+        session.execute(sa.text(_ACCEPT), {"import_id": record.id})
+        blocked = session.execute(sa.text(_STILL_OVERLAPPING), {
+            "tolerance": tolerance, "import_id": record.id, "county": record.county_code})
+        if not blocked.rowcount:
+            break
+    critical = session.scalar(sa.text("SELECT count(DISTINCT row_no) FROM survey_findings WHERE "
+                                      "import_id = :i AND severity = 'critical'"), {"i": record.id})
+    if all_or_nothing and critical:
+        session.execute(sa.text("UPDATE survey_stage SET accepted = false"))
+    counts = dict(session.execute(sa.text(
+        "SELECT class, count(*) FROM survey_stage WHERE accepted GROUP BY class")).all())
+    missing = list(session.scalars(sa.text(
+        "SELECT code FROM parcels WHERE collective_code = :c AND valid_to IS NULL AND code NOT IN "
+        "(SELECT parcel_code FROM survey_stage WHERE parcel_code IS NOT NULL) ORDER BY code"),
+        {"c": record.collective_code}))
+    record.classes = {**{k: counts.get(k, 0) for k in ("new", "geometry_changed",
+                                                       "attributes_changed", "unchanged")},
+                      "missing": missing}
+    record.rejected = session.scalar(sa.text("SELECT count(*) FROM survey_stage WHERE NOT "
+                                             "accepted"))
+
+
+def _enter_parcels(session: Session, record: SurveyImport) -> int:
+    """Close the live versions that changed and insert the accepted parcels as 'surveyed'."""
+    now = datetime.now(UTC)
+    session.execute(sa.text(
+        "UPDATE parcels p SET valid_to = :now FROM survey_stage s WHERE s.accepted AND s.class IN "
+        "('geometry_changed', 'attributes_changed') AND p.county_code = left(s.parcel_code, 6) "
+        "AND p.code = s.parcel_code AND p.valid_to IS NULL"), {"now": now})
+    columns = list(registry_rules.DK_FIELDS.values())
+    inserted = session.execute(sa.text(f"""
+        INSERT INTO parcels (county_code, code, version, collective_code, geom, status, extra,
+                             valid_from, {', '.join(columns)})
+        SELECT left(s.parcel_code, 6), s.parcel_code,
+               coalesce((SELECT max(version) FROM parcels p WHERE p.county_code = left(s.parcel_code, 6)
+                         AND p.code = s.parcel_code), 0) + 1,
+               :collective, ST_Multi(s.geom), 'surveyed', s.extra, :now,
+               {', '.join('s.' + c for c in columns)}
+        FROM survey_stage s WHERE s.accepted AND s.class <> 'unchanged' ORDER BY s.row_no"""),
+        {"collective": record.collective_code, "now": now})
+    return inserted.rowcount
+
+
+def report(session: Session, record: SurveyImport, language: str = "zh") -> dict:
+    """Return the import's report: counts, encoding, CRS, classes and every finding."""
+    rule_by_id = {r.id: r for r in session.scalars(sa.select(QualityRule)
+                                                   .where(QualityRule.moment == "import"))}
+    rows = session.execute(
+        sa.select(SurveyFinding.parcel_code, SurveyFinding.row_no, SurveyFinding.rule_id,
+                  SurveyFinding.severity, SurveyFinding.params,
+                  sa.func.ST_AsGeoJSON(SurveyFinding.location, 8).label("location"))
+        .where(SurveyFinding.import_id == record.id)
+        .order_by(SurveyFinding.row_no, SurveyFinding.rule_id)).all()
+    return {
+        "id": record.id, "collective": record.collective_code, "filename": record.filename,
+        "imported": record.imported, "rejected": record.rejected, "features": record.features,
+        "encoding": record.encoding, "source_crs": record.source_crs, "classes": record.classes,
+        "findings": [{"parcel_code": r.parcel_code, "row": r.row_no, "rule": r.rule_id,
+                      "severity": r.severity,
+                      "message": rules.render(rule_by_id.get(r.rule_id), r.params, language),
+                      "location": json.loads(r.location) if r.location else None} for r in rows],
+    }
