@@ -45,6 +45,7 @@ def create_app(test_config: dict | None = None) -> APIFlask:
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url(cfg)
     app.config["INFO"] = {"description": "土地承包经营权登记、宅基地与集体股权、土地经营权流转。"
                                          " Land-rights registry of Liaoyuan (Jilin)."}
+    app.config.setdefault("MAX_CONTENT_LENGTH", 512 * 1024 * 1024)  # survey packages
     app.config["SECURITY_SCHEMES"] = {"bearer": {"type": "http", "scheme": "bearer"}}
 
     db.init_app(app)
@@ -57,12 +58,14 @@ def create_app(test_config: dict | None = None) -> APIFlask:
     from landrights.accounts.views import init_login
     from landrights.api import bp as api_bp
     from landrights.api import format_error
+    from landrights.survey.views import bp as survey_bp
     from landrights.web import errors as web_errors
     from landrights.web.views import bp as web_bp
 
     init_login(app)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(web_bp)
+    app.register_blueprint(survey_bp)
     app.register_blueprint(api_bp)
     app.error_processor(format_error)
     web_errors.init_app(app)

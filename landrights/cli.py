@@ -5,6 +5,7 @@ the running cluster (say, of `landrights run`), or starts it for the command and
 """
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -164,6 +165,129 @@ def demo_load() -> None:
         if app.config["PRODUCTION"]:
             raise click.ClickException("refusing to load demo data in production")
         ensure_demo(app, echo=_echo)
+
+
+@main.command("import-survey")
+@click.argument("path", type=click.Path(exists=True, dir_okay=True))
+@click.option("--collective", "collective_code", required=True, help="14-digit 发包方 code")
+@click.option("--encoding", help="text encoding of a shapefile's DBF, e.g. GBK (default: detect)")
+@click.option("--crs", help="CRS when the file declares none or a wrong one, e.g. EPSG:4530")
+@click.option("--all-or-nothing", is_flag=True, help="enter nothing if any parcel is critical")
+@click.option("--json", "as_json", is_flag=True, help="print the report as JSON")
+@click.option("--lang", default="zh", type=click.Choice(["zh", "en"]), show_default=True)
+def import_survey(path, collective_code, encoding, crs, all_or_nothing, as_json, lang) -> None:
+    """Import surveyed parcels (shapefile folder/.shp/.zip, GeoPackage, GeoJSON) for a collective."""
+    from landrights.accounts.permissions import SYSTEM
+    from landrights.errors import DomainError
+    from landrights.extensions import db as database_ext
+    from landrights.survey import services as survey
+
+    srid = _parse_crs(crs)
+    with database() as app, app.app_context(), _language(app, lang):
+        try:
+            record = survey.import_survey(database_ext.session, SYSTEM, path,
+                                          collective_code=collective_code, encoding=encoding,
+                                          srid=srid, all_or_nothing=all_or_nothing)
+        except DomainError as err:
+            database_ext.session.rollback()
+            raise click.ClickException(f"{err.field}: {err.message} ({err.rule})") from None
+        database_ext.session.commit()
+        report = survey.report(database_ext.session, record, lang)
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=1, default=str))
+        return
+    click.echo(f"import {report['id']}: {report['imported']} imported, {report['rejected']} "
+               f"rejected of {report['features']} ({report['encoding']}, {report['source_crs']}); "
+               f"{report['classes']}")
+    for f in report["findings"]:
+        click.echo(f"  {f['severity']:8} {f['rule']:20} {f['parcel_code'] or '-':20} {f['message']}")
+
+
+def _parse_crs(text: str | None) -> int | None:
+    if not text:
+        return None
+    digits = text.upper().removeprefix("EPSG:")
+    if not digits.isdigit():
+        raise click.BadParameter("write it as EPSG:4530", param_hint="--crs")
+    return int(digits)
+
+
+@contextmanager
+def _language(app, lang: str):
+    """Render lazy messages in the chosen language outside a request."""
+    with app.test_request_context(f"/?lang={lang}"):
+        yield
+
+
+@main.group()
+def collectives() -> None:
+    """Collectives (发包方)."""
+
+
+@collectives.command("add")
+@click.argument("code")
+@click.argument("name")
+@click.option("--township", "township_name", help="name of the township, if new")
+@click.option("--village", "village_name", help="name of the village, if new")
+def collectives_add(code: str, name: str, township_name, village_name) -> None:
+    """Register a collective and the admin units its 14-digit code implies."""
+    from landrights.accounts.permissions import SYSTEM
+    from landrights.errors import DomainError
+    from landrights.extensions import db as database_ext
+    from landrights.registry import services
+
+    with database() as app, app.app_context(), _language(app, "zh"):
+        try:
+            services.add_collective(database_ext.session, SYSTEM, code=code, name=name,
+                                    unit_names={2: township_name, 3: village_name,
+                                                4: name if not code.endswith("00") else None})
+        except DomainError as err:
+            database_ext.session.rollback()
+            raise click.ClickException(f"{err.field}: {err.message} ({err.rule})") from None
+        database_ext.session.commit()
+    _echo(f"collective {code} {name} added")
+
+
+@main.group()
+def rules() -> None:
+    """Quality rules: list them, switch them per county."""
+
+
+@rules.command("list")
+@click.option("--county", "county_code", default="220421", show_default=True)
+@click.option("--moment", default="import", show_default=True)
+def rules_list(county_code: str, moment: str) -> None:
+    """List the quality rules of a moment and whether the county has them on."""
+    from landrights.accounts.permissions import SYSTEM
+    from landrights.extensions import db as database_ext
+    from landrights.survey import services as survey
+
+    with database() as app, app.app_context():
+        for rule, enabled in survey.list_rules(database_ext.session, SYSTEM, county_code, moment):
+            click.echo(f"{'on ' if enabled else 'off'} {rule.id:22} {rule.severity:8} "
+                       f"{rule.description_zh} / {rule.description_en}")
+
+
+@rules.command("switch")
+@click.argument("rule_id")
+@click.option("--county", "county_code", required=True)
+@click.option("--moment", default="import", show_default=True)
+@click.option("--on/--off", "enabled", required=True)
+def rules_switch(rule_id: str, county_code: str, moment: str, enabled: bool) -> None:
+    """Switch a quality rule on or off for a county at a moment."""
+    from landrights.accounts.permissions import SYSTEM
+    from landrights.errors import DomainError
+    from landrights.extensions import db as database_ext
+    from landrights.survey import services as survey
+
+    with database() as app, app.app_context(), _language(app, "zh"):
+        try:
+            survey.switch_rule(database_ext.session, SYSTEM, county_code=county_code,
+                               rule_id=rule_id, moment=moment, enabled=enabled)
+        except DomainError as err:
+            raise click.ClickException(f"{err.field}: {err.message}") from None
+        database_ext.session.commit()
+    _echo(f"{rule_id} {'on' if enabled else 'off'} for {county_code} at {moment}")
 
 
 @main.group()

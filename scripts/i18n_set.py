@@ -1,4 +1,4 @@
-"""Set Chinese translations: .venv/bin/python scripts/i18n_set.py 'English=中文' ... then run i18n.sh."""
+"""Set Chinese translations: .venv/bin/python scripts/i18n_set.py "English => 中文" ... then i18n.sh."""
 import sys
 from pathlib import Path
 
@@ -8,7 +8,7 @@ PO = Path(__file__).resolve().parent.parent / "landrights/translations/zh/LC_MES
 
 catalog = read_po(PO.open("rb"))
 for pair in sys.argv[1:]:
-    msgid, text = pair.split("=", 1)
+    msgid, text = pair.split(" => ", 1)
     if msgid not in catalog:
         raise SystemExit(f"not in the catalog (run scripts/i18n.sh first): {msgid}")
     catalog[msgid].string = text

@@ -2,8 +2,12 @@
 queries as the web pages."""
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 from apiflask import APIBlueprint
 from flask import request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from shapely.geometry import shape
 
@@ -14,6 +18,7 @@ from landrights.errors import ValidationFailed
 from landrights.extensions import csrf, db
 from landrights.geo.geojson import BBoxError, parse_bbox
 from landrights.registry import queries, services
+from landrights.survey import services as survey
 
 bp = APIBlueprint("api", __name__, url_prefix="/api/v1", tag="Registry")
 csrf.exempt(bp)
@@ -160,6 +165,61 @@ def list_contracts(query_data):
 def get_contract(code, query_data):
     found = queries.get_contract(db.session, current_actor(), code, as_of=query_data.get("as_of"))
     return out.contract_dict(found["contract"])
+
+
+@bp.post("/surveys")
+@bp.input(s.SurveyIn, location="form_and_files")
+@bp.output(s.SurveyReport, status_code=201)
+@bp.doc(summary="Import a survey file for a collective; returns the report with every finding",
+        tags=["Survey"], responses=[400, *_ERRORS])
+def create_survey(form_and_files_data):
+    data = form_and_files_data
+    record = import_upload(data["file"], collective=data["collective"],
+                           encoding=data.get("encoding"), crs=data.get("crs"),
+                           all_or_nothing=data["all_or_nothing"])
+    return survey.report(db.session, record, str(get_locale()))
+
+
+@bp.get("/surveys/<int:import_id>")
+@bp.output(s.SurveyReport)
+@bp.doc(summary="The report of one survey import", tags=["Survey"], responses=_ERRORS)
+def get_survey(import_id):
+    record = survey.get_import(db.session, current_actor(), import_id)
+    return survey.report(db.session, record, str(get_locale()))
+
+
+@bp.get("/quality-rules")
+@bp.input(s.RuleQuery, location="query")
+@bp.output(s.RuleList)
+@bp.doc(summary="Quality rules of a moment and whether the county has them on", tags=["Survey"],
+        responses=_ERRORS)
+def list_quality_rules(query_data):
+    en = str(get_locale()) == "en"
+    pairs = survey.list_rules(db.session, current_actor(), query_data["county"],
+                              query_data["moment"])
+    return {"items": [{"id": r.id, "moment": r.moment, "severity": r.severity, "target": r.target,
+                       "description": r.description_en if en else r.description_zh,
+                       "enabled": on, "params": r.params, "rule_ref": r.rule_ref}
+                      for r, on in pairs]}
+
+
+def import_upload(upload, *, collective: str, encoding: str | None, crs: str | None,
+                  all_or_nothing: bool):
+    """Save an uploaded survey file to a private temp folder, import it, commit; return the import."""
+    suffix = Path(upload.filename or "").suffix.lower()
+    if suffix not in (".zip", ".gpkg", ".geojson", ".json"):
+        raise ValidationFailed(_("Upload a shapefile as a .zip, a GeoPackage (.gpkg) or GeoJSON."),
+                               field="file", rule="R4.3")
+    srid = int(crs.upper().removeprefix("EPSG:")) if crs else None
+    with tempfile.TemporaryDirectory(prefix="landrights-upload-") as folder:
+        path = Path(folder) / f"upload{suffix}"
+        upload.save(path)
+        record = survey.import_survey(db.session, current_actor(), path,
+                                      collective_code=collective, filename=upload.filename,
+                                      encoding=encoding or None, srid=srid,
+                                      all_or_nothing=all_or_nothing)
+    db.session.commit()
+    return record
 
 
 _MARSHMALLOW_MESSAGES = {

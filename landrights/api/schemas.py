@@ -1,6 +1,6 @@
 """Marshmallow schemas: input validation and the OpenAPI document of /api/v1."""
 from apiflask import Schema
-from apiflask.fields import Boolean, Date, DateTime, Dict, Float, Integer, List, Nested, String
+from apiflask.fields import Boolean, Date, DateTime, Dict, File, Float, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf, Range, Regexp
 
 
@@ -146,3 +146,53 @@ class HouseholdPage(Schema):
 
 class Error(Schema):
     error = Dict(required=True, metadata={"description": "{code, message, field[, rule]}"})
+
+
+class SurveyIn(Schema):
+    file = File(required=True, metadata={"description": "shapefile .zip, GeoPackage or GeoJSON"})
+    collective = String(required=True, validate=Regexp(r"^\d{14}$"))
+    encoding = String(validate=Length(max=20))
+    crs = String(validate=Regexp(r"^(EPSG:)?\d{4,5}$"), metadata={"description": "e.g. EPSG:4530"})
+    all_or_nothing = Boolean(load_default=False)
+
+
+class FindingOut(Schema):
+    parcel_code = String(allow_none=True)
+    row = Integer(allow_none=True)
+    rule = String()
+    severity = String()
+    message = String()
+    location = Dict(allow_none=True, metadata={"description": "GeoJSON geometry, EPSG:4490"})
+
+
+class SurveyReport(Schema):
+    id = Integer()
+    collective = String()
+    filename = String()
+    features = Integer()
+    imported = Integer()
+    rejected = Integer()
+    encoding = String()
+    source_crs = String()
+    classes = Dict()
+    findings = List(Nested(FindingOut))
+
+
+class RuleQuery(Schema):
+    county = String(required=True, validate=Regexp(r"^\d{6}$"))
+    moment = String(load_default="import", validate=OneOf(["import", "confirmation"]))
+
+
+class RuleOut(Schema):
+    id = String()
+    moment = String()
+    severity = String()
+    target = String()
+    description = String()
+    enabled = Boolean()
+    params = Dict()
+    rule_ref = String(allow_none=True)
+
+
+class RuleList(Schema):
+    items = List(Nested(RuleOut))

@@ -222,3 +222,13 @@ def jurisdiction_bounds(session: Session, actor: Actor) -> tuple[float, float, f
                                     sa.func.ST_YMax(sa.func.ST_Extent(Parcel.geom)))
                           .where(parcel_scope(actor), Parcel.valid_to.is_(None))).one()
     return None if box[0] is None else tuple(box)
+
+
+def list_collectives(session: Session, actor: Actor) -> list[Collective]:
+    """List the collectives in the actor's area, by code."""
+    require_login(actor)
+    prefix = actor.area_prefix
+    if prefix is None or actor.role == "farmer":
+        return []
+    return list(session.scalars(sa.select(Collective).where(Collective.code.startswith(prefix))
+                                .order_by(Collective.code)))

@@ -14,14 +14,20 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from landrights.accounts.permissions import Actor, require_registry_writer
+from landrights.accounts.permissions import (
+    OFFICIAL_ROLES,
+    Actor,
+    require_area,
+    require_login,
+    require_registry_writer,
+)
 from landrights.db import flush_or_raise
-from landrights.errors import ValidationFailed
+from landrights.errors import Forbidden, NotFound, ValidationFailed
 from landrights.registry import rules as registry_rules
 from landrights.registry import services as registry
 from landrights.registry.models import Collective
 from landrights.survey import rules
-from landrights.survey.models import QualityRule, SurveyFinding, SurveyImport
+from landrights.survey.models import QualityRule, QualityRuleSwitch, SurveyFinding, SurveyImport
 from landrights.survey.reader import SurveyFile, SurveyFileError, read_survey
 
 STAGE_COLUMNS = ["row_no", "parcel_code", "ok", "geom", *registry_rules.DK_FIELDS.values(), "extra"]
@@ -308,3 +314,75 @@ def report(session: Session, record: SurveyImport, language: str = "zh") -> dict
                       "message": rules.render(rule_by_id.get(r.rule_id), r.params, language),
                       "location": json.loads(r.location) if r.location else None} for r in rows],
     }
+
+
+def list_rules(session: Session, actor: Actor, county_code: str, moment: str = "import"):
+    """Return (rule, enabled for the county) pairs of a moment; officials of the county may look.
+
+    Raises:
+        Forbidden: not an official of this county.
+    """
+    _require_county_official(actor, county_code)
+    switches = dict(session.execute(
+        sa.select(QualityRuleSwitch.rule_id, QualityRuleSwitch.enabled)
+        .where(QualityRuleSwitch.county_code == county_code, QualityRuleSwitch.moment == moment)
+    ).all())
+    found = session.scalars(sa.select(QualityRule).where(QualityRule.moment == moment)
+                            .order_by(QualityRule.severity, QualityRule.id))
+    return [(rule, switches.get(rule.id, True)) for rule in found]
+
+
+def switch_rule(session: Session, actor: Actor, *, county_code: str, rule_id: str, moment: str,
+                enabled: bool) -> QualityRuleSwitch:
+    """Switch a rule on or off for a county at a moment (county administrators only).
+
+    Raises:
+        Forbidden: not the county's administrator. NotFound: no such rule at that moment.
+    """
+    if actor.role != "system" and (actor.role != "county_admin" or
+                                   actor.county_code != county_code):
+        raise Forbidden(_l("Only the county administrator switches quality rules."))
+    if session.get(QualityRule, (rule_id, moment)) is None:
+        raise NotFound(_l("No quality rule %(rule)s at %(moment)s.", rule=rule_id, moment=moment),
+                       field="rule_id")
+    switch = session.get(QualityRuleSwitch, (county_code, rule_id, moment))
+    if switch is None:
+        switch = QualityRuleSwitch(county_code=county_code, rule_id=rule_id, moment=moment,
+                                   enabled=enabled)
+        session.add(switch)
+    switch.enabled, switch.changed_by = enabled, actor.user_id
+    switch.changed_at = datetime.now(UTC)
+    flush_or_raise(session)
+    return switch
+
+
+def _require_county_official(actor: Actor, county_code: str) -> None:
+    require_login(actor)
+    prefix = actor.area_prefix
+    if actor.role not in ("system", *OFFICIAL_ROLES) or prefix is None or \
+            not (prefix == "" or prefix[:6] == county_code):
+        raise Forbidden(_l("Only officials of this county see its quality rules."))
+
+
+def get_import(session: Session, actor: Actor, import_id: int) -> SurveyImport:
+    """Return one import the actor may see.
+
+    Raises:
+        NotFound: no such import. Forbidden: outside the actor's area.
+    """
+    record = session.get(SurveyImport, import_id)
+    if record is None:
+        raise NotFound(_l("No survey import %(id)s.", id=import_id), field="id")
+    require_area(actor, record.collective_code)
+    return record
+
+
+def list_imports(session: Session, actor: Actor, limit: int = 20) -> list[SurveyImport]:
+    """Return the latest imports in the actor's area."""
+    require_login(actor)
+    prefix = actor.area_prefix
+    if prefix is None or actor.role == "farmer":
+        return []
+    return list(session.scalars(sa.select(SurveyImport)
+                                .where(SurveyImport.collective_code.startswith(prefix))
+                                .order_by(SurveyImport.id.desc()).limit(limit)))

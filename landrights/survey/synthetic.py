@@ -31,20 +31,20 @@ class SyntheticParcel:
 
 
 def make_parcels(collective: str, n: int, *, origin=(125.60, 42.80), seed: int = 1,
-                 start: int = 1, names=NAMES) -> list[SyntheticParcel]:
-    """Return n clean strips (20-35 m x 150 m) in rows of 40, sharing edges exactly."""
+                 start: int = 1, names=NAMES, per_row: int = 40) -> list[SyntheticParcel]:
+    """Return n clean strips (20-35 m x 150 m) in rows of per_row, sharing edges exactly."""
     rng = random.Random(seed)
     ox, oy = Transformer.from_crs(4490, 4551, always_xy=True).transform(*origin)
     parcels, x, row = [], ox, 0
     for i in range(n):
-        if i and i % 40 == 0:
+        if i and i % per_row == 0:
             row, x = row + 1, ox
         width = rng.choice([20.0, 25.0, 30.0, 35.0])
         poly = box(x, oy - (row + 1) * 154.0, x + width, oy - row * 154.0 - 4.0)
         x += width
         area = round(poly.area, 2)
         parcels.append(SyntheticParcel(f"{collective}{start + i:05d}", poly, {
-            "DKMC": f"{FIELD_NAMES[row % 5]}{i % 40 + 1}号", "SYQXZ": "31", "DKLB": "10",
+            "DKMC": f"{FIELD_NAMES[row % 5]}{i % per_row + 1}号", "SYQXZ": "31", "DKLB": "10",
             "TDLYLX": "013", "DLDJ": "04", "TDYT": "1", "SFJBNT": "1", "SCMJ": area,
             "SCMJM": round(area * 15 / 10000, 2), "DKDZ": rng.choice(names), "DKNZ": "道路",
             "DKXZ": rng.choice(names), "DKBZ": "沟渠", "ZJRXM": rng.choice(names), "DKBZXX": None,

@@ -247,3 +247,14 @@ def test_a_file_without_crs_imports_when_one_is_given(session, system, collectiv
     shp = syn.write_shapefile(syn.make_parcels(NEW, 3), folder / "shp", prj=False)
     record = survey.import_survey(session, system, shp, collective_code=collective, srid=4530)
     assert (record.imported, record.source_crs) == (3, "EPSG:4530")
+
+
+def test_parcels_outside_the_known_collective_boundary_are_critical(session, system, folder):
+    parcels = syn.make_parcels("22042110120103", 2, start=901)  # far from group 03's boundary
+    record = survey.import_survey(session, system, syn.write_geojson(parcels, folder / "o.geojson"),
+                                  collective_code="22042110120103")
+    report = survey.report(session, record, "en")
+    assert {(f["rule"], f["severity"]) for f in report["findings"]} == {
+        ("inside_boundary", "critical")}
+    assert record.imported == 0 and "outside the collective's boundary" in \
+        report["findings"][0]["message"]

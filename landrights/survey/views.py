@@ -1,0 +1,51 @@
+"""Survey pages for township officers: upload a file, read its report with a map of findings."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from landrights.accounts.views import current_actor
+from landrights.api import import_upload
+from landrights.errors import DomainError
+from landrights.extensions import db
+from landrights.registry import queries
+from landrights.survey import services
+from landrights.survey.forms import SurveyUploadForm
+
+bp = Blueprint("survey", __name__, url_prefix="/surveys")
+
+
+@bp.route("/", methods=["GET", "POST"])
+@login_required
+def upload():
+    """Show the upload form and the latest imports; import a posted file."""
+    actor = current_actor()
+    form = SurveyUploadForm()
+    form.collective.choices = [(c.code, f"{c.code} {c.name}")
+                               for c in queries.list_collectives(db.session, actor)]
+    if form.validate_on_submit():
+        try:
+            record = import_upload(form.file.data, collective=form.collective.data,
+                                   encoding=form.encoding.data, crs=form.crs.data,
+                                   all_or_nothing=form.all_or_nothing.data)
+        except DomainError as err:
+            db.session.rollback()
+            form.file.errors.append(str(err.message))
+        else:
+            flash(_("Imported %(n)s parcels; %(r)s kept out.", n=record.imported,
+                    r=record.rejected), "success")
+            return redirect(url_for("survey.report", import_id=record.id))
+    imports = services.list_imports(db.session, actor)
+    status = 400 if form.errors else 200
+    return render_template("survey_upload.html", form=form, imports=imports), status
+
+
+@bp.get("/<int:import_id>")
+@login_required
+def report(import_id: int):
+    """Show an import's report: counts, classes, findings and their map."""
+    record = services.get_import(db.session, current_actor(), import_id)
+    return render_template("survey_report.html",
+                           report=services.report(db.session, record, str(get_locale())))
