@@ -27,7 +27,8 @@ def test_upgrade_downgrade_upgrade(server):
         with engine.connect() as conn:
             triggers = set(conn.scalars(sa.text(
                 "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")))
-        assert {"parcels_no_overlap", "parcels_history", "contract_parcels_history"} <= triggers
+        assert {"parcels_no_overlap_insert", "parcels_no_overlap_update", "parcels_history",
+                "contract_parcels_history"} <= triggers
     finally:
         engine.dispose()
         server.drop_db("lr_migrations")

@@ -110,7 +110,7 @@ SELECT a.row_no, a.parcel_code,
        jsonb_build_object('code', a.parcel_code, 'other_code', b.parcel_code, 'gap_m', round(d.m::numeric, 2)),
        ST_ShortestLine(a.geom, b.geom)
 FROM survey_stage a
-JOIN survey_stage b ON a.row_no < b.row_no AND a.ok AND b.ok
+JOIN survey_stage b ON a.row_no + 0 < b.row_no + 0 AND a.ok AND b.ok  -- "+ 0": no primary-key bitmap
      AND ST_DWithin(a.geom, b.geom, {TOL.format('max_gap_m')} / 80000.0) AND NOT ST_Intersects(a.geom, b.geom)
 CROSS JOIN LATERAL (SELECT ST_Distance(a.geom::geography, b.geom::geography) AS m) d
 WHERE d.m < {TOL.format('max_gap_m')}""", {"max_gap_m": 0.5}),
