@@ -210,8 +210,12 @@ def _run_rules(session: Session, record: SurveyImport, survey: SurveyFile, codes
                 "params": h["params"]} for h in hits])
 
 
+_CRITICAL = """NOT EXISTS (SELECT 1 FROM survey_findings f WHERE f.import_id = :import_id
+                AND f.row_no = s.row_no AND f.severity = 'critical')"""
+# One pass classifies every valid staged parcel against the registry and accepts it unless a
+# critical finding keeps it out.
 _CLASSIFY = f"""
-UPDATE survey_stage s SET class = c.class FROM (
+UPDATE survey_stage s SET class = c.class, accepted = {_CRITICAL} FROM (
     SELECT s2.row_no, CASE
         WHEN p.id IS NULL THEN 'new'
         WHEN ST_Area(ST_SymDifference(p.geom, s2.geom)::geography) > 1.0 THEN 'geometry_changed'
@@ -224,12 +228,9 @@ UPDATE survey_stage s SET class = c.class FROM (
     WHERE s2.ok) c
 WHERE c.row_no = s.row_no"""
 
-# A parcel stays out if it has a critical finding; then any accepted parcel that overlaps a live
-# parcel which will stay live (its replacement was refused) is refused too, until nothing changes.
-_ACCEPT = """
-UPDATE survey_stage s SET accepted = s.ok AND s.class IS NOT NULL AND NOT EXISTS (
-    SELECT 1 FROM survey_findings f WHERE f.import_id = :import_id AND f.row_no = s.row_no
-    AND f.severity = 'critical')"""
+# An accepted parcel that overlaps a live parcel which stays live (its replacement was refused)
+# is refused too, until nothing changes.
+_ACCEPT = f"UPDATE survey_stage s SET accepted = false WHERE s.accepted AND NOT {_CRITICAL}"
 _STILL_OVERLAPPING = """
 INSERT INTO survey_findings (import_id, county_code, row_no, parcel_code, rule_id, severity, params,
                              location)
@@ -247,16 +248,16 @@ WHERE s.accepted AND s.class <> 'unchanged'
 
 def _classify_and_accept(session: Session, record: SurveyImport, all_or_nothing: bool) -> None:
     """Classify staged parcels against the registry and decide which enter (R3.1)."""
-    session.execute(sa.text(_CLASSIFY))
+    session.execute(sa.text(_CLASSIFY), {"import_id": record.id})
     tolerance = float(session.scalar(sa.text(
         "SELECT coalesce((SELECT value FROM settings WHERE key = 'parcel_overlap_tolerance_m2'), "
         "'1')")))
     for _ in range(5):
-        session.execute(sa.text(_ACCEPT), {"import_id": record.id})
         blocked = session.execute(sa.text(_STILL_OVERLAPPING), {
             "tolerance": tolerance, "import_id": record.id, "county": record.county_code})
         if not blocked.rowcount:
             break
+        session.execute(sa.text(_ACCEPT), {"import_id": record.id})
     critical = session.scalar(sa.text("SELECT count(DISTINCT row_no) FROM survey_findings WHERE "
                                       "import_id = :i AND severity = 'critical'"), {"i": record.id})
     if all_or_nothing and critical:

@@ -70,14 +70,16 @@ WHERE EXISTS (SELECT 1 FROM parcels p WHERE p.county_code = left(s.parcel_code, 
      "文件内地块不得重叠（超过容差）", "Parcels of the file may not overlap beyond the tolerance",
      "地块 {code} 与文件中的地块 {other_code} 重叠 {overlap_m2} 平方米",
      "Parcel {code} overlaps parcel {other_code} of the file by {overlap_m2} m²", "sql", f"""
-SELECT a.row_no, a.parcel_code,
-       jsonb_build_object('code', a.parcel_code, 'other_code', b.parcel_code, 'overlap_m2', round(y.m2::numeric, 2)),
+SELECT v.row_no, v.parcel_code,
+       jsonb_build_object('code', v.parcel_code, 'other_code', v.other_code, 'overlap_m2', round(y.m2::numeric, 2)),
        x.g
 FROM survey_stage a
-JOIN survey_stage b ON a.row_no <> b.row_no AND a.geom && b.geom AND a.ok AND b.ok
+JOIN survey_stage b ON a.row_no + 0 < b.row_no + 0 AND a.geom && b.geom AND a.ok AND b.ok  -- each pair once
      AND ST_Relate(a.geom, b.geom, '2********')
 CROSS JOIN LATERAL (SELECT ST_Intersection(a.geom, b.geom) AS g) x
 CROSS JOIN LATERAL (SELECT ST_Area(x.g::geography) AS m2) y
+CROSS JOIN LATERAL (VALUES (a.row_no, a.parcel_code, b.parcel_code),
+                           (b.row_no, b.parcel_code, a.parcel_code)) AS v(row_no, parcel_code, other_code)
 WHERE y.m2 > {TOL.format('tolerance_m2')}""", {"tolerance_m2": 1.0}),
     ("overlap_registry", "parcel", "critical", "R4.18",
      "不得与登记簿中的现势地块重叠（超过容差）", "Parcels may not overlap live registered parcels beyond the tolerance",
