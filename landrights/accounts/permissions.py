@@ -111,3 +111,13 @@ def require_county_writer(actor: Actor, county_code: str) -> None:
     if actor.role not in REGISTRY_WRITERS or prefix is None or \
             not (prefix == "" or prefix[:6] == county_code):
         raise forbidden()
+
+
+def may_import_surveys(actor: Actor) -> bool:
+    """Tell whether the actor's role imports survey results (a registry writer)."""
+    return actor.role in REGISTRY_WRITERS
+
+
+def may_list_households(actor: Actor) -> bool:
+    """Tell whether the actor has an area whose households it may list."""
+    return actor.area_prefix is not None

@@ -2,9 +2,6 @@
 queries as the web pages."""
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 from apiflask import APIBlueprint
 from flask import request
 from flask_babel import get_locale
@@ -19,6 +16,7 @@ from landrights.extensions import csrf, db
 from landrights.geo.geojson import BBoxError, parse_bbox
 from landrights.registry import queries, services
 from landrights.survey import services as survey
+from landrights.survey.uploads import import_upload
 
 bp = APIBlueprint("api", __name__, url_prefix="/api/v1", tag="Registry")
 csrf.exempt(bp)
@@ -201,25 +199,6 @@ def list_quality_rules(query_data):
                        "description": r.description_en if en else r.description_zh,
                        "enabled": on, "params": r.params, "rule_ref": r.rule_ref}
                       for r, on in pairs]}
-
-
-def import_upload(upload, *, collective: str, encoding: str | None, crs: str | None,
-                  all_or_nothing: bool):
-    """Save an uploaded survey file to a private temp folder, import it, commit; return the import."""
-    suffix = Path(upload.filename or "").suffix.lower()
-    if suffix not in (".zip", ".gpkg", ".geojson", ".json"):
-        raise ValidationFailed(_("Upload a shapefile as a .zip, a GeoPackage (.gpkg) or GeoJSON."),
-                               field="file", rule="R4.3")
-    srid = int(crs.upper().removeprefix("EPSG:")) if crs else None
-    with tempfile.TemporaryDirectory(prefix="landrights-upload-") as folder:
-        path = Path(folder) / f"upload{suffix}"
-        upload.save(path)
-        record = survey.import_survey(db.session, current_actor(), path,
-                                      collective_code=collective, filename=upload.filename,
-                                      encoding=encoding or None, srid=srid,
-                                      all_or_nothing=all_or_nothing)
-    db.session.commit()
-    return record
 
 
 _MARSHMALLOW_MESSAGES = {

@@ -7,12 +7,12 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from landrights.accounts.views import current_actor
-from landrights.api import import_upload
 from landrights.errors import DomainError
 from landrights.extensions import db
 from landrights.registry import queries
 from landrights.survey import services
 from landrights.survey.forms import SurveyUploadForm
+from landrights.survey.uploads import import_upload
 
 bp = Blueprint("survey", __name__, url_prefix="/surveys")
 

@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, render_template, request
 from flask_babel import get_locale
 from flask_login import login_required
 
+from landrights.accounts import permissions
 from landrights.accounts.views import current_actor
 from landrights.api.serializers import household_dict
 from landrights.extensions import db
@@ -17,8 +18,11 @@ bp = Blueprint("web", __name__)
 
 @bp.app_context_processor
 def inject_language() -> dict:
-    """Give templates the current language code (zh or en)."""
-    return {"lang": str(get_locale() or "zh")}
+    """Give templates the current language code (zh or en) and the menu the user may use."""
+    actor = current_actor()
+    return {"lang": str(get_locale() or "zh"),
+            "menu": {"households": permissions.may_list_households(actor),
+                     "surveys": permissions.may_import_surveys(actor)}}
 
 
 @bp.app_template_filter("relation")

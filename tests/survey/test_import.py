@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 import shapely
 import sqlalchemy as sa
@@ -57,6 +58,17 @@ def expected(d: dict, parcels) -> set[tuple[str, str]]:
 
 def count(session, table: str) -> int:
     return session.scalar(sa.text(f"SELECT count(*) FROM {table}"))
+
+
+def demo_parcel_in_gk(session, sql: str):
+    """Return (code, polygon in EPSG:4551) of the demo parcel an SQL query picks."""
+    from pyproj import Transformer
+
+    row = session.execute(sa.text(sql)).one()
+    to_gk = Transformer.from_crs(4490, 4551, always_xy=True)
+    polygon = shapely.transform(shapely.from_wkt(row.wkt).geoms[0],
+                                lambda c: np.column_stack(to_gk.transform(c[:, 0], c[:, 1])))
+    return row, polygon
 
 
 @pytest.mark.parametrize("fmt", ["shapefile", "geopackage", "geojson"])
@@ -169,14 +181,9 @@ def test_resurvey_is_classified_and_changes_become_new_versions(session, system,
 
 
 def test_registered_parcels_are_never_overwritten(session, system, folder):
-    demo = session.execute(sa.text(
+    demo, geom = demo_parcel_in_gk(session, (
         "SELECT code, ST_AsText(geom) AS wkt, registered_at IS NOT NULL AS registered FROM parcels "
-        "WHERE collective_code = '22042110120103' AND valid_to IS NULL ORDER BY code LIMIT 1")).one()
-    from pyproj import Transformer
-
-    to_gk = Transformer.from_crs(4490, 4551, always_xy=True)
-    geom = shapely.transform(shapely.from_wkt(demo.wkt).geoms[0],
-                             lambda c: __import__("numpy").column_stack(to_gk.transform(c[:, 0], c[:, 1])))
+        "WHERE collective_code = '22042110120103' AND valid_to IS NULL ORDER BY code LIMIT 1"))
     changed = syn.SyntheticParcel(demo.code, shapely.affinity.scale(geom, 0.95, 0.95), {
         "DKMC": "复测地", "DKDZ": "道路", "DKNZ": "道路", "DKXZ": "道路", "DKBZ": "道路"})
     record = survey.import_survey(session, system,
@@ -191,14 +198,9 @@ def test_registered_parcels_are_never_overwritten(session, system, folder):
 
 
 def test_overlap_with_a_live_registered_parcel_is_critical(session, system, folder):
-    demo = session.execute(sa.text(
+    demo, geom = demo_parcel_in_gk(session, (
         "SELECT code, ST_AsText(ST_Translate(geom, 0.00005, 0)) AS wkt FROM parcels "
-        "WHERE collective_code = '22042110120103' AND valid_to IS NULL ORDER BY code LIMIT 1")).one()
-    from pyproj import Transformer
-
-    to_gk = Transformer.from_crs(4490, 4551, always_xy=True)
-    geom = shapely.transform(shapely.from_wkt(demo.wkt).geoms[0],
-                             lambda c: __import__("numpy").column_stack(to_gk.transform(c[:, 0], c[:, 1])))
+        "WHERE collective_code = '22042110120103' AND valid_to IS NULL ORDER BY code LIMIT 1"))
     intruder = syn.SyntheticParcel("2204211012010399901", geom, {
         "DKDZ": "道路", "DKNZ": "道路", "DKXZ": "道路", "DKBZ": "道路"})
     record = survey.import_survey(session, system,
