@@ -1,10 +1,11 @@
 """Survey pages for township officers: upload a file, read its report with a map of findings."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import login_required
+from flask_wtf import FlaskForm
 
 from landrights.accounts.views import current_actor
 from landrights.errors import DomainError
@@ -49,3 +50,26 @@ def report(import_id: int):
     record = services.get_import(db.session, current_actor(), import_id)
     return render_template("survey_report.html",
                            report=services.report(db.session, record, str(get_locale())))
+
+
+@bp.route("/rules", methods=["GET", "POST"])
+@login_required
+def quality_rules():
+    """List the county's quality rules; the county administrator switches them on or off."""
+    actor = current_actor()
+    county = (actor.area_prefix or "")[:6]
+    if len(county) != 6:
+        abort(403)
+    form = FlaskForm()  # CSRF only
+    if request.method == "POST" and form.validate_on_submit():
+        enabled = request.form.get("enabled") == "1"
+        services.switch_rule(db.session, actor, county_code=county,
+                             rule_id=request.form.get("rule_id", ""), moment="import",
+                             enabled=enabled)
+        db.session.commit()
+        flash(_("Rule %(rule)s is now %(state)s.", rule=request.form.get("rule_id"),
+                state=_("on") if enabled else _("off")), "success")
+        return redirect(url_for("survey.quality_rules"))
+    pairs = services.list_rules(db.session, actor, county, "import")
+    return render_template("survey_rules.html", pairs=pairs, form=form, county=county,
+                           may_switch=actor.role == "county_admin")

@@ -158,3 +158,22 @@ def test_cli_import_prints_the_json_report(package, server):
     finally:
         server.drop_db("lr_cli_survey")
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_rules_page_lists_rules_and_lets_the_county_admin_switch_them(client, auth, session):
+    auth.login("officer")
+    page = client.get("/surveys/rules").get_data(as_text=True)
+    assert "geom_valid" in page and 'name="rule_id"' not in page  # officers look, do not switch
+    client.post("/logout", data={"csrf_token": auth.csrf("/")})
+    auth.login("county")
+    assert 'name="rule_id"' in client.get("/surveys/rules").get_data(as_text=True)
+    response = client.post("/surveys/rules", data={
+        "csrf_token": auth.csrf("/surveys/rules"), "rule_id": "sliver", "enabled": "0"})
+    assert response.status_code == 302
+    assert session.scalar(sa.text("SELECT enabled FROM quality_rule_switches WHERE rule_id = "
+                                  "'sliver' AND county_code = '220421'")) is False
+
+
+def test_farmer_has_no_rules_page(client, auth):
+    auth.login("farmer")
+    assert client.get("/surveys/rules").status_code == 403
