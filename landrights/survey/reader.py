@@ -116,13 +116,14 @@ def _read_layer(path: Path, file_format: str, encoding: str | None, srid: int | 
     except Exception as exc:  # GDAL raises several types for unreadable files
         raise SurveyFileError("unreadable", "file", name=path.name, reason=str(exc)) from None
     names = [n.upper() for n in meta["fields"]]
-    records = [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)] \
-        if len(values) else [{} for _ in range(len(wkb))]
+    columns = [_clean_column(column) for column in values]
+    records = [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)] \
+        if columns else [{} for _ in range(len(wkb))]
     geoms = shapely.from_wkb(np.asarray(wkb, dtype=object), on_invalid="ignore")
     source_srid = srid or _srid_of(meta.get("crs"), path)
     geoms = _to_storage(geoms, source_srid)
     return SurveyFile(file_format=file_format, encoding=used or "UTF-8", source_srid=source_srid,
-                      records=[{k: _clean(v) for k, v in r.items()} for r in records],
+                      records=records,
                       geometries=geoms, collectives=_fbf_rows(path, file_format, read_with))
 
 
@@ -148,18 +149,18 @@ def _fbf_rows(path: Path, file_format: str, encoding: str | None) -> list[dict]:
     meta, _, _, values = pyogrio.raw.read(source, layer=layer, read_geometry=False,
                                           encoding=encoding)
     names = [n.upper() for n in meta["fields"]]
-    return [{k: _clean(v) for k, v in zip(names, row, strict=True)} for row in zip(*values, strict=True)]
+    columns = [_clean_column(column) for column in values]
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
 
 
-def _clean(value):
-    if isinstance(value, str):
-        value = value.strip()
-        return value or None
-    if isinstance(value, float) and np.isnan(value):
-        return None
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
+def _clean_column(column: np.ndarray) -> list:
+    """Return a column as Python values: text stripped, blanks and NaN as None (one pass)."""
+    values = column.tolist()  # numpy scalars become Python ones in C
+    if column.dtype.kind == "f":
+        return [None if v != v else v for v in values]  # NaN is the only value unequal to itself
+    if column.dtype.kind == "O":
+        return [(v.strip() or None) if isinstance(v, str) else v for v in values]
+    return values
 
 
 def _srid_of(crs_text: str | None, path: Path) -> int:

@@ -113,7 +113,9 @@ SELECT a.row_no, a.parcel_code,
        ST_ShortestLine(a.geom, b.geom)
 FROM survey_stage a
 JOIN survey_stage b ON a.row_no + 0 < b.row_no + 0 AND a.ok AND b.ok  -- "+ 0": no primary-key bitmap
-     AND ST_DWithin(a.geom, b.geom, {TOL.format('max_gap_m')} / 80000.0) AND NOT ST_Intersects(a.geom, b.geom)
+     AND a.geom && ST_Expand(b.geom, {TOL.format('max_gap_m')} / 80000.0)
+     -- one planar distance sorts out touching neighbours (0) and far ones before the geodesic one
+     AND ST_Distance(a.geom, b.geom) BETWEEN 1e-12 AND {TOL.format('max_gap_m')} / 80000.0
 CROSS JOIN LATERAL (SELECT ST_Distance(a.geom::geography, b.geom::geography) AS m) d
 WHERE d.m < {TOL.format('max_gap_m')}""", {"max_gap_m": 0.5}),
     ("area_vs_scmj", "parcel", "warning", "R4.14",
