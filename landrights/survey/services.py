@@ -149,23 +149,29 @@ def _text(value) -> str | None:
     return text or None
 
 
+_AREAS = ("SCMJ", "SCMJM")
+_KNOWN = {*registry_rules.DK_FIELDS, "DKBM"}
+
+
 def _stage_row(row_no: int, code: str | None, ok: bool, wkb: str | None, record: dict) -> tuple:
-    values = {}
-    for name, column in registry_rules.DK_FIELDS.items():
+    values = []
+    for name in registry_rules.DK_FIELDS:
         value = record.get(name)
-        if column == "is_basic_farmland":
+        if name == "SFJBNT":
             value = registry_rules.yes_no(value)
-        elif column in ("surveyed_area_m2", "surveyed_area_mu"):
+        elif name in _AREAS:
             value = _decimal(value)
-        else:
-            value = rules.code_value(name, value)
-        values[column] = value
-    extra = {k: _jsonable(v) for k, v in record.items()
-             if k not in registry_rules.DK_FIELDS and k != "DKBM" and v is not None}
-    return (row_no, code, ok, wkb, *values.values(), json.dumps(extra, ensure_ascii=False))
+        elif name in rules.CODE_WIDTH or not (value is None or isinstance(value, str)):
+            value = rules.code_value(name, value)  # the reader already stripped plain text
+        values.append(value)
+    extra = {k: _jsonable(v) for k, v in record.items() if k not in _KNOWN and v is not None}
+    return (row_no, code, ok, wkb, *values,
+            json.dumps(extra, ensure_ascii=False) if extra else "{}")
 
 
-def _decimal(value) -> Decimal | None:
+def _decimal(value) -> Decimal | float | None:
+    if isinstance(value, float):
+        return value  # COPY writes its shortest repr, which numeric reads exactly as the file had it
     try:
         return None if value in (None, "") else Decimal(str(value))
     except InvalidOperation:
