@@ -70,6 +70,16 @@ class TooManyAttempts(DomainError):
     code = "too_many_attempts"
 
 
+class Formatted:
+    """A lazy message with %-parameters, rendered in the user's language when shown."""
+
+    def __init__(self, message, params: dict):
+        self.message, self.params = message, params
+
+    def __str__(self) -> str:
+        return str(self.message) % self.params
+
+
 def forbidden() -> Forbidden:
     """Return the standard 403 for a record outside the actor's jurisdiction."""
     return Forbidden(_l("You do not have permission to see or change this record."))

@@ -10,7 +10,7 @@ import json
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import DBAPIError
 
-from landrights.errors import Conflict, DomainError, ValidationFailed
+from landrights.errors import Conflict, DomainError, Formatted, ValidationFailed
 
 # constraint name -> (error class, field, message, rule id)
 _KNOWN = {
@@ -83,30 +83,16 @@ def translate(exc: DBAPIError) -> DomainError:
     if name == "parcels_no_overlap":
         detail = json.loads(diag.message_detail or "{}")
         cls, field, message, rule = _KNOWN[name]
-        return cls(_format(message, detail), field=field, rule=rule)
+        return cls(Formatted(message, detail), field=field, rule=rule)
     if name in _KNOWN:
         cls, field, message, rule = _KNOWN[name]
         return cls(message, field=field, rule=rule)
     if name and name.endswith("_history"):
         return Conflict(_HISTORY, field=None, rule="DESIGN.md Registry: history")
     if sqlstate == "23503":
-        return ValidationFailed(_format(_FK, {"detail": diag.message_detail or name}), field=name)
+        return ValidationFailed(Formatted(_FK, {"detail": diag.message_detail or name}), field=name)
     if sqlstate == "22023":  # PostGIS: wrong SRID or geometry type for a typmod column
         return ValidationFailed(_l("The geometry must be a MultiPolygon in CGCS2000 (EPSG:4490)."),
                                 field="geometry", rule="R4.12")
     message = diag.message_primary if diag else str(exc.orig)
     return ValidationFailed(f"{message} ({name or sqlstate})", field=name)
-
-
-class _Formatted:
-    """A lazy message with its parameters, rendered in the locale at render time."""
-
-    def __init__(self, message, params: dict):
-        self.message, self.params = message, params
-
-    def __str__(self) -> str:
-        return str(self.message) % self.params
-
-
-def _format(message, params: dict) -> _Formatted:
-    return _Formatted(message, params)

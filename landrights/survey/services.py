@@ -22,7 +22,7 @@ from landrights.accounts.permissions import (
     require_registry_writer,
 )
 from landrights.db import flush_or_raise
-from landrights.errors import Forbidden, NotFound, ValidationFailed
+from landrights.errors import Forbidden, Formatted, NotFound, ValidationFailed
 from landrights.registry import rules as registry_rules
 from landrights.registry import services as registry
 from landrights.registry.models import Collective
@@ -102,18 +102,8 @@ def file_error(err: SurveyFileError) -> ValidationFailed:
         "zone_prefix_unexpected": _l("EPSG:%(srid)s has no zone prefix, but the eastings carry "
                                      "zone %(found)s: try EPSG:%(hint)s."),
     }
-    return ValidationFailed(_Message(messages[err.key], err.params), field=err.field, rule="R4.13"
+    return ValidationFailed(Formatted(messages[err.key], err.params), field=err.field, rule="R4.13"
                             if err.field == "crs" else "R4.3")
-
-
-class _Message:
-    """A lazy message with %-parameters, rendered in the user's language."""
-
-    def __init__(self, message, params: dict):
-        self.message, self.params = message, params
-
-    def __str__(self) -> str:
-        return str(self.message) % self.params
 
 
 def _ensure_collectives(session: Session, actor: Actor, survey: SurveyFile, code: str) -> None:
