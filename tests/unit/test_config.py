@@ -1,0 +1,27 @@
+"""Production refuses to start without its secrets; development makes its own key once."""
+import pytest
+
+from landrights import config
+
+
+def test_production_needs_secret_key_and_database_url(monkeypatch, tmp_path):
+    monkeypatch.setenv("LANDRIGHTS_ENV", "production")
+    monkeypatch.setenv("LANDRIGHTS_INSTANCE", str(tmp_path))
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    with pytest.raises(config.ConfigError) as info:
+        config.load()
+    assert "SECRET_KEY" in str(info.value) and "DATABASE_URL" in str(info.value)
+    monkeypatch.setenv("SECRET_KEY", "s3cret")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://db.example/landrights")
+    cfg = config.load()
+    assert cfg["PRODUCTION"] and cfg["SESSION_COOKIE_SECURE"] and not cfg["DEMO_DATA"]
+
+
+def test_development_key_is_made_once_and_kept_private(monkeypatch, tmp_path):
+    monkeypatch.delenv("LANDRIGHTS_ENV", raising=False)
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("LANDRIGHTS_INSTANCE", str(tmp_path))
+    first, second = config.load()["SECRET_KEY"], config.load()["SECRET_KEY"]
+    assert first == second and len(first) == 64
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
