@@ -121,3 +121,15 @@ def may_import_surveys(actor: Actor) -> bool:
 def may_list_households(actor: Actor) -> bool:
     """Tell whether the actor has an area whose households it may list."""
     return actor.area_prefix is not None
+
+
+def may_switch_rules(actor: Actor, county_code: str) -> bool:
+    """Tell whether the actor switches the county's quality rules (its administrator)."""
+    return actor.role == "system" or (actor.role == "county_admin"
+                                       and actor.county_code == county_code)
+
+
+def county_of(actor: Actor) -> str | None:
+    """Return the county code of the actor's area, or None without one."""
+    prefix = actor.area_prefix or ""
+    return prefix[:6] if len(prefix) >= 6 else None

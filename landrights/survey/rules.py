@@ -40,8 +40,9 @@ CODE_TABLES = {
 CODE_WIDTH = {"SYQXZ": 2, "DKLB": 2, "DLDJ": 2, "TDLYLX": 3}
 
 
-def code_value(name: str, value) -> str | None:
-    """Return a code-table value as text, zero-padded as the standard writes it (4 -> '04')."""
+def field_text(name: str, value) -> str | None:
+    """Return a field's value as text: stripped, None if blank, 4.0 as '4', and a code-table
+    value zero-padded as the standard writes it (DLDJ 4 -> '04')."""
     if value is None:
         return None
     text = str(int(value)) if isinstance(value, float) and value.is_integer() else str(value).strip()
@@ -55,7 +56,7 @@ def code_tables(records: list[dict], codes: list[str | None]) -> list[dict]:
     found = []
     for row_no, (record, code) in enumerate(zip(records, codes, strict=True), start=1):
         for name, allowed in CODE_TABLES.items():
-            value = code_value(name, record.get(name))
+            value = field_text(name, record.get(name))
             if value is not None and value not in allowed:
                 found.append({"row_no": row_no, "parcel_code": code, "location": None,
                               "params": {"code": code or "", "field": name, "value": value}})

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from landrights.accounts.permissions import (
     OFFICIAL_ROLES,
     Actor,
+    may_switch_rules,
     require_area,
     require_login,
     require_registry_writer,
@@ -61,7 +62,7 @@ def import_survey(session: Session, actor: Actor, path: str | Path, *, collectiv
     except SurveyFileError as err:
         raise file_error(err) from None
     _ensure_collectives(session, actor, survey, collective_code)
-    codes = [_text(r.get("DKBM")) for r in survey.records]
+    codes = [rules.field_text("DKBM", r.get("DKBM")) for r in survey.records]
     if codes and not any(c and c.startswith(collective_code) for c in codes):
         raise ValidationFailed(_l("No parcel of this file belongs to collective %(code)s: is it "
                                   "the file of another collective?", code=collective_code),
@@ -106,15 +107,17 @@ def file_error(err: SurveyFileError) -> ValidationFailed:
                             if err.field == "crs" else "R4.3")
 
 
+_FBF = {"FBFMC": "name", "FBFFZRXM": "responsible_name", "LXDH": "phone", "FBFDZ": "address"}
+
+
 def _ensure_collectives(session: Session, actor: Actor, survey: SurveyFile, code: str) -> None:
     """Create or update the collectives the package's FBF table carries; require ours to exist."""
     for row in survey.collectives:
-        fbf = _text(row.get("FBFBM"))
+        fbf = rules.field_text("FBFBM", row.get("FBFBM"))
         if not fbf or not registry_rules.COLLECTIVE_CODE.match(fbf):
             continue
-        fields = {"name": _text(row.get("FBFMC")) or fbf,
-                  "responsible_name": _text(row.get("FBFFZRXM")),
-                  "phone": _text(row.get("LXDH")), "address": _text(row.get("FBFDZ"))}
+        fields = {column: rules.field_text(name, row.get(name)) for name, column in _FBF.items()}
+        fields["name"] = fields["name"] or fbf
         existing = session.scalar(sa.select(Collective).where(Collective.code == fbf))
         if existing is None:
             registry.add_collective(session, actor, code=fbf, **fields)
@@ -130,15 +133,6 @@ def _ensure_collectives(session: Session, actor: Actor, survey: SurveyFile, code
                                field="collective", rule="R4.5")
 
 
-def _text(value) -> str | None:
-    if value is None:
-        return None
-    text = str(value).strip()
-    if isinstance(value, float) and value.is_integer():
-        text = str(int(value))
-    return text or None
-
-
 _AREAS = ("SCMJ", "SCMJM")
 _KNOWN = {*registry_rules.DK_FIELDS, "DKBM"}
 
@@ -152,7 +146,7 @@ def _stage_row(row_no: int, code: str | None, ok: bool, wkb: str | None, record:
         elif name in _AREAS:
             value = _decimal(value)
         elif name in rules.CODE_WIDTH or not (value is None or isinstance(value, str)):
-            value = rules.code_value(name, value)  # the reader already stripped plain text
+            value = rules.field_text(name, value)  # the reader already stripped plain text
         values.append(value)
     extra = {k: _jsonable(v) for k, v in record.items() if k not in _KNOWN and v is not None}
     return (row_no, code, ok, wkb, *values,
@@ -336,8 +330,7 @@ def switch_rule(session: Session, actor: Actor, *, county_code: str, rule_id: st
     Raises:
         Forbidden: not the county's administrator. NotFound: no such rule at that moment.
     """
-    if actor.role != "system" and (actor.role != "county_admin" or
-                                   actor.county_code != county_code):
+    if not may_switch_rules(actor, county_code):
         raise Forbidden(_l("Only the county administrator switches quality rules."))
     if session.get(QualityRule, (rule_id, moment)) is None:
         raise NotFound(_l("No quality rule %(rule)s at %(moment)s.", rule=rule_id, moment=moment),

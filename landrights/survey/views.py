@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from flask_wtf import FlaskForm
 
+from landrights.accounts import permissions
 from landrights.accounts.views import current_actor
 from landrights.errors import DomainError
 from landrights.extensions import db
@@ -57,8 +58,8 @@ def report(import_id: int):
 def quality_rules():
     """List the county's quality rules; the county administrator switches them on or off."""
     actor = current_actor()
-    county = (actor.area_prefix or "")[:6]
-    if len(county) != 6:
+    county = permissions.county_of(actor)
+    if county is None:
         abort(403)
     form = FlaskForm()  # CSRF only
     if request.method == "POST" and form.validate_on_submit():
@@ -72,4 +73,4 @@ def quality_rules():
         return redirect(url_for("survey.quality_rules"))
     pairs = services.list_rules(db.session, actor, county, "import")
     return render_template("survey_rules.html", pairs=pairs, form=form, county=county,
-                           may_switch=actor.role == "county_admin")
+                           may_switch=permissions.may_switch_rules(actor, county))
