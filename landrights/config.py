@@ -13,9 +13,9 @@ def instance_dir() -> Path:
     return Path(os.environ.get("LANDRIGHTS_INSTANCE") or Path.cwd() / "instance").resolve()
 
 
-def _dev_secret_key(folder: Path) -> str:
-    """Read the instance's secret key, creating it (mode 600) on first use."""
-    path = folder / "secret_key"
+def _dev_secret_key(folder: Path, name: str = "secret_key") -> str:
+    """Read one of the instance's secret keys, creating it (mode 600) on first use."""
+    path = folder / name
     if not path.exists():
         folder.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_hex(32))
@@ -32,6 +32,10 @@ def load(test_config: dict | None = None) -> dict:
         "INSTANCE_DIR": str(folder),
         "DATABASE_URL": os.environ.get("DATABASE_URL") or None,
         "SECRET_KEY": os.environ.get("SECRET_KEY"),
+        # signs the QR code of every certificate; changing it makes printed QR codes unverifiable
+        "CERTIFICATE_KEY": os.environ.get("CERTIFICATE_KEY"),
+        # the address printed in QR codes, e.g. https://land.liaoyuan.gov.cn (no trailing slash)
+        "PUBLIC_BASE_URL": (os.environ.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
         "BABEL_DEFAULT_LOCALE": "zh",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
         "LANGUAGES": ["zh", "en"],
@@ -50,12 +54,13 @@ def load(test_config: dict | None = None) -> dict:
     if test_config:
         cfg.update(test_config)
     if cfg["PRODUCTION"]:
-        missing = [k for k in ("SECRET_KEY", "DATABASE_URL") if not cfg.get(k)]
+        missing = [k for k in ("SECRET_KEY", "DATABASE_URL", "CERTIFICATE_KEY") if not cfg.get(k)]
         if missing:
             raise ConfigError(
                 "LANDRIGHTS_ENV=production needs " + " and ".join(missing)
                 + " set in the environment; refusing to start."
             )
-    elif not cfg["SECRET_KEY"]:
-        cfg["SECRET_KEY"] = _dev_secret_key(folder)
+    else:
+        cfg["SECRET_KEY"] = cfg["SECRET_KEY"] or _dev_secret_key(folder)
+        cfg["CERTIFICATE_KEY"] = cfg["CERTIFICATE_KEY"] or _dev_secret_key(folder, "certificate_key")
     return cfg

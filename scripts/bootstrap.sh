@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what landrights needs, once, then return quickly on later calls:
-#   Debian packages: PostgreSQL 15 + PostGIS 3, Noto CJK fonts, python3-venv (and Chromium for
-#   the browser tests); then the Python virtual environment .venv with the project installed.
+#   Debian packages: PostgreSQL 15 + PostGIS 3, Noto CJK fonts, Pango/HarfBuzz for WeasyPrint's
+#   PDFs, python3-venv (and for the tests: Chromium, poppler-utils to read PDFs, zbar-tools to
+#   decode QR codes); then the Python virtual environment .venv with the project installed.
 # Usage: scripts/bootstrap.sh [run|test]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +21,17 @@ if ! command -v fc-list >/dev/null || [ -z "$(fc-list ':family=Noto Sans CJK SC'
   packages+=(fonts-noto-cjk)
 fi
 python3 -c "import ensurepip, venv" 2>/dev/null || packages+=(python3-venv)
-if [ "$purpose" = test ] && [ ! -x /usr/bin/chromium ]; then packages+=(chromium); fi
+installed() { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]; }
+if command -v dpkg-query >/dev/null; then
+  for pkg in libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0; do
+    installed "$pkg" || packages+=("$pkg")
+  done
+fi
+if [ "$purpose" = test ]; then
+  [ -x /usr/bin/chromium ] || packages+=(chromium)
+  command -v pdftotext >/dev/null || packages+=(poppler-utils)
+  command -v zbarimg >/dev/null || packages+=(zbar-tools)
+fi
 
 if [ ${#packages[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null; then

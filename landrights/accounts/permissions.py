@@ -133,3 +133,27 @@ def county_of(actor: Actor) -> str | None:
     """Return the county code of the actor's area, or None without one."""
     prefix = actor.area_prefix or ""
     return prefix[:6] if len(prefix) >= 6 else None
+
+
+def require_notice_officer(actor: Actor, code: str) -> None:
+    """Refuse notices, objection decisions and recorded sign-offs except to the township officer
+    of the area (or the system).
+
+    Raises:
+        Unauthenticated: anonymous. Forbidden: another role or township.
+    """
+    require_login(actor)
+    if actor.role not in ("system", "township_officer") or not covers(actor, code):
+        raise forbidden()
+
+
+def require_certificate_issuer(actor: Actor, code: str) -> None:
+    """Refuse issuing, re-issuing, replacing and cancelling certificates except to the county
+    administrator (the county government issues them, R3.3, R5.8) or the system.
+
+    Raises:
+        Unauthenticated: anonymous. Forbidden: another role or county.
+    """
+    require_login(actor)
+    if actor.role not in ("system", "county_admin") or not covers(actor, code):
+        raise forbidden()

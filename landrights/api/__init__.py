@@ -224,3 +224,6 @@ def format_error(error):
         return {"error": {"code": "validation_failed", "message": message, "field": field}}, 422
     return {"error": {"code": str(error.status_code), "message": message, "field": None}}, \
         error.status_code
+
+
+from landrights.api import certification  # noqa: E402,F401  (registers its routes on bp)

@@ -24,6 +24,9 @@ from landrights.registry.models import Setting
 DEMO_DIR = Path(__file__).resolve().parent.parent.parent / "gis_data" / "demo"
 MARKER = "demo_loaded_at"
 REGISTRAR = "东丰县农业农村局（演示）"
+# These households of group 03 were surveyed but not yet confirmed: their parcels are claimed from
+# the second-round ledger and wait for the public notice, so the demo shows the whole path.
+PENDING = {f"2204211012010300{n}" for n in range(16, 22)}
 
 
 def _csv(name: str, folder: Path) -> list[dict]:
@@ -94,13 +97,19 @@ def load_parcels(session: Session, folder: Path) -> None:
 
 
 def load_contracts(session: Session, folder: Path) -> None:
-    """Draft and register the second-round contracts."""
+    """Draft and register the second-round contracts; claim the pending households' parcels."""
+    from landrights.certification import services as certification
+
     links = _csv("contract_parcels.csv", folder)
     for row in _csv("contracts.csv", folder):
         parcels = [{"parcel_code": link["parcel_code"],
                     "contract_area_m2": Decimal(link["contract_area_m2"]),
                     "confirmed_area_m2": Decimal(link["confirmed_area_m2"])}
                    for link in links if link["contract_code"] == row["code"]]
+        if row["household_code"] in PENDING:
+            certification.claim_parcels(session, SYSTEM, household_code=row["household_code"],
+                                        parcels=parcels)
+            continue
         contract = services.create_contract(
             session, SYSTEM, household_code=row["household_code"], mode=row["mode"],
             term_start=_date(row["term_start"]), term_end=_date(row["term_end"]),

@@ -2,7 +2,7 @@
 leaves the commit to its caller (view, API, CLI)."""
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 
 import shapely
 import sqlalchemy as sa
@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from geoalchemy2.shape import from_shape
 from sqlalchemy.orm import Session
 
+from landrights import clock
 from landrights.accounts.permissions import Actor, require_county_writer, require_registry_writer
 from landrights.db import flush_or_raise
 from landrights.errors import Conflict, NotFound, ValidationFailed
@@ -36,16 +37,18 @@ PARCEL_FIELDS = ("name", "ownership", "category", "land_use_type", "soil_grade",
                  "surveyed_area_m2", "surveyed_area_mu", "extra")
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def record(session: Session, actor: Actor, action: str, entity: str, code: str, *,
            reason: str | None = None, document: str | None = None, details: dict | None = None):
     """Record who changed which right, when, why and on what document."""
     session.add(ChangeEvent(county_code=code[:6], actor_id=actor.user_id, action=action,
                             entity=entity, entity_code=code, reason=reason, document=document,
                             details=details))
+
+
+def lock_code(session: Session, kind: str, code: str) -> None:
+    """Serialize decisions about one record (a check-then-write) until the transaction ends."""
+    session.execute(sa.select(sa.func.pg_advisory_xact_lock(
+        sa.func.hashtextextended(f"lr_{kind}:{code}", 0))))
 
 
 def _require_code(pattern, value: str, field: str, message, rule: str) -> None:
@@ -268,7 +271,7 @@ def revise_parcel(session: Session, actor: Actor, *, code: str, reason: str,
                          .with_for_update())
     if old is None:
         raise NotFound(_l("No parcel with code %(code)s.", code=code), field="code")
-    now = _now()
+    now = clock.now()
     old.valid_to = now
     flush_or_raise(session)
     values = {f: getattr(old, f) for f in PARCEL_FIELDS} | _parcel_attrs(changes)
@@ -298,13 +301,17 @@ def create_contract(session: Session, actor: Actor, *, household_code: str, term
                         code=rules.contract_code_for(household_code, mode), version=1,
                         term_start=term_start, term_end=term_end, signed_on=signed_on,
                         original_code=original_code, status="draft")
+    _add_contract(session, actor, contract, parcels)
+    return contract
+
+
+def _add_contract(session: Session, actor: Actor, contract: Contract, parcels: list[dict]) -> None:
     session.add(contract)
     flush_or_raise(session)
     for item in parcels:
         session.add(_contract_parcel(session, contract, item))
     flush_or_raise(session)
-    record(session, actor, "create", "contract", contract.code)
-    return contract
+    record(session, actor, "create", "contract", contract.code, details={"version": contract.version})
 
 
 def _contract_parcel(session: Session, contract: Contract, item: dict) -> ContractParcel:
@@ -312,13 +319,14 @@ def _contract_parcel(session: Session, contract: Contract, item: dict) -> Contra
     if not code.startswith(contract.household_code[:14]):
         raise ValidationFailed(_l("Parcel %(code)s belongs to another collective.", code=code),
                                field="parcel_code", rule="R4.7")
-    parcel = session.scalar(sa.select(Parcel).where(Parcel.code == code, Parcel.valid_to.is_(None)))
-    if parcel is None:
+    parcel = (session.get(Parcel, item["parcel_id"]) if item.get("parcel_id") else
+              session.scalar(sa.select(Parcel).where(Parcel.code == code, Parcel.valid_to.is_(None))))
+    if parcel is None or parcel.code != code:
         raise NotFound(_l("No parcel with code %(code)s.", code=code), field="parcel_code")
     taken = session.scalar(
         sa.select(Contract.code).join(ContractParcel, ContractParcel.contract_id == Contract.id)
         .where(ContractParcel.parcel_code == code, Contract.valid_to.is_(None),
-               Contract.id != contract.id))
+               Contract.code != contract.code))
     if taken:
         raise Conflict(_l("Parcel %(code)s is already in contract %(other)s.", code=code,
                           other=taken), field="parcel_code", rule="R1.3")
@@ -343,7 +351,12 @@ def register_contract(session: Session, actor: Actor, *, code: str, registrar: s
         raise NotFound(_l("No contract with code %(code)s.", code=code), field="code")
     if contract.registered_at is not None:
         raise Conflict(_l("Contract %(code)s is already registered.", code=code), field="code")
-    now = _now()
+    return _register(session, actor, contract, registrar=registrar, document=document, note=note)
+
+
+def _register(session: Session, actor: Actor, contract: Contract, *, registrar: str,
+              document: str | None, note: str | None, version: int = 1) -> RegisterEntry:
+    now = clock.now()
     contract.status, contract.registered_at = "registered", now
     parcel_ids = [cp.parcel_id for cp in contract.parcels]
     session.execute(sa.update(Parcel).where(Parcel.id.in_(parcel_ids), Parcel.registered_at.is_(None))
@@ -353,10 +366,79 @@ def register_contract(session: Session, actor: Actor, *, code: str, registrar: s
                     .where(HouseholdMember.household_id == household.id,
                            HouseholdMember.valid_to.is_(None), HouseholdMember.registered_at.is_(None))
                     .values(registered_at=now))
-    entry = RegisterEntry(county_code=contract.county_code, code=code, version=1,
+    entry = RegisterEntry(county_code=contract.county_code, code=contract.code, version=version,
                           contract_id=contract.id, registrar=registrar, registered_at=now,
                           document=document, note=note)
     session.add(entry)
     flush_or_raise(session)
-    record(session, actor, "register", "contract", code, document=document)
+    record(session, actor, "register", "contract", contract.code, document=document,
+           details={"version": contract.version})
     return entry
+
+
+def record_contract_version(session: Session, actor: Actor, *, household_code: str,
+                            term_start: date, term_end: date, parcels: list[dict], registrar: str,
+                            document: str | None = None, note: str | None = None) -> RegisterEntry:
+    """Register the household's family contract (R4.8 J) with these parcels: the first version, or
+    the next one closing the live contract and register entry, which stay readable as of their time.
+
+    The caller checks who may confirm (certification); parcels name the exact versions confirmed.
+
+    Raises:
+        NotFound: unknown household or parcel. Conflict: a parcel in another household's contract.
+    """
+    code = rules.contract_code_for(household_code, "110")
+    old = session.scalar(sa.select(Contract).where(Contract.code == code, Contract.valid_to.is_(None))
+                         .with_for_update())
+    now = clock.now()
+    if old is not None:
+        old.valid_to = now
+        session.execute(sa.update(RegisterEntry).where(RegisterEntry.code == code,
+                                                       RegisterEntry.valid_to.is_(None))
+                        .values(valid_to=now))
+        flush_or_raise(session)
+    contract = Contract(county_code=household_code[:6], household_code=household_code, mode="110",
+                        code=code, version=1 if old is None else old.version + 1,
+                        term_start=term_start, term_end=term_end, signed_on=clock.today(),
+                        status="draft", valid_from=now)
+    _add_contract(session, actor, contract, parcels)
+    return _register(session, actor, contract, registrar=registrar, document=document, note=note,
+                     version=contract.version)
+
+
+def revise_member(session: Session, actor: Actor, *, household_code: str, id_number: str,
+                  reason: str, document: str | None = None, remove: bool = False,
+                  **changes) -> HouseholdMember | None:
+    """Close a member's live version and add the changed one (or none, when removed).
+
+    Raises:
+        NotFound: no such live member. ValidationFailed: no reason or an unknown field.
+    """
+    require_registry_writer(actor, household_code)
+    if not reason:
+        raise ValidationFailed(_l("Say why the member record changes."), field="reason")
+    unknown = set(changes) - {"relation", "is_co_holder", "remark_code", "remark_text"}
+    if unknown:
+        raise ValidationFailed(_l("Unknown member field: %(name)s", name=sorted(unknown)[0]),
+                               field=sorted(unknown)[0])
+    old = session.scalar(
+        sa.select(HouseholdMember).join(Person, Person.id == HouseholdMember.person_id)
+        .join(Household, Household.id == HouseholdMember.household_id)
+        .where(Household.code == household_code, Person.id_number == id_number,
+               HouseholdMember.valid_to.is_(None)).with_for_update(of=HouseholdMember))
+    if old is None:
+        raise NotFound(_l("No member with ID number %(id)s in household %(code)s.",
+                          id=rules.mask_id_number(id_number), code=household_code), field="id_number")
+    now = clock.now()
+    old.valid_to = now
+    flush_or_raise(session)
+    new = None
+    if not remove:
+        values = {f: getattr(old, f) for f in ("relation", "is_co_holder", "remark_code", "remark_text")}
+        new = HouseholdMember(county_code=old.county_code, household_id=old.household_id,
+                              person_id=old.person_id, valid_from=now, **(values | changes))
+        session.add(new)
+        flush_or_raise(session)
+    record(session, actor, "remove" if remove else "revise", "member", household_code, reason=reason,
+           document=document, details={"person_id": old.person_id})
+    return new

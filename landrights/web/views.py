@@ -22,7 +22,9 @@ def inject_language() -> dict:
     actor = current_actor()
     return {"lang": str(get_locale() or "zh"),
             "menu": {"households": permissions.may_list_households(actor),
-                     "surveys": permissions.may_import_surveys(actor)}}
+                     "surveys": permissions.may_import_surveys(actor),
+                     "notices": actor.area_prefix is not None,
+                     "progress": actor.role in permissions.OFFICIAL_ROLES + ("system",)}}
 
 
 @bp.app_template_filter("relation")

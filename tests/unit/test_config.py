@@ -9,11 +9,13 @@ def test_production_needs_secret_key_and_database_url(monkeypatch, tmp_path):
     monkeypatch.setenv("LANDRIGHTS_INSTANCE", str(tmp_path))
     monkeypatch.delenv("SECRET_KEY", raising=False)
     monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("CERTIFICATE_KEY", raising=False)
     with pytest.raises(config.ConfigError) as info:
         config.load()
-    assert "SECRET_KEY" in str(info.value) and "DATABASE_URL" in str(info.value)
+    assert all(k in str(info.value) for k in ("SECRET_KEY", "DATABASE_URL", "CERTIFICATE_KEY"))
     monkeypatch.setenv("SECRET_KEY", "s3cret")
     monkeypatch.setenv("DATABASE_URL", "postgresql://db.example/landrights")
+    monkeypatch.setenv("CERTIFICATE_KEY", "another-s3cret")
     cfg = config.load()
     assert cfg["PRODUCTION"] and cfg["SESSION_COOKIE_SECURE"] and not cfg["DEMO_DATA"]
 
@@ -25,3 +27,7 @@ def test_development_key_is_made_once_and_kept_private(monkeypatch, tmp_path):
     first, second = config.load()["SECRET_KEY"], config.load()["SECRET_KEY"]
     assert first == second and len(first) == 64
     assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+    # the QR signing key is a second, separate secret
+    monkeypatch.delenv("CERTIFICATE_KEY", raising=False)
+    key = config.load()["CERTIFICATE_KEY"]
+    assert key != first and (tmp_path / "certificate_key").stat().st_mode & 0o777 == 0o600

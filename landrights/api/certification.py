@@ -1,0 +1,306 @@
+"""JSON API of the confirmation path (tag Certification): the same services and queries as the
+pages in landrights.certification.views."""
+from __future__ import annotations
+
+import base64
+import binascii
+
+from apiflask import Schema
+from apiflask.fields import Boolean, Dict, Float, Integer, List, Nested, String
+from apiflask.validators import Length, OneOf, Range, Regexp
+from flask import current_app
+
+from landrights.accounts.views import current_actor
+from landrights.api import _ERRORS, bp
+from landrights.certification import certificates, queries, services
+from landrights.errors import ValidationFailed
+from landrights.extensions import db
+from landrights.registry import queries as registry_queries
+
+TAG = ["Certification"]
+HOUSEHOLD = Regexp(r"^\d{18}$")
+PARCEL = Regexp(r"^\d{19}$")
+
+
+class NoticeIn(Schema):
+    collective_code = String(required=True, validate=Regexp(r"^\d{14}$"))
+    days = Integer(validate=Range(min=1, max=365),
+                   metadata={"description": "days on display; at least the configured minimum (R5.3)"})
+    place = String(validate=Length(max=200))
+
+
+class NoticeOut(Schema):
+    id = Integer()
+    collective_code = String()
+    round = Integer()
+    opened_at = String()
+    closes_at = String()
+    is_open = Boolean()
+    households = List(Dict())
+    objections = List(Dict())
+
+
+class FileIn(Schema):
+    name = String(required=True, validate=Length(min=1, max=200))
+    content_type = String(required=True, validate=OneOf(["application/pdf", "image/jpeg", "image/png"]))
+    data_base64 = String(required=True)
+
+
+class ObjectionIn(Schema):
+    household_code = String(required=True, validate=HOUSEHOLD)
+    parcel_code = String(validate=PARCEL, metadata={"description": "omit: the household record"})
+    text = String(required=True, validate=Length(min=1, max=4000))
+    filer_name = String(metadata={"description": "township officer recording a paper objection"})
+    filer_kind = String(validate=OneOf(["member", "neighbour", "collective"]))
+    evidence = Nested(FileIn)
+
+
+class ObjectionOut(Schema):
+    id = Integer()
+    notice_id = Integer()
+    household_code = String()
+    parcel_code = String(allow_none=True)
+    filer_kind = String()
+    filer_name = String()
+    text = String()
+    status = String()
+    resolution = String(allow_none=True)
+    evidence_name = String(allow_none=True)
+
+
+class DecisionIn(Schema):
+    decision = String(required=True, validate=OneOf(["dismiss", "uphold"]))
+    reason = String(required=True, validate=Length(min=1, max=4000))
+    document = String(validate=Length(max=200))
+    parcel_changes = Dict(metadata={"description": "name, east, south, west, north, remark, ..."})
+    reassign_to = String(validate=HOUSEHOLD)
+    member_changes = List(Dict(), metadata={"description": "[{id_number, is_co_holder|remove, ...}]"})
+
+
+class StateOut(Schema):
+    household_code = String()
+    blocked = String(allow_none=True)
+    confirmable = List(String())
+    kept = List(String())
+    withheld = Dict(keys=String(), values=String())
+
+
+class SignOffIn(Schema):
+    signer_name = String(validate=Length(max=100))
+    scan = Nested(FileIn, metadata={"description": "required when an officer records it (R5.5)"})
+
+
+class SignOffOut(Schema):
+    household_code = String()
+    contract_code = String()
+    contract_version = Integer()
+    method = String()
+    confirmed_codes = List(String())
+    withheld_codes = List(String())
+
+
+class CertificateIn(Schema):
+    code = String(required=True, validate=Regexp(r"^\d{18}[JQ]$"))
+
+
+class CertificateChangeIn(Schema):
+    action = String(required=True, validate=OneOf(["reissue", "replace", "cancel"]))
+    reason = String(required=True, validate=Length(min=1))
+    document = String(required=True, validate=Length(min=1, max=200))
+
+
+class CertificateOut(Schema):
+    code = String()
+    serial = Integer()
+    printed_no = String()
+    kind = String()
+    status = String()
+    authority = String()
+    issued_on = String()
+    verify_url = String()
+    pdf_url = String()
+
+
+class VerifyQuery(Schema):
+    n = String(metadata={"description": "serial, from the QR"})
+    d = String(metadata={"description": "issue date YYYYMMDD, from the QR"})
+    s = String(metadata={"description": "signature, from the QR"})
+
+
+class VerifyOut(Schema):
+    state = String(metadata={"description": "valid, superseded, cancelled, not_found, tampered"})
+    code = String()
+    serial = Integer(allow_none=True)
+    current_serial = Integer(allow_none=True)
+    holder = String()
+    issued_on = String(allow_none=True)
+    authority = String(allow_none=True)
+    register_changed = Boolean()
+    parcels = List(Dict())
+    total_area_m2 = Float()
+
+
+class ProgressQuery(Schema):
+    area = String(validate=Regexp(r"^\d{6}(\d{3}(\d{5})?)?$"))
+
+
+class ProgressOut(Schema):
+    items = List(Dict())
+
+
+def _file(data: dict | None) -> services.Upload | None:
+    if not data:
+        return None
+    try:
+        raw = base64.b64decode(data["data_base64"], validate=True)
+    except (binascii.Error, ValueError):
+        raise ValidationFailed("data_base64 is not base64", field="data_base64") from None
+    return services.Upload(data["name"], data["content_type"], raw)
+
+
+def _notice_dict(found: dict) -> dict:
+    n = found["notice"]
+    return {"id": n.id, "collective_code": n.collective_code, "round": n.round,
+            "opened_at": n.opened_at.isoformat(), "closes_at": n.closes_at.isoformat(),
+            "is_open": found["is_open"],
+            "households": [{"code": r["household"].code, "name": r["household"].name,
+                            "members": r["members"],
+                            "parcels": [{"code": p.code, "area_m2": round(float(p.area_m2), 2)}
+                                        for p in r["parcels"]]} for r in found["households"]],
+            "objections": [ObjectionOut().dump(o) for o in found["objections"]]}
+
+
+def _certificate_dict(cert) -> dict:
+    key = current_app.config["CERTIFICATE_KEY"].encode()
+    return {"code": cert.code, "serial": cert.serial, "printed_no": cert.printed_no, "kind": cert.kind,
+            "status": cert.status, "authority": cert.authority,
+            "issued_on": certificates.issued_on(cert).isoformat(),
+            "verify_url": certificates.verify_url(current_app.config["PUBLIC_BASE_URL"], key, cert),
+            "pdf_url": f"/certificates/{cert.code}/{cert.serial}.pdf"}
+
+
+@bp.post("/notices")
+@bp.input(NoticeIn, location="json")
+@bp.output(NoticeOut, status_code=201)
+@bp.doc(summary="Open a public notice (公示) of a collective (township officer)", tags=TAG,
+        responses=[*_ERRORS, 409])
+def open_notice(json_data):
+    notice = services.open_notice(db.session, current_actor(), **json_data)
+    db.session.commit()
+    return _notice_dict(queries.get_notice(db.session, current_actor(), notice.id))
+
+
+@bp.get("/notices/<int:notice_id>")
+@bp.output(NoticeOut)
+@bp.doc(summary="A notice: households, members (ID numbers masked), parcels, objections", tags=TAG,
+        responses=_ERRORS)
+def get_notice(notice_id):
+    return _notice_dict(queries.get_notice(db.session, current_actor(), notice_id))
+
+
+@bp.post("/notices/<int:notice_id>/objections")
+@bp.input(ObjectionIn, location="json")
+@bp.output(ObjectionOut, status_code=201)
+@bp.doc(summary="File an objection (异议) against a household record or a parcel of an open notice",
+        tags=TAG, responses=[*_ERRORS, 409])
+def file_objection(notice_id, json_data):
+    evidence = _file(json_data.pop("evidence", None))
+    objection = services.file_objection(db.session, current_actor(), notice_id=notice_id,
+                                        evidence=evidence, **json_data)
+    db.session.commit()
+    return objection
+
+
+@bp.post("/objections/<int:objection_id>/decision")
+@bp.input(DecisionIn, location="json")
+@bp.output(ObjectionOut)
+@bp.doc(summary="Dismiss an objection, or uphold it with its correction (township officer)",
+        tags=TAG, responses=[*_ERRORS, 409])
+def decide_objection(objection_id, json_data):
+    decision = json_data.pop("decision")
+    if decision == "dismiss":
+        objection = services.dismiss_objection(db.session, current_actor(), objection_id=objection_id,
+                                               reason=json_data["reason"],
+                                               document=json_data.get("document"))
+    else:
+        objection = services.uphold_objection(db.session, current_actor(), objection_id=objection_id,
+                                              **json_data)
+    db.session.commit()
+    return objection
+
+
+@bp.get("/households/<code>/confirmation")
+@bp.output(StateOut)
+@bp.doc(summary="What the household may confirm now, and why anything waits", tags=TAG,
+        responses=_ERRORS)
+def confirmation_state(code):
+    registry_queries.get_household(db.session, current_actor(), code)  # who may look
+    state = services.household_state(db.session, code)
+    return {"household_code": code, "blocked": state.blocked and str(state.blocked),
+            "confirmable": [p.code for _, p in state.confirmable],
+            "kept": [cp.parcel_code for cp in state.kept],
+            "withheld": {k: str(v) for k, v in state.withheld.items()}}
+
+
+@bp.post("/households/<code>/sign-off")
+@bp.input(SignOffIn, location="json")
+@bp.output(SignOffOut, status_code=201)
+@bp.doc(summary="Confirm the notice result (结果确认): the farmer, or the officer with the scan",
+        tags=TAG, responses=[*_ERRORS, 409])
+def sign_off(code, json_data):
+    signed = services.sign_off(db.session, current_actor(), household_code=code,
+                               scan=_file(json_data.get("scan")),
+                               signer_name=json_data.get("signer_name"))
+    db.session.commit()
+    return signed
+
+
+@bp.post("/certificates")
+@bp.input(CertificateIn, location="json")
+@bp.output(CertificateOut, status_code=201)
+@bp.doc(summary="Issue the certificate of a registered contract (county administrator)", tags=TAG,
+        responses=[*_ERRORS, 409])
+def issue_certificate(json_data):
+    cert = certificates.issue_certificate(db.session, current_actor(), code=json_data["code"])
+    db.session.commit()
+    return _certificate_dict(cert)
+
+
+@bp.post("/certificates/<code>/changes")
+@bp.input(CertificateChangeIn, location="json")
+@bp.output(CertificateOut, status_code=201)
+@bp.doc(summary="Re-issue after loss (补发), replace after a change (换发) or cancel (注销)", tags=TAG,
+        responses=[*_ERRORS, 409])
+def change_certificate(code, json_data):
+    action = json_data.pop("action")
+    if action == "cancel":
+        cert = certificates.cancel_certificate(db.session, current_actor(), code=code, **json_data)
+    else:
+        cert = certificates.reissue_certificate(db.session, current_actor(), code=code, kind=action,
+                                                **json_data)
+    db.session.commit()
+    return _certificate_dict(cert)
+
+
+@bp.get("/verify/<code>")
+@bp.input(VerifyQuery, location="query")
+@bp.output(VerifyOut)
+@bp.doc(summary="Verify a certificate by code or by its QR data; public", tags=TAG)
+def verify(code, query_data):
+    v = certificates.verify(db.session, current_app.config["CERTIFICATE_KEY"].encode(), code,
+                            serial=query_data.get("n"), day=query_data.get("d"), sig=query_data.get("s"))
+    c = v.certificate
+    return {"state": v.state, "code": code, "serial": c and c.serial, "current_serial": v.current_serial,
+            "holder": v.holder, "issued_on": c and certificates.issued_on(c).isoformat(),
+            "authority": c and c.authority, "register_changed": v.register_changed,
+            "parcels": v.parcels or [], "total_area_m2": round(v.total_area_m2, 2)}
+
+
+@bp.get("/progress")
+@bp.input(ProgressQuery, location="query")
+@bp.output(ProgressOut)
+@bp.doc(summary="Confirmation progress per county, township and collective", tags=TAG,
+        responses=_ERRORS)
+def progress(query_data):
+    return {"items": queries.progress(db.session, current_actor(), area=query_data.get("area"))}
+

@@ -1,0 +1,271 @@
+"""Certificates (证书, R3.3-R3.6, R4.9, R4.11): issue, re-issue after loss (补发), replacement after a
+change (换发), cancellation (注销), and public verification by code and signed QR.
+
+A certificate row is the record; its PDF is drawn from the register (the contract version it
+shows, and the members as of its issue) whenever it is printed, so a print matches the register.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from geoalchemy2.shape import to_shape
+from sqlalchemy.orm import Session, selectinload
+
+from landrights import clock
+from landrights.accounts.permissions import Actor, require_certificate_issuer
+from landrights.certification import rules
+from landrights.certification.models import Certificate
+from landrights.db import flush_or_raise
+from landrights.errors import Conflict, NotFound, ValidationFailed
+from landrights.registry import rules as registry_rules
+from landrights.registry import services as registry
+from landrights.registry.models import (
+    AdminUnit,
+    Collective,
+    Contract,
+    ContractParcel,
+    Household,
+    HouseholdMember,
+    Parcel,
+    Person,
+    RegisterEntry,
+)
+
+CST = timedelta(hours=8)
+
+
+def _live_contract(session: Session, code: str) -> tuple[Contract, RegisterEntry]:
+    contract = session.scalar(sa.select(Contract).where(Contract.code == code,
+                                                        Contract.valid_to.is_(None)))
+    entry = session.scalar(sa.select(RegisterEntry).where(RegisterEntry.code == code,
+                                                          RegisterEntry.valid_to.is_(None)))
+    if contract is None or entry is None or contract.status != "registered":
+        raise NotFound(_l("Contract %(code)s is not in the register: a certificate follows the "
+                          "register (R3.6).", code=code), field="code", rule="R3.6")
+    return contract, entry
+
+
+def _valid(session: Session, code: str) -> Certificate | None:
+    return session.scalar(sa.select(Certificate).where(Certificate.code == code,
+                                                       Certificate.status == "valid")
+                          .with_for_update())
+
+
+def default_authority(session: Session, county_code: str) -> str:
+    """Return the issuing authority: the county's people's government (R3.3)."""
+    name = session.scalar(sa.select(AdminUnit.name).where(AdminUnit.code == county_code))
+    return f"{name or county_code}人民政府"
+
+
+def _new(session: Session, actor: Actor, code: str, kind: str, *, reason: str | None = None,
+         document: str | None = None, authority: str | None = None) -> Certificate:
+    contract, entry = _live_contract(session, code)
+    serial = (session.scalar(sa.select(sa.func.max(Certificate.serial))
+                             .where(Certificate.code == code)) or 0) + 1
+    number = session.scalar(sa.select(sa.func.nextval("certificate_printed_no_seq")))
+    certificate = Certificate(
+        county_code=code[:6], code=code, serial=serial, printed_no=rules.printed_no(number),
+        contract_id=contract.id, register_entry_id=entry.id, kind=kind, status="valid",
+        authority=authority or default_authority(session, code[:6]), issued_at=clock.now(),
+        issued_by=actor.user_id, reason=reason, document=document)
+    session.add(certificate)
+    flush_or_raise(session)
+    registry.record(session, actor, kind, "certificate", code, reason=reason, document=document,
+                    details={"serial": serial, "printed_no": certificate.printed_no})
+    return certificate
+
+
+def issue_certificate(session: Session, actor: Actor, *, code: str,
+                      authority: str | None = None) -> Certificate:
+    """Issue the first certificate of a registered household contract (R3.3, R5.8).
+
+    Raises:
+        Forbidden: not the county administrator. NotFound: not registered.
+        Conflict: a certificate of this contract is valid or was issued before (use 补发/换发).
+    """
+    require_certificate_issuer(actor, code)
+    registry.lock_code(session, "certificate", code)
+    if session.scalar(sa.select(Certificate.id).where(Certificate.code == code).limit(1)):
+        raise Conflict(_l("Contract %(code)s already has a certificate: re-issue (补发) or replace "
+                          "(换发) it instead.", code=code), field="code", rule="R3.6")
+    return _new(session, actor, code, "issue", authority=authority)
+
+
+def _require_reason(reason: str | None, document: str | None) -> None:
+    if not (reason or "").strip():
+        raise ValidationFailed(_l("Give the reason."), field="reason", rule="R3.6")
+    if not (document or "").strip():
+        raise ValidationFailed(_l("Name the document (loss declaration, change decision, ...)."),
+                               field="document", rule="R3.6")
+
+
+def _end(session: Session, actor: Actor, certificate: Certificate, status: str, reason: str,
+         document: str) -> None:
+    certificate.status, certificate.ended_at, certificate.ended_by = status, clock.now(), actor.user_id
+    certificate.end_reason, certificate.end_document = reason, document
+    flush_or_raise(session)
+
+
+def reissue_certificate(session: Session, actor: Actor, *, code: str, kind: str, reason: str,
+                        document: str, authority: str | None = None) -> Certificate:
+    """Re-issue after loss (补发, kind 'reissue') or replace after a change (换发, kind 'replace'):
+    the valid certificate is superseded and a new one drawn from the register.
+
+    Raises:
+        Forbidden: not the county administrator. ValidationFailed: no reason or document.
+        NotFound: no valid certificate to replace, or the contract left the register.
+    """
+    require_certificate_issuer(actor, code)
+    if kind not in ("reissue", "replace"):
+        raise ValidationFailed(_l("Choose re-issue (补发) or replacement (换发)."), field="kind")
+    _require_reason(reason, document)
+    old = _valid(session, code)
+    if old is None:
+        raise NotFound(_l("Contract %(code)s has no valid certificate to re-issue or replace.",
+                          code=code), field="code")
+    _end(session, actor, old, "superseded", reason, document)
+    return _new(session, actor, code, kind, reason=reason, document=document,
+                authority=authority or old.authority)
+
+
+def cancel_certificate(session: Session, actor: Actor, *, code: str, reason: str,
+                       document: str) -> Certificate:
+    """Cancel (注销) the valid certificate of a contract, with the reason and the document.
+
+    Raises:
+        Forbidden: not the county administrator. ValidationFailed: no reason or document.
+        NotFound: no valid certificate.
+    """
+    require_certificate_issuer(actor, code)
+    _require_reason(reason, document)
+    old = _valid(session, code)
+    if old is None:
+        raise NotFound(_l("Contract %(code)s has no valid certificate.", code=code), field="code")
+    _end(session, actor, old, "cancelled", reason, document)
+    registry.record(session, actor, "cancel", "certificate", code, reason=reason, document=document,
+                    details={"serial": old.serial})
+    return old
+
+
+def issued_on(certificate: Certificate) -> date:
+    """Return the issue date as printed (China Standard Time)."""
+    return (certificate.issued_at + CST).date()
+
+
+def verify_url(base_url: str, key: bytes, certificate: Certificate) -> str:
+    """Return the URL the QR code carries: code, serial, issue date and their signature."""
+    day = issued_on(certificate)
+    sig = rules.signature(key, certificate.code, certificate.serial, day)
+    return f"{base_url}/verify/{certificate.code}?n={certificate.serial}&d={day:%Y%m%d}&s={sig}"
+
+
+@dataclass
+class Verification:
+    """What the public verification page and API say about a certificate."""
+
+    state: str  # valid | superseded | cancelled | not_found | tampered
+    code: str
+    certificate: Certificate | None = None
+    holder: str = ""
+    parcels: list[dict] | None = None
+    total_area_m2: float = 0.0
+    register_changed: bool = False  # the register moved on since issue: a replacement is due
+    current_serial: int | None = None
+
+
+def verify(session: Session, key: bytes, code: str, *, serial: str | None = None,
+           day: str | None = None, sig: str | None = None) -> Verification:
+    """Verify a certificate by its code, or by the signed QR data; anyone may ask (R3.3).
+
+    A QR whose signature does not match what this registry signed is reported as tampered, even
+    when the code exists."""
+    if sig is not None or serial is not None or day is not None:
+        try:
+            n, issued = int(serial or ""), date(int(day[:4]), int(day[4:6]), int(day[6:8]))
+        except (TypeError, ValueError):
+            return Verification("tampered", code)
+        if not rules.signature_matches(key, code, n, issued, sig or ""):
+            return Verification("tampered", code)
+        certificate = session.scalar(sa.select(Certificate).where(Certificate.code == code,
+                                                                  Certificate.serial == n))
+        if certificate is None or issued_on(certificate) != issued:
+            return Verification("tampered", code)
+    else:
+        certificate = session.scalar(sa.select(Certificate).where(Certificate.code == code)
+                                     .order_by(Certificate.serial.desc()).limit(1))
+        if certificate is None:
+            return Verification("not_found", code)
+    return _describe(session, certificate)
+
+
+def _describe(session: Session, certificate: Certificate) -> Verification:
+    contract = session.get(Contract, certificate.contract_id)
+    holder = session.scalar(sa.select(Household.name).where(Household.code == contract.household_code))
+    rows = session.execute(
+        sa.select(ContractParcel.parcel_code, ContractParcel.confirmed_area_m2)
+        .where(ContractParcel.contract_id == contract.id).order_by(ContractParcel.parcel_code)).all()
+    live = session.scalar(sa.select(Contract.id).where(Contract.code == certificate.code,
+                                                       Contract.valid_to.is_(None)))
+    current = session.scalar(sa.select(Certificate.serial).where(Certificate.code == certificate.code,
+                                                                 Certificate.status == "valid"))
+    return Verification(
+        state=certificate.status, code=certificate.code, certificate=certificate,
+        holder=rules.mask_name(holder),
+        parcels=[{"code": c, "area_m2": float(a)} for c, a in rows],
+        total_area_m2=float(sum(a for _, a in rows)),
+        register_changed=certificate.status == "valid" and live != contract.id,
+        current_serial=current)
+
+
+def certificate_doc(session: Session, certificate: Certificate, *, base_url: str, key: bytes):
+    """Return everything a printed certificate shows (R3.4, R3.5), read from the register."""
+    from landrights.certification.documents import CertificateDoc, MemberLine, ParcelLine
+
+    contract = session.scalar(sa.select(Contract).options(selectinload(Contract.parcels))
+                              .where(Contract.id == certificate.contract_id))
+    household = session.scalar(sa.select(Household).where(Household.code == contract.household_code))
+    collective = session.scalar(sa.select(Collective).where(Collective.code == household.collective_code))
+    members = _members_as_of(session, household.id, certificate.issued_at)
+    representative = next((p for _, p in members if p.id == household.representative_id),
+                          members[0][1])
+    units = dict(session.execute(sa.select(AdminUnit.code, AdminUnit.name).where(
+        AdminUnit.code.in_([household.code[:6], household.code[:9], household.code[:12]]))).all())
+    parcels = session.scalars(sa.select(Parcel).where(
+        Parcel.id.in_([cp.parcel_id for cp in contract.parcels])).order_by(Parcel.code)).all()
+    confirmed = {cp.parcel_id: cp.confirmed_area_m2 for cp in contract.parcels}
+    return CertificateDoc(
+        code=certificate.code, serial=certificate.serial, printed_no=certificate.printed_no,
+        kind=certificate.kind, issued_on=issued_on(certificate), authority=certificate.authority,
+        county_name=units.get(household.code[:6], ""), township_name=units.get(household.code[:9], ""),
+        village_name=units.get(household.code[:12], ""), collective_name=collective.name,
+        holder_name=representative.name, holder_id_number=representative.id_number,
+        contract_code=contract.code, term_start=contract.term_start, term_end=contract.term_end,
+        members=tuple(MemberLine(p.name, registry_rules.RELATIONS.get(m.relation, m.relation),
+                                 registry_rules.code_label(registry_rules.MEMBER_REMARKS, m.remark_code)
+                                 if m.remark_code else (m.remark_text or ""))
+                      for m, p in members if m.is_co_holder),
+        parcels=tuple(ParcelLine(code=p.code, name=p.name, east=p.east, south=p.south, west=p.west,
+                                 north=p.north, area_m2=confirmed[p.id],
+                                 is_basic_farmland=p.is_basic_farmland, remark=p.remark,
+                                 geometry=to_shape(p.geom))
+                      for p in parcels),
+        verify_url=verify_url(base_url, key, certificate),
+        notes=_notes(certificate), status=certificate.status)
+
+
+def _members_as_of(session: Session, household_id: int, moment) -> list[tuple]:
+    return session.execute(
+        sa.select(HouseholdMember, Person).join(Person, Person.id == HouseholdMember.person_id)
+        .where(HouseholdMember.household_id == household_id, HouseholdMember.valid_from <= moment,
+               sa.or_(HouseholdMember.valid_to.is_(None), HouseholdMember.valid_to > moment))
+        .order_by(HouseholdMember.relation, HouseholdMember.id)).all()
+
+
+def _notes(certificate: Certificate) -> tuple[str, ...]:
+    label = {"reissue": "补发", "replace": "换发"}.get(certificate.kind)
+    if label is None:
+        return ()
+    return (f"{label}：{certificate.reason}（{certificate.document}）",)

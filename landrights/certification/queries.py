@@ -1,0 +1,214 @@
+"""Named reads of the confirmation workflow: notices and their printable lists, objections,
+certificates, and progress per county, township and collective."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from geoalchemy2.shape import to_shape
+from sqlalchemy.orm import Session
+
+from landrights import clock
+from landrights.accounts.permissions import Actor, covers, require_area, require_login
+from landrights.certification.models import Certificate, Notice, Objection
+from landrights.errors import NotFound, forbidden
+from landrights.registry import rules as registry_rules
+from landrights.registry.models import AdminUnit, Collective, Household, HouseholdMember, Parcel, Person
+
+
+def _sees_collective(actor: Actor, collective_code: str) -> bool:
+    prefix = actor.area_prefix
+    if prefix is None:
+        return False
+    return collective_code.startswith(prefix[:14] if actor.role == "farmer" else prefix)
+
+
+def _in_area(actor: Actor, code_column):
+    prefix = actor.area_prefix
+    if prefix is None:
+        return sa.false()
+    if actor.role == "farmer":  # a farmer sees the notices of the own collective
+        prefix = prefix[:14]
+    return code_column.startswith(prefix)
+
+
+def list_notices(session: Session, actor: Actor, *, collective: str | None = None) -> list[Notice]:
+    """Return the notices in the actor's area, newest first."""
+    require_login(actor)
+    query = sa.select(Notice).where(_in_area(actor, Notice.collective_code))
+    if collective:
+        query = query.where(Notice.collective_code == collective)
+    return list(session.scalars(query.order_by(Notice.opened_at.desc(), Notice.id.desc())))
+
+
+def get_notice(session: Session, actor: Actor, notice_id: int) -> dict:
+    """Return a notice with its households, members (ID numbers masked), parcels and objections.
+
+    Raises:
+        NotFound: no such notice. Forbidden: outside the actor's collective or area.
+    """
+    require_login(actor)
+    notice = session.get(Notice, notice_id)
+    if notice is None:
+        raise NotFound(_l("No notice no. %(id)s.", id=notice_id), field="notice_id")
+    if not _sees_collective(actor, notice.collective_code):
+        raise forbidden()
+    collective = session.scalar(sa.select(Collective).where(Collective.code == notice.collective_code))
+    households = {h.code: h for h in session.scalars(sa.select(Household).where(
+        Household.code.in_({e.household_code for e in notice.entries})))}
+    member_ids = [i for e in notice.entries if e.member_ids for i in e.member_ids]
+    members = {m.id: (m, p) for m, p in session.execute(
+        sa.select(HouseholdMember, Person).join(Person, Person.id == HouseholdMember.person_id)
+        .where(HouseholdMember.id.in_(member_ids))).all()}
+    parcels = {p.id: p for p in session.scalars(sa.select(Parcel).where(
+        Parcel.id.in_([e.parcel_id for e in notice.entries if e.parcel_id])))}
+    rows = []
+    for entry in (e for e in notice.entries if e.parcel_code is None):
+        rows.append({
+            "household": households[entry.household_code],
+            "members": [_member_row(*members[i]) for i in entry.member_ids if i in members],
+            "parcels": [parcels[e.parcel_id] for e in notice.entries
+                        if e.household_code == entry.household_code and e.parcel_id],
+        })
+    objections = list(session.scalars(sa.select(Objection).where(Objection.notice_id == notice_id)
+                                      .order_by(Objection.id)))
+    return {"notice": notice, "collective": collective, "households": rows, "objections": objections,
+            "is_open": notice.opened_at <= clock.now() < notice.closes_at,
+            "area_m2": sum(float(p.area_m2) for p in parcels.values())}
+
+
+def _member_row(member: HouseholdMember, person: Person) -> dict:
+    return {"name": person.name, "relation": registry_rules.RELATIONS.get(member.relation, member.relation),
+            "id_number": registry_rules.mask_id_number(person.id_number),  # public list: masked (R5.3)
+            "co_holder": member.is_co_holder,
+            "remark": registry_rules.MEMBER_REMARKS.get(member.remark_code or "", member.remark_text or "")}
+
+
+def notice_shapes(session: Session, notice: dict) -> list:
+    """Return (code, shapely geometry) of every parcel on a notice, for its map sheet."""
+    return [(p.code, to_shape(p.geom)) for row in notice["households"] for p in row["parcels"]]
+
+
+def get_objection(session: Session, actor: Actor, objection_id: int) -> Objection:
+    """Return one objection in the actor's area.
+
+    Raises:
+        NotFound: no such objection. Forbidden: outside the area.
+    """
+    objection = session.get(Objection, objection_id)
+    if objection is None:
+        raise NotFound(_l("No objection no. %(id)s.", id=objection_id), field="objection_id")
+    if actor.role == "farmer":
+        require_login(actor)
+        if objection.filed_by != actor.user_id and actor.household_code != objection.household_code:
+            raise forbidden()
+    else:
+        require_area(actor, objection.household_code)
+    return objection
+
+
+def certificates_of(session: Session, actor: Actor, code: str) -> list[Certificate]:
+    """Return every certificate ever issued for a contract code, newest first.
+
+    Raises:
+        Forbidden: outside the actor's area (a farmer: the own household).
+    """
+    require_area(actor, code)
+    return list(session.scalars(sa.select(Certificate).where(Certificate.code == code)
+                                .order_by(Certificate.serial.desc())))
+
+
+def get_certificate(session: Session, actor: Actor, code: str, serial: int) -> Certificate:
+    """Return one certificate in the actor's area.
+
+    Raises:
+        NotFound: no such certificate. Forbidden: outside the area.
+    """
+    require_area(actor, code)
+    certificate = session.scalar(sa.select(Certificate).where(Certificate.code == code,
+                                                              Certificate.serial == serial))
+    if certificate is None:
+        raise NotFound(_l("No certificate %(code)s no. %(serial)s.", code=code, serial=serial),
+                       field="code")
+    return certificate
+
+
+STAGES = ("surveyed", "on_notice", "objected", "confirmed", "certified")
+
+# One row per live parcel with the furthest stage it reached; households take their parcels'
+# stage, lowered by an open objection against the household record.
+_PROGRESS = sa.text("""
+WITH live AS (
+    SELECT p.id, p.code, p.collective_code, p.area_m2, coalesce(c.household_code, k.household_code)
+           AS household_code
+    FROM parcels p
+    LEFT JOIN claims c ON c.county_code = p.county_code AND c.parcel_code = p.code
+    LEFT JOIN LATERAL (SELECT k.household_code FROM contracts k
+                       JOIN contract_parcels cp ON cp.contract_id = k.id
+                       WHERE k.valid_to IS NULL AND cp.parcel_code = p.code LIMIT 1) k ON true
+    WHERE p.valid_to IS NULL AND p.code LIKE :prefix || '%'
+), staged AS (
+    SELECT l.*, CASE
+        WHEN EXISTS (SELECT 1 FROM contracts k JOIN contract_parcels cp ON cp.contract_id = k.id
+                     JOIN certificates z ON z.contract_id = k.id AND z.status = 'valid'
+                     WHERE k.valid_to IS NULL AND cp.parcel_id = l.id) THEN 'certified'
+        WHEN EXISTS (SELECT 1 FROM contracts k JOIN contract_parcels cp ON cp.contract_id = k.id
+                     WHERE k.valid_to IS NULL AND cp.parcel_id = l.id) THEN 'confirmed'
+        WHEN EXISTS (SELECT 1 FROM objections o WHERE o.status = 'open'
+                     AND o.household_code = l.household_code
+                     AND (o.parcel_code = l.code OR o.parcel_code IS NULL)) THEN 'objected'
+        WHEN EXISTS (SELECT 1 FROM notice_entries e JOIN notices n ON n.id = e.notice_id
+                     WHERE e.parcel_id = l.id AND n.closes_at > :now) THEN 'on_notice'
+        ELSE 'surveyed' END AS stage
+    FROM live l
+), households AS (
+    SELECT household_code, min(collective_code) AS collective_code,
+           (ARRAY['surveyed', 'on_notice', 'objected', 'confirmed', 'certified'])[
+               min(array_position(ARRAY['surveyed', 'on_notice', 'objected', 'confirmed',
+                                        'certified'], stage))] AS stage,
+           sum(area_m2) AS area_m2
+    FROM staged WHERE household_code IS NOT NULL GROUP BY household_code
+)
+SELECT 'parcels' AS what, collective_code, stage, count(*) AS n, sum(area_m2) AS area_m2
+FROM staged GROUP BY collective_code, stage
+UNION ALL
+SELECT 'households', collective_code, stage, count(*), sum(area_m2)
+FROM households GROUP BY collective_code, stage
+""")
+
+
+def progress(session: Session, actor: Actor, *, area: str | None = None) -> list[dict]:
+    """Return confirmation progress per county, township and collective: households and parcels
+    surveyed / on notice / objected / confirmed / certified, with areas in m².
+
+    Raises:
+        Forbidden: an area outside the actor's jurisdiction (farmers and the public see none).
+    """
+    require_login(actor)
+    if actor.role not in ("system", "county_admin", "township_officer", "collective_clerk"):
+        raise forbidden()
+    if area and not covers(actor, area):
+        raise forbidden()
+    prefix = area or actor.area_prefix
+    rows = session.execute(_PROGRESS, {"prefix": prefix, "now": clock.now()}).all()
+    names = dict(session.execute(sa.select(AdminUnit.code, AdminUnit.name)
+                                 .where(AdminUnit.code.startswith(prefix[:6]))).all())
+    names |= dict(session.execute(sa.select(Collective.code, Collective.name)
+                                  .where(Collective.code.startswith(prefix[:6]))).all())
+    return _roll_up(rows, names)
+
+
+def _roll_up(rows, names: dict) -> list[dict]:
+    table: dict[tuple[int, str], dict] = {}
+    for what, collective, stage, n, area in rows:
+        for level, length in ((1, 6), (2, 9), (3, 14)):
+            code = collective[:length]
+            row = table.setdefault((level, code), _empty(level, code, names.get(code, code)))
+            row[what][stage] += n
+            row[what + "_area_m2"][stage] += float(area or 0)
+    return [table[k] for k in sorted(table, key=lambda k: (k[1], k[0]))]
+
+
+def _empty(level: int, code: str, name: str) -> dict:
+    return {"level": ("county", "township", "collective")[level - 1], "code": code, "name": name,
+            "parcels": dict.fromkeys(STAGES, 0), "households": dict.fromkeys(STAGES, 0),
+            "parcels_area_m2": dict.fromkeys(STAGES, 0.0), "households_area_m2": dict.fromkeys(STAGES, 0.0)}

@@ -1,0 +1,473 @@
+"""Confirmation use cases (R5.3-R5.6): claims, public notice, objections, corrections, sign-off.
+
+Each checks permission first, locks what it decides on, flushes so the database's rules fire, and
+leaves the commit to its caller. Time comes from landrights.clock only.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+
+from landrights import clock
+from landrights.accounts.permissions import Actor, covers, require_login, require_notice_officer
+from landrights.certification import rules
+from landrights.certification.models import Claim, Notice, NoticeEntry, Objection, SignOff
+from landrights.db import flush_or_raise
+from landrights.errors import Conflict, NotFound, ValidationFailed, forbidden
+from landrights.registry import services as registry
+from landrights.registry.models import (
+    Collective,
+    Contract,
+    ContractParcel,
+    Household,
+    HouseholdMember,
+    Parcel,
+    Person,
+    Setting,
+)
+
+
+@dataclass
+class Upload:
+    """A file handed in with a request: evidence of an objection, the scan of a signed form."""
+
+    name: str
+    content_type: str
+    data: bytes
+
+
+@dataclass
+class HouseholdState:
+    """Where a household stands: what it may confirm now, and why anything waits."""
+
+    household_code: str
+    blocked: object | None = None  # a lazy message when the whole household waits
+    confirmable: list[tuple[Claim, Parcel]] = field(default_factory=list)
+    kept: list[ContractParcel] = field(default_factory=list)  # confirmed before, unchanged
+    withheld: dict[str, object] = field(default_factory=dict)  # parcel code -> lazy reason
+
+
+def setting(session: Session, key: str, default: str) -> str:
+    """Return a registry setting (settings table), or the default."""
+    return session.scalar(sa.select(Setting.value).where(Setting.key == key)) or default
+
+
+def _upload_ok(upload: Upload | None, field_name: str) -> None:
+    if upload is None:
+        return
+    problem = rules.evidence_problem(upload.name, upload.content_type, upload.data)
+    if problem:
+        raise ValidationFailed(_UPLOAD_PROBLEMS[problem], field=field_name)
+
+
+_UPLOAD_PROBLEMS = {
+    "empty": _l("The file is empty."),
+    "too_large": _l("The file is larger than 10 MB."),
+    "type": _l("Only PDF, JPEG or PNG files are accepted, and the file must really be one."),
+}
+
+
+def claim_parcels(session: Session, actor: Actor, *, household_code: str,
+                  parcels: list[dict]) -> list[Claim]:
+    """Record which surveyed parcels a household claims (承包地块归户): what its notice shows.
+
+    Raises:
+        Forbidden: not the township officer. NotFound: unknown household or parcel.
+        Conflict: a parcel already claimed by a household.
+    """
+    require_notice_officer(actor, household_code)
+    if session.scalar(sa.select(Household.id).where(Household.code == household_code)) is None:
+        raise NotFound(_l("No household with code %(code)s.", code=household_code),
+                       field="household_code")
+    claims = []
+    for item in parcels:
+        code = item["parcel_code"]
+        if session.scalar(sa.select(Parcel.id).where(Parcel.code == code,
+                                                      Parcel.valid_to.is_(None))) is None:
+            raise NotFound(_l("No parcel with code %(code)s.", code=code), field="parcel_code")
+        claim = Claim(county_code=household_code[:6], household_code=household_code, parcel_code=code,
+                      contract_area_m2=item.get("contract_area_m2"), created_by=actor.user_id)
+        session.add(claim)
+        claims.append(claim)
+    flush_or_raise(session)
+    registry.record(session, actor, "claim", "household", household_code,
+                    details={"parcels": [c.parcel_code for c in claims]})
+    return claims
+
+
+def _claims_from_contracts(session: Session, collective_code: str) -> None:
+    """A resurvey keeps each registered parcel with its household: claim it from the contract."""
+    session.execute(sa.text("""
+        INSERT INTO claims (county_code, household_code, parcel_code, contract_area_m2)
+        SELECT c.county_code, c.household_code, cp.parcel_code, cp.contract_area_m2
+        FROM contracts c JOIN contract_parcels cp ON cp.contract_id = c.id
+        WHERE c.valid_to IS NULL AND left(c.household_code, 14) = :collective
+        ON CONFLICT (county_code, parcel_code) DO NOTHING"""), {"collective": collective_code})
+
+
+def open_notice(session: Session, actor: Actor, *, collective_code: str, days: int | None = None,
+                place: str | None = None) -> Notice:
+    """Put a collective's households, members and parcels that wait for confirmation on public
+    notice (公示, R5.3) for at least the minimum period; a re-notice shows what changed since.
+
+    Raises:
+        Forbidden: not the township officer. ValidationFailed: shorter than the minimum.
+        Conflict: a notice of this collective is still up, or nothing waits for a notice.
+    """
+    require_notice_officer(actor, collective_code)
+    registry.lock_code(session, "notice", collective_code)
+    if session.scalar(sa.select(Collective.id).where(Collective.code == collective_code)) is None:
+        raise NotFound(_l("Unknown collective (发包方) %(code)s.", code=collective_code),
+                       field="collective_code")
+    min_days = int(setting(session, "notice_min_days", str(rules.NOTICE_MIN_DAYS)))
+    days = min_days if days is None else days
+    if days < min_days:
+        raise ValidationFailed(_l("A public notice stays up at least %(min)s days.", min=min_days),
+                               field="days", rule="R5.3")
+    now = clock.now()
+    running = session.scalar(sa.select(Notice).where(Notice.collective_code == collective_code,
+                                                     Notice.closes_at > now))
+    if running is not None:
+        raise Conflict(_l("Notice no. %(round)s of this collective is up until %(until)s; open the "
+                          "next one after it closes.", round=running.round,
+                          until=running.closes_at.date()), field="collective_code", rule="R5.3")
+    _claims_from_contracts(session, collective_code)
+    waiting = _waiting_households(session, collective_code)
+    if not waiting:
+        raise Conflict(_l("Nothing in collective %(code)s waits for a public notice.",
+                          code=collective_code), field="collective_code")
+    last = session.scalar(sa.select(sa.func.max(Notice.round))
+                          .where(Notice.collective_code == collective_code)) or 0
+    notice = Notice(county_code=collective_code[:6], collective_code=collective_code, round=last + 1,
+                    opened_at=now, closes_at=rules.notice_closes_at(now, days), min_days=min_days,
+                    opened_by=actor.user_id, place=place)
+    session.add(notice)
+    flush_or_raise(session)
+    for household_code, members, parcels in waiting:
+        _add_entries(session, notice, household_code, members, parcels)
+    flush_or_raise(session)
+    registry.record(session, actor, "open_notice", "collective", collective_code,
+                    details={"notice": notice.id, "round": notice.round, "households": len(waiting)})
+    return notice
+
+
+def _add_entries(session: Session, notice: Notice, household_code: str, members: list[int],
+                 parcels: list[Parcel]) -> None:
+    session.add(NoticeEntry(notice=notice, county_code=notice.county_code,
+                            household_code=household_code, member_ids=members))
+    for parcel in parcels:
+        session.add(NoticeEntry(notice=notice, county_code=notice.county_code,
+                                household_code=household_code, parcel_code=parcel.code,
+                                parcel_id=parcel.id, area_m2=round(Decimal(parcel.area_m2), 2)))
+
+
+def _live_member_ids(session: Session, household_code: str) -> list[int]:
+    return sorted(session.scalars(
+        sa.select(HouseholdMember.id).join(Household, Household.id == HouseholdMember.household_id)
+        .where(Household.code == household_code, HouseholdMember.valid_to.is_(None))))
+
+
+def _waiting_households(session: Session, collective_code: str) -> list[tuple]:
+    """Households with something not yet shown: a claimed parcel version or member set never on a
+    notice, and not already registered as it is."""
+    waiting = []
+    households = session.scalars(sa.select(Household.code).where(
+        Household.collective_code == collective_code).order_by(Household.code))
+    for code in households:
+        parcels = list(session.scalars(
+            sa.select(Parcel).join(Claim, Claim.parcel_code == Parcel.code)
+            .where(Claim.household_code == code, Parcel.valid_to.is_(None)).order_by(Parcel.code)))
+        if not parcels:
+            continue
+        members = _live_member_ids(session, code)
+        shown = set(session.scalars(sa.select(NoticeEntry.parcel_id).where(
+            NoticeEntry.household_code == code, NoticeEntry.parcel_id.is_not(None))))
+        last = _last_household_entry(session, code)
+        fresh = [p for p in parcels if p.id not in shown and p.registered_at is None]
+        members_changed = last is not None and sorted(last.member_ids) != members
+        if fresh or members_changed or (last is None and any(p.registered_at is None for p in parcels)):
+            waiting.append((code, members, parcels if last is None else fresh))  # re-notice: changes
+    return waiting
+
+
+def _last_household_entry(session: Session, household_code: str) -> NoticeEntry | None:
+    return session.scalar(
+        sa.select(NoticeEntry).join(Notice).where(NoticeEntry.household_code == household_code,
+                                                  NoticeEntry.parcel_code.is_(None))
+        .order_by(Notice.opened_at.desc(), Notice.id.desc()).limit(1))
+
+
+def _filer_kind(session: Session, actor: Actor, notice: Notice, household_code: str,
+                parcel: Parcel | None) -> str:
+    """Who may object (R5.4): a member, a neighbour named in the parcel's four sides, the
+    collective; an officer records a paper objection for any of them."""
+    if actor.role == "farmer" and actor.household_code == household_code:
+        return "member"
+    if actor.role == "farmer" and parcel is not None and actor.household_code:
+        names = set(session.scalars(
+            sa.select(Person.name).join(HouseholdMember, HouseholdMember.person_id == Person.id)
+            .join(Household, Household.id == HouseholdMember.household_id)
+            .where(Household.code == actor.household_code, HouseholdMember.valid_to.is_(None))))
+        if rules.names_neighbour((parcel.east, parcel.south, parcel.west, parcel.north), names):
+            return "neighbour"
+    if actor.role == "collective_clerk" and actor.collective_code == notice.collective_code:
+        return "collective"
+    raise forbidden()
+
+
+def file_objection(session: Session, actor: Actor, *, notice_id: int, household_code: str,
+                   text: str, parcel_code: str | None = None, filer_name: str | None = None,
+                   filer_kind: str | None = None, evidence: Upload | None = None) -> Objection:
+    """File an objection (异议, R5.4) against a household record or one parcel of an open notice.
+
+    Raises:
+        Forbidden: not a member, named neighbour, the collective or the township officer.
+        NotFound: no such notice or entry. Conflict: the notice is not up.
+        ValidationFailed: no text, a bad evidence file, or an officer not naming the filer.
+    """
+    require_login(actor)
+    notice = session.get(Notice, notice_id)
+    if notice is None:
+        raise NotFound(_l("No notice no. %(id)s.", id=notice_id), field="notice_id")
+    entry = session.scalar(sa.select(NoticeEntry).where(
+        NoticeEntry.notice_id == notice_id, NoticeEntry.household_code == household_code,
+        NoticeEntry.parcel_code.is_(None) if parcel_code is None else NoticeEntry.parcel_code == parcel_code))
+    if entry is None:
+        raise NotFound(_l("This notice does not show that household or parcel."),
+                       field="parcel_code" if parcel_code else "household_code")
+    if actor.role == "township_officer" and covers(actor, household_code):
+        if filer_kind not in rules.OBJECTION_FILERS or not (filer_name or "").strip():
+            raise ValidationFailed(_l("Record who objects: their name and whether they are a member, "
+                                      "a neighbour or the collective."), field="filer_name")
+        kind, name = filer_kind, filer_name.strip()
+    else:
+        parcel = session.get(Parcel, entry.parcel_id) if entry.parcel_id else None
+        kind, name = _filer_kind(session, actor, notice, household_code, parcel), actor.name
+    now = clock.now()
+    if not notice.opened_at <= now < notice.closes_at:
+        raise Conflict(_l("Notice no. %(round)s closed on %(date)s; objections are filed while it "
+                          "is up.", round=notice.round, date=notice.closes_at.date()),
+                       field="notice_id", rule="R5.4")
+    if not (text or "").strip():
+        raise ValidationFailed(_l("Say what is wrong."), field="text", rule="R5.4")
+    _upload_ok(evidence, "evidence")
+    objection = Objection(county_code=household_code[:6], notice_id=notice_id,
+                          household_code=household_code, parcel_code=parcel_code, filer_kind=kind,
+                          filer_name=name, filed_by=actor.user_id, filed_at=now, text=text.strip(),
+                          evidence_name=evidence and evidence.name,
+                          evidence_type=evidence and evidence.content_type,
+                          evidence=evidence and evidence.data)
+    session.add(objection)
+    flush_or_raise(session)
+    registry.record(session, actor, "object", "parcel" if parcel_code else "household",
+                    parcel_code or household_code, reason=objection.text,
+                    details={"objection": objection.id, "notice": notice_id})
+    return objection
+
+
+def _open_objection(session: Session, actor: Actor, objection_id: int) -> Objection:
+    objection = session.scalar(sa.select(Objection).where(Objection.id == objection_id)
+                               .with_for_update())
+    if objection is None:
+        raise NotFound(_l("No objection no. %(id)s.", id=objection_id), field="objection_id")
+    require_notice_officer(actor, objection.household_code)
+    if objection.status != "open":
+        raise Conflict(_l("Objection no. %(id)s was already decided.", id=objection_id),
+                       field="objection_id")
+    return objection
+
+
+def _resolve(objection: Objection, actor: Actor, status: str, reason: str, document: str | None):
+    if not (reason or "").strip():
+        raise ValidationFailed(_l("Give the reason for the decision."), field="reason", rule="R5.4")
+    objection.status, objection.resolution, objection.document = status, reason.strip(), document
+    objection.resolved_by, objection.resolved_at = actor.user_id, clock.now()
+
+
+def dismiss_objection(session: Session, actor: Actor, *, objection_id: int, reason: str,
+                      document: str | None = None) -> Objection:
+    """Dismiss an objection with the reason; what it named may be confirmed again.
+
+    Raises:
+        Forbidden: not the township officer. Conflict: already decided. ValidationFailed: no reason.
+    """
+    objection = _open_objection(session, actor, objection_id)
+    _resolve(objection, actor, "dismissed", reason, document)
+    flush_or_raise(session)
+    registry.record(session, actor, "dismiss", "objection", objection.parcel_code or
+                    objection.household_code, reason=reason, document=document,
+                    details={"objection": objection.id})
+    return objection
+
+
+def uphold_objection(session: Session, actor: Actor, *, objection_id: int, reason: str,
+                     document: str | None = None, parcel_changes: dict | None = None,
+                     geometry=None, reassign_to: str | None = None,
+                     member_changes: list[dict] | None = None) -> Objection:
+    """Uphold an objection and record its correction as a new version (R5.4); the corrected
+    records then wait for a new notice.
+
+    Raises:
+        Forbidden: not the township officer. Conflict: already decided or a correction that clashes.
+        ValidationFailed: no reason, or no correction of what the objection named.
+    """
+    objection = _open_objection(session, actor, objection_id)
+    on_parcel = objection.parcel_code is not None
+    if not ((on_parcel and (parcel_changes or geometry is not None or reassign_to))
+            or (not on_parcel and member_changes)):
+        raise ValidationFailed(_l("An upheld objection needs its correction: the changed parcel "
+                                  "fields or boundary, the household it belongs to, or the "
+                                  "members' records."), field="correction", rule="R5.4")
+    _resolve(objection, actor, "upheld", reason, document)
+    flush_or_raise(session)
+    if on_parcel:
+        _correct_parcel(session, actor, objection, parcel_changes or {}, geometry, reassign_to)
+    else:
+        for change in member_changes:
+            registry.revise_member(session, actor, household_code=objection.household_code,
+                                   reason=reason, document=document, **change)
+    registry.record(session, actor, "uphold", "objection", objection.parcel_code or
+                    objection.household_code, reason=reason, document=document,
+                    details={"objection": objection.id})
+    return objection
+
+
+def _correct_parcel(session: Session, actor: Actor, objection: Objection, changes: dict, geometry,
+                    reassign_to: str | None) -> None:
+    code = objection.parcel_code
+    if changes or geometry is not None:
+        registry.revise_parcel(session, actor, code=code, reason=objection.resolution,
+                               document=objection.document, geometry=geometry, **changes)
+    if reassign_to:
+        if session.scalar(sa.select(Household.id).where(Household.code == reassign_to)) is None:
+            raise NotFound(_l("No household with code %(code)s.", code=reassign_to),
+                           field="reassign_to")
+        in_contract = session.scalar(
+            sa.select(Contract.code).join(ContractParcel, ContractParcel.contract_id == Contract.id)
+            .where(ContractParcel.parcel_code == code, Contract.valid_to.is_(None)))
+        if in_contract:
+            raise Conflict(_l("Parcel %(code)s is registered in contract %(contract)s; moving it to "
+                              "another household needs a change of that contract.", code=code,
+                              contract=in_contract), field="reassign_to", rule="R1.3")
+        claim = session.scalar(sa.select(Claim).where(Claim.parcel_code == code).with_for_update())
+        claim.household_code = reassign_to
+        flush_or_raise(session)
+
+
+def household_state(session: Session, household_code: str) -> HouseholdState:
+    """Tell what a household may confirm now: parcels shown on a closed notice as they are now,
+    with no open objection; the rest waits, each with its reason (R5.4, R5.5)."""
+    state = HouseholdState(household_code)
+    now = clock.now()
+    last = _last_household_entry(session, household_code)
+    open_objections = list(session.scalars(sa.select(Objection).where(
+        Objection.household_code == household_code, Objection.status == "open")))
+    if last is None:
+        state.blocked = _l("The household has not been on a public notice yet.")
+    elif last.notice.closes_at > now:
+        state.blocked = _l("The household is on public notice until %(date)s.",
+                           date=last.notice.closes_at.date())
+    elif any(o.parcel_code is None for o in open_objections):
+        state.blocked = _l("An objection against the household record is open.")
+    elif sorted(last.member_ids) != _live_member_ids(session, household_code):
+        state.blocked = _l("The members changed since the notice: they go on a new notice first.")
+    if state.blocked is not None:
+        return state
+    _sort_parcels(session, state, {o.parcel_code for o in open_objections}, now)
+    return state
+
+
+def _sort_parcels(session: Session, state: HouseholdState, objected: set[str], now) -> None:
+    code = state.household_code
+    noticed = set(session.scalars(
+        sa.select(NoticeEntry.parcel_id).join(Notice)
+        .where(NoticeEntry.household_code == code, NoticeEntry.parcel_id.is_not(None),
+               Notice.closes_at <= now)))
+    contract = session.scalar(sa.select(Contract).where(Contract.household_code == code,
+                                                        Contract.valid_to.is_(None)))
+    in_contract = {cp.parcel_code: cp for cp in (contract.parcels if contract else [])}
+    claims = session.execute(
+        sa.select(Claim, Parcel).outerjoin(Parcel, sa.and_(Parcel.code == Claim.parcel_code,
+                                                           Parcel.valid_to.is_(None)))
+        .where(Claim.household_code == code).order_by(Claim.parcel_code)).all()
+    for claim, parcel in claims:
+        if parcel is None:
+            state.withheld[claim.parcel_code] = _l("No live parcel with this code.")
+        elif claim.parcel_code in objected:
+            state.withheld[claim.parcel_code] = _l("An objection against this parcel is open.")
+        elif claim.parcel_code in in_contract and in_contract[claim.parcel_code].parcel_id == parcel.id:
+            state.kept.append(in_contract[claim.parcel_code])
+        elif parcel.id in noticed:
+            state.confirmable.append((claim, parcel))
+        else:
+            state.withheld[claim.parcel_code] = _l("Changed since the notice, or not yet on one.")
+    for parcel_code, cp in in_contract.items():  # confirmed before, now waiting: keep as confirmed
+        if parcel_code in state.withheld:
+            state.kept.append(cp)
+
+
+def sign_off(session: Session, actor: Actor, *, household_code: str, scan: Upload | None = None,
+             signer_name: str | None = None) -> SignOff:
+    """Record the household's confirmation of its notice result (结果确认, R5.5) and register its
+    contract (R1.5, R4.8) and register entry (R4.9) with the confirmed parcels and areas.
+
+    Raises:
+        Forbidden: not the household itself nor the township officer.
+        ValidationFailed: an officer without the scan of the signed, fingerprinted form.
+        Conflict: the household waits (notice up, objection open) or nothing new to confirm.
+    """
+    method = _sign_off_method(actor, household_code, scan)
+    registry.lock_code(session, "sign_off", household_code)
+    household = session.scalar(sa.select(Household).where(Household.code == household_code))
+    if household is None:
+        raise NotFound(_l("No household with code %(code)s.", code=household_code),
+                       field="household_code")
+    state = household_state(session, household_code)
+    if state.blocked is not None:
+        raise Conflict(state.blocked, field="household_code", rule="R5.5")
+    if not state.confirmable:
+        raise Conflict(_l("Nothing new to confirm for this household."), field="household_code",
+                       rule="R5.5")
+    start, end = _term(session)
+    items = [{"parcel_code": cp.parcel_code, "parcel_id": cp.parcel_id,
+              "contract_area_m2": cp.contract_area_m2, "confirmed_area_m2": cp.confirmed_area_m2}
+             for cp in state.kept]
+    items += [{"parcel_code": p.code, "parcel_id": p.id, "contract_area_m2": c.contract_area_m2,
+               "confirmed_area_m2": round(Decimal(p.area_m2), 2)} for c, p in state.confirmable]
+    signer = signer_name or (actor.name if method == "farmer" else household.name)
+    entry = registry.record_contract_version(
+        session, actor, household_code=household_code, term_start=start, term_end=end,
+        parcels=items, registrar=actor.name or "system",
+        document=f"结果确认 {clock.today().isoformat()} {signer}")
+    signed = SignOff(county_code=household_code[:6], household_code=household_code,
+                     signed_at=clock.now(), method=method, signer_name=signer, signed_by=actor.user_id,
+                     scan_name=scan and scan.name, scan_type=scan and scan.content_type,
+                     scan=scan and scan.data, contract_code=entry.code,
+                     contract_version=entry.version,
+                     confirmed_codes=[p.code for _, p in state.confirmable],
+                     withheld_codes=sorted(state.withheld))
+    session.add(signed)
+    flush_or_raise(session)
+    return signed
+
+
+def _sign_off_method(actor: Actor, household_code: str, scan: Upload | None) -> str:
+    require_login(actor)
+    if actor.role == "farmer" and actor.household_code == household_code:
+        return "farmer"
+    require_notice_officer(actor, household_code)
+    if scan is None:
+        raise ValidationFailed(_l("Attach the scan of the form the household signed and "
+                                  "fingerprinted."), field="scan", rule="R5.5")
+    _upload_ok(scan, "scan")
+    return "officer_scan"
+
+
+def _term(session: Session) -> tuple[date, date]:
+    start = date.fromisoformat(setting(session, "second_round_start", "1999-01-01"))
+    return rules.contract_term(start, int(setting(session, "second_round_years", "30")))

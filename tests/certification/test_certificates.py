@@ -1,0 +1,126 @@
+"""Certificates: one valid per contract (database), re-issue (补发), replacement (换发),
+cancellation (注销), every version kept, and verification that catches a forged QR (R3.6, R4.9)."""
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from landrights.certification import certificates, services
+from landrights.certification.models import Certificate
+from landrights.errors import Conflict, NotFound, ValidationFailed
+from landrights.registry import services as registry
+from tests.certification.conftest import COLLECTIVE, PENDING, after_days, farmer_of
+from tests.certification.helpers import confirmed_household
+
+KEY = b"q" * 32
+
+
+@pytest.fixture
+def contract(session, officer):
+    return confirmed_household(session, officer, PENDING[0])
+
+
+def _qr(cert):
+    url = certificates.verify_url("https://x", KEY, cert)
+    return dict(part.split("=") for part in url.split("?")[1].split("&"))
+
+
+def test_issue_then_reissue_then_replace_keeps_every_version(session, county, contract):
+    first = certificates.issue_certificate(session, county, code=contract)
+    with pytest.raises(Conflict):
+        certificates.issue_certificate(session, county, code=contract)  # R3.6: 补发/换发 instead
+    lost = certificates.reissue_certificate(session, county, code=contract, kind="reissue",
+                                            reason="原证遗失", document="遗失声明 东丰报 2026-12-01")
+    changed = certificates.reissue_certificate(session, county, code=contract, kind="replace",
+                                               reason="地块变更", document="变更决定 2号")
+    rows = session.scalars(sa.select(Certificate).where(Certificate.code == contract)
+                           .order_by(Certificate.serial)).all()
+    assert [(c.serial, c.kind, c.status) for c in rows] == [
+        (1, "issue", "superseded"), (2, "reissue", "superseded"), (3, "replace", "valid")]
+    assert len({c.printed_no for c in rows}) == 3
+    old = certificates.verify(session, KEY, contract, **_rename(_qr(first)))
+    assert old.state == "superseded" and old.current_serial == changed.serial
+    assert certificates.verify(session, KEY, contract, **_rename(_qr(lost))).state == "superseded"
+    assert certificates.verify(session, KEY, contract).state == "valid"  # by code: the newest
+
+
+def _rename(q: dict) -> dict:
+    return {"serial": q["n"], "day": q["d"], "sig": q["s"]}
+
+
+def test_cancel_needs_reason_and_document(session, county, contract):
+    certificates.issue_certificate(session, county, code=contract)
+    with pytest.raises(ValidationFailed) as info:
+        certificates.cancel_certificate(session, county, code=contract, reason="放弃承包", document="")
+    assert info.value.field == "document"
+    cancelled = certificates.cancel_certificate(session, county, code=contract, reason="自愿交回承包地",
+                                                document="交回申请 3号")
+    assert cancelled.status == "cancelled" and cancelled.ended_at is not None
+    assert certificates.verify(session, KEY, contract).state == "cancelled"
+    with pytest.raises(NotFound):
+        certificates.cancel_certificate(session, county, code=contract, reason="x", document="y")
+
+
+def test_a_tampered_qr_is_reported_as_such(session, county, contract):
+    cert = certificates.issue_certificate(session, county, code=contract)
+    genuine = _rename(_qr(cert))
+    assert certificates.verify(session, KEY, contract, **genuine).state == "valid"
+    other = contract[:-5] + "9999J"
+    cases = [
+        (contract, genuine | {"sig": genuine["sig"][:-1] + ("A" if genuine["sig"][-1] != "A" else "B")}),
+        (contract, genuine | {"serial": "2"}),          # a later serial with the old signature
+        (contract, genuine | {"day": "20200101"}),      # another issue date
+        (other, genuine),                               # the signature of another code
+        (contract, genuine | {"sig": None}),            # signature removed
+    ]
+    for code, qr in cases:
+        assert certificates.verify(session, KEY, code, **qr).state == "tampered", qr
+    assert certificates.verify(session, b"another key", contract, **genuine).state == "tampered"
+    assert certificates.verify(session, KEY, other).state == "not_found"
+
+
+def test_verification_says_when_the_register_moved_on(session, officer, county, contract):
+    certificates.issue_certificate(session, county, code=contract)
+    assert certificates.verify(session, KEY, contract).register_changed is False
+    household = contract[:18]
+    parcel = services.household_state(session, household).kept[0].parcel_code
+    registry.revise_parcel(session, officer, code=parcel, reason="resurvey", north="水渠")
+    services.open_notice(session, officer, collective_code=COLLECTIVE)
+    after_days(8)
+    again = services.sign_off(session, farmer_of(household), household_code=household)
+    assert again.contract_version == 2 and again.confirmed_codes == [parcel]
+    seen = certificates.verify(session, KEY, contract)
+    assert seen.state == "valid" and seen.register_changed  # 换发 is due
+    replaced = certificates.reissue_certificate(session, county, code=contract, kind="replace",
+                                                reason="地块四至变更", document="变更登记 5号")
+    assert certificates.verify(session, KEY, contract).register_changed is False
+    live = session.scalar(sa.text("SELECT id FROM contracts WHERE code = :c AND valid_to IS NULL"),
+                          {"c": contract})
+    assert replaced.contract_id == live  # the new certificate shows contract version 2
+
+
+def test_the_database_allows_one_valid_certificate_per_contract(session, county, contract):
+    cert = certificates.issue_certificate(session, county, code=contract)
+    with pytest.raises(IntegrityError) as info, session.begin_nested():
+        session.execute(sa.text(
+            "INSERT INTO certificates (county_code, code, serial, printed_no, contract_id, "
+            "register_entry_id, kind, status, authority, issued_at, reason, document) "
+            "SELECT county_code, code, 9, 'NO.J9999999999999', contract_id, register_entry_id, "
+            "'reissue', 'valid', authority, now(), 'x', 'y' FROM certificates WHERE id = :id"),
+            {"id": cert.id})
+    assert info.value.orig.sqlstate == "23505" and "uq_certificates_one_valid" in str(info.value)
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE certificates SET authority = 'forged' WHERE id = :id",
+    "UPDATE certificates SET status = 'valid', ended_at = NULL WHERE id = :id",
+    "DELETE FROM certificates WHERE id = :id",
+])
+def test_a_certificate_record_is_never_rewritten(session, county, contract, statement):
+    cert = certificates.issue_certificate(session, county, code=contract)
+    certificates.cancel_certificate(session, county, code=contract, reason="r", document="d")
+    with pytest.raises(DBAPIError) as info, session.begin_nested():
+        session.execute(sa.text(statement), {"id": cert.id})
+    assert info.value.orig.sqlstate == "P0001"
+    assert info.value.orig.diag.constraint_name == "certificates_history"
