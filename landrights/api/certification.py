@@ -12,7 +12,7 @@ from flask import current_app
 
 from landrights.accounts.views import current_actor
 from landrights.api import _ERRORS, bp
-from landrights.certification import certificates, queries, services
+from landrights.certification import certificates, objections, queries, services
 from landrights.errors import ValidationFailed
 from landrights.extensions import db
 from landrights.registry import queries as registry_queries
@@ -205,7 +205,7 @@ def get_notice(notice_id):
         tags=TAG, responses=[*_ERRORS, 409])
 def file_objection(notice_id, json_data):
     evidence = _file(json_data.pop("evidence", None))
-    objection = services.file_objection(db.session, current_actor(), notice_id=notice_id,
+    objection = objections.file_objection(db.session, current_actor(), notice_id=notice_id,
                                         evidence=evidence, **json_data)
     db.session.commit()
     return objection
@@ -219,11 +219,11 @@ def file_objection(notice_id, json_data):
 def decide_objection(objection_id, json_data):
     decision = json_data.pop("decision")
     if decision == "dismiss":
-        objection = services.dismiss_objection(db.session, current_actor(), objection_id=objection_id,
+        objection = objections.dismiss_objection(db.session, current_actor(), objection_id=objection_id,
                                                reason=json_data["reason"],
                                                document=json_data.get("document"))
     else:
-        objection = services.uphold_objection(db.session, current_actor(), objection_id=objection_id,
+        objection = objections.uphold_objection(db.session, current_actor(), objection_id=objection_id,
                                               **json_data)
     db.session.commit()
     return objection

@@ -12,7 +12,7 @@ from flask_login import login_required
 from flask_wtf import FlaskForm
 
 from landrights.accounts.views import current_actor
-from landrights.certification import certificates, queries, services
+from landrights.certification import certificates, objections, queries, services
 from landrights.certification.services import Upload
 from landrights.errors import DomainError, ValidationFailed
 from landrights.extensions import db
@@ -115,7 +115,7 @@ def file_objection(notice_id: int):
     if not FlaskForm().validate_on_submit():
         flash(_("The form expired; please try again."), "error")
         return redirect(back)
-    failed, objection = _done(lambda: services.file_objection(
+    failed, objection = _done(lambda: objections.file_objection(
         db.session, current_actor(), notice_id=notice_id,
         household_code=request.form.get("household_code", ""),
         parcel_code=request.form.get("parcel_code") or None, text=request.form.get("text", ""),
@@ -142,7 +142,7 @@ def objection(objection_id: int):
 def _decide(actor, objection_id: int):
     reason, document = request.form.get("reason", ""), request.form.get("document") or None
     if request.form.get("decision") == "dismiss":
-        return services.dismiss_objection(db.session, actor, objection_id=objection_id,
+        return objections.dismiss_objection(db.session, actor, objection_id=objection_id,
                                           reason=reason, document=document)
     changes = {f: request.form[f] for f in ("name", "east", "south", "west", "north", "remark")
                if request.form.get(f)}
@@ -152,7 +152,7 @@ def _decide(actor, objection_id: int):
             member["remove"] = True
         else:
             member["is_co_holder"] = request.form.get("member_co_holder") == "1"
-    return services.uphold_objection(
+    return objections.uphold_objection(
         db.session, actor, objection_id=objection_id, reason=reason, document=document,
         parcel_changes=changes or None, reassign_to=request.form.get("reassign_to") or None,
         member_changes=[member] if member["id_number"] else None)

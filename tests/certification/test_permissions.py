@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from landrights.accounts.permissions import ANONYMOUS, Actor
-from landrights.certification import certificates, services
+from landrights.certification import certificates, objections, services
 from landrights.errors import Forbidden, Unauthenticated
 from tests.certification.conftest import COLLECTIVE, PENDING, after_days, clerk_of, farmer_of
 from tests.certification.helpers import confirmed_household
@@ -28,14 +28,14 @@ def test_who_may_object(session, officer):
     parcel = next(e.parcel_code for e in notice.entries if e.household_code == household and e.parcel_code)
     stranger = farmer_of("220421101201010001")  # a household of group 01, not named as neighbour
     with pytest.raises(Forbidden):
-        services.file_objection(session, stranger, notice_id=notice.id, household_code=household,
+        objections.file_objection(session, stranger, notice_id=notice.id, household_code=household,
                                 parcel_code=parcel, text="不是我的地")
     with pytest.raises(Forbidden):
-        services.file_objection(session, clerk_of("22042110120101"), notice_id=notice.id,
+        objections.file_objection(session, clerk_of("22042110120101"), notice_id=notice.id,
                                 household_code=household, text="x")
-    assert services.file_objection(session, clerk_of(), notice_id=notice.id, household_code=household,
+    assert objections.file_objection(session, clerk_of(), notice_id=notice.id, household_code=household,
                                    text="户籍信息有误").filer_kind == "collective"
-    assert services.file_objection(session, farmer_of(household), notice_id=notice.id,
+    assert objections.file_objection(session, farmer_of(household), notice_id=notice.id,
                                    household_code=household, text="成员缺漏").filer_kind == "member"
 
 
@@ -48,7 +48,7 @@ def test_a_neighbour_named_in_the_four_sides_may_object(session, officer):
     from landrights.registry.models import Household, Parcel
     name = session.scalar(sa.select(Household.name).where(Household.code == neighbour))
     session.execute(sa.update(Parcel).where(Parcel.id == entry.parcel_id).values(east=f"{name}地"))
-    objection = services.file_objection(session, farmer_of(neighbour), notice_id=notice.id,
+    objection = objections.file_objection(session, farmer_of(neighbour), notice_id=notice.id,
                                         household_code=household, parcel_code=entry.parcel_code,
                                         text="东边界占了我家地")
     assert objection.filer_kind == "neighbour"
@@ -56,10 +56,10 @@ def test_a_neighbour_named_in_the_four_sides_may_object(session, officer):
 
 def test_officer_of_another_township_cannot_decide_or_record(session, officer, other_officer):
     notice = services.open_notice(session, officer, collective_code=COLLECTIVE)
-    objection = services.file_objection(session, farmer_of(PENDING[0]), notice_id=notice.id,
+    objection = objections.file_objection(session, farmer_of(PENDING[0]), notice_id=notice.id,
                                         household_code=PENDING[0], text="成员缺漏")
     with pytest.raises(Forbidden):
-        services.dismiss_objection(session, other_officer, objection_id=objection.id, reason="x")
+        objections.dismiss_objection(session, other_officer, objection_id=objection.id, reason="x")
     after_days(8)
     with pytest.raises(Forbidden):
         services.sign_off(session, other_officer, household_code=PENDING[1])

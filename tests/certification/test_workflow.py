@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from landrights.certification import certificates, services
+from landrights.certification import certificates, objections, services
 from landrights.certification.models import Claim
 from landrights.certification.services import Upload
 from landrights.errors import Conflict, ValidationFailed
@@ -37,7 +37,7 @@ def test_whole_path_with_objection_correction_and_renotice(app, session, officer
     household, other = PENDING[0], PENDING[1]
     first = services.open_notice(session, officer, collective_code=COLLECTIVE)
     objected = _claimed(session, household)[0]
-    objection = services.file_objection(session, farmer_of(household), notice_id=first.id,
+    objection = objections.file_objection(session, farmer_of(household), notice_id=first.id,
                                         household_code=household, parcel_code=objected,
                                         text="东至写错了，应为张家地")
     after_days(8)
@@ -47,7 +47,7 @@ def test_whole_path_with_objection_correction_and_renotice(app, session, officer
     assert {p.code for _, p in state.confirmable} == set(_claimed(session, household)) - {objected}
     assert services.household_state(session, other).withheld == {}
 
-    services.uphold_objection(session, officer, objection_id=objection.id, reason="现场核实，东至有误",
+    objections.uphold_objection(session, officer, objection_id=objection.id, reason="现场核实，东至有误",
                               document="核实记录 2026-12-05", parcel_changes={"east": "张家地"})
     assert services.household_state(session, household).withheld[objected]  # waits for re-notice
     second = services.open_notice(session, officer, collective_code=COLLECTIVE)
@@ -121,23 +121,24 @@ def test_objections_are_filed_only_while_the_notice_is_up(session, officer):
     notice = services.open_notice(session, officer, collective_code=COLLECTIVE)
     after_days(8)
     with pytest.raises(Conflict) as info:
-        services.file_objection(session, farmer_of(PENDING[0]), notice_id=notice.id,
+        objections.file_objection(session, farmer_of(PENDING[0]), notice_id=notice.id,
                                 household_code=PENDING[0], text="晚了")
     assert info.value.rule == "R5.4"
 
 
 def test_an_objection_against_the_household_record_holds_back_the_whole_household(session, officer):
     notice = services.open_notice(session, officer, collective_code=COLLECTIVE)
-    objection = services.file_objection(session, officer, notice_id=notice.id, household_code=PENDING[3],
+    objection = objections.file_objection(session, officer, notice_id=notice.id, household_code=PENDING[3],
                                         text="漏登了儿媳", filer_name="孙桂芝", filer_kind="member")
     after_days(8)
     with pytest.raises(Conflict):
         services.sign_off(session, farmer_of(PENDING[3]), household_code=PENDING[3])
     assert services.sign_off(session, farmer_of(PENDING[4]), household_code=PENDING[4])  # others go on
     with pytest.raises(ValidationFailed) as info:  # upheld needs its correction
-        services.uphold_objection(session, officer, objection_id=objection.id, reason="属实")
+        objections.uphold_objection(session, officer, objection_id=objection.id, reason="属实")
     assert info.value.field == "correction"
-    services.dismiss_objection(session, officer, objection_id=objection.id, reason="经核实，儿媳户籍不在本村")
+    objections.dismiss_objection(session, officer, objection_id=objection.id,
+                                 reason="经核实，儿媳户籍不在本村")
     assert services.sign_off(session, farmer_of(PENDING[3]), household_code=PENDING[3])
 
 
@@ -148,9 +149,9 @@ def test_a_member_correction_goes_on_a_new_notice(session, officer):
     person_id = session.scalar(sa.text("SELECT person_id FROM household_members WHERE id = :i"),
                                {"i": entry.member_ids[-1]})
     id_number = session.scalar(sa.text("SELECT id_number FROM persons WHERE id = :i"), {"i": person_id})
-    objection = services.file_objection(session, farmer_of(household), notice_id=notice.id,
+    objection = objections.file_objection(session, farmer_of(household), notice_id=notice.id,
                                         household_code=household, text="共有人标注错误")
-    services.uphold_objection(session, officer, objection_id=objection.id, reason="更正共有人",
+    objections.uphold_objection(session, officer, objection_id=objection.id, reason="更正共有人",
                               member_changes=[{"id_number": id_number, "is_co_holder": False}])
     after_days(8)
     state = services.household_state(session, household)
@@ -169,7 +170,7 @@ def test_a_member_correction_goes_on_a_new_notice(session, officer):
 def test_bad_evidence_is_refused_and_nothing_is_filed(app, session, officer, upload, problem):
     notice = services.open_notice(session, officer, collective_code=COLLECTIVE)
     with pytest.raises(ValidationFailed) as info:
-        services.file_objection(session, farmer_of(PENDING[0]), notice_id=notice.id,
+        objections.file_objection(session, farmer_of(PENDING[0]), notice_id=notice.id,
                                 household_code=PENDING[0], text="x", evidence=upload)
     with app.test_request_context("/?lang=en"):
         assert info.value.field == "evidence" and problem in str(info.value.message)
