@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 
 from landrights import clock
@@ -174,24 +175,33 @@ def _live_member_ids(session: Session, household_code: str) -> list[int]:
 
 def _waiting_households(session: Session, collective_code: str) -> list[tuple]:
     """Households with something not yet shown: a claimed parcel version or member set never on a
-    notice, and not already registered as it is."""
+    notice, and not already registered as it is. Four queries for the whole collective."""
+    in_collective = Claim.household_code.startswith(collective_code)
+    parcels: dict[str, list[Parcel]] = {}
+    for code, parcel in session.execute(
+            sa.select(Claim.household_code, Parcel).join(Parcel, Parcel.code == Claim.parcel_code)
+            .where(in_collective, Parcel.valid_to.is_(None)).order_by(Parcel.code)):
+        parcels.setdefault(code, []).append(parcel)
+    members: dict[str, list[int]] = {}
+    for code, member_id in session.execute(
+            sa.select(Household.code, HouseholdMember.id)
+            .join(HouseholdMember, HouseholdMember.household_id == Household.id)
+            .where(Household.collective_code == collective_code, HouseholdMember.valid_to.is_(None))
+            .order_by(HouseholdMember.id)):
+        members.setdefault(code, []).append(member_id)
+    shown = set(session.execute(sa.select(NoticeEntry.household_code, NoticeEntry.parcel_id).where(
+        NoticeEntry.household_code.startswith(collective_code), NoticeEntry.parcel_id.is_not(None))))
+    last_shown = dict(session.execute(
+        sa.select(NoticeEntry.household_code, NoticeEntry.member_ids).join(Notice)
+        .where(Notice.collective_code == collective_code, NoticeEntry.parcel_code.is_(None))
+        .order_by(NoticeEntry.household_code, Notice.opened_at.desc(), Notice.id.desc())
+        .ext(distinct_on(NoticeEntry.household_code))).all())
     waiting = []
-    households = session.scalars(sa.select(Household.code).where(
-        Household.collective_code == collective_code).order_by(Household.code))
-    for code in households:
-        parcels = list(session.scalars(
-            sa.select(Parcel).join(Claim, Claim.parcel_code == Parcel.code)
-            .where(Claim.household_code == code, Parcel.valid_to.is_(None)).order_by(Parcel.code)))
-        if not parcels:
-            continue
-        members = _live_member_ids(session, code)
-        shown = set(session.scalars(sa.select(NoticeEntry.parcel_id).where(
-            NoticeEntry.household_code == code, NoticeEntry.parcel_id.is_not(None))))
-        last = _last_household_entry(session, code)
-        fresh = [p for p in parcels if p.id not in shown and p.registered_at is None]
-        members_changed = last is not None and sorted(last.member_ids) != members
-        if fresh or members_changed or (last is None and any(p.registered_at is None for p in parcels)):
-            waiting.append((code, members, parcels if last is None else fresh))  # re-notice: changes
+    for code in sorted(parcels):
+        live_members, last = members.get(code, []), last_shown.get(code)
+        fresh = [p for p in parcels[code] if (code, p.id) not in shown and p.registered_at is None]
+        if fresh or (last is not None and sorted(last) != live_members):
+            waiting.append((code, live_members, parcels[code] if last is None else fresh))
     return waiting
 
 
