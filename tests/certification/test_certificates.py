@@ -6,9 +6,11 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from landrights import clock
 from landrights.certification import certificates, services
 from landrights.certification.models import Certificate
 from landrights.errors import Conflict, NotFound, ValidationFailed
+from landrights.registry import queries as registry_queries
 from landrights.registry import services as registry
 from tests.certification.conftest import COLLECTIVE, PENDING, after_days, farmer_of
 from tests.certification.helpers import confirmed_household
@@ -88,8 +90,18 @@ def test_verification_says_when_the_register_moved_on(session, officer, county, 
     registry.revise_parcel(session, officer, code=parcel, reason="resurvey", north="水渠")
     services.open_notice(session, officer, collective_code=COLLECTIVE)
     after_days(8)
+    before = clock.now()
+    after_days(1)
     again = services.sign_off(session, farmer_of(household), household_code=household)
     assert again.contract_version == 2 and again.confirmed_codes == [parcel]
+    # the register as it was: version 1 and its register entry stay readable as of a date
+    was = registry_queries.get_contract(session, county, contract, as_of=before)
+    now = registry_queries.get_contract(session, county, contract)
+    assert (was["contract"].version, was["register_entry"].version) == (1, 1)
+    assert (now["contract"].version, now["register_entry"].version) == (2, 2)
+    old_parcel = next(cp.parcel_id for cp in was["contract"].parcels if cp.parcel_code == parcel)
+    new_parcel = next(cp.parcel_id for cp in now["contract"].parcels if cp.parcel_code == parcel)
+    assert old_parcel != new_parcel
     seen = certificates.verify(session, KEY, contract)
     assert seen.state == "valid" and seen.register_changed  # 换发 is due
     replaced = certificates.reissue_certificate(session, county, code=contract, kind="replace",

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from landrights.accounts import services as accounts
 from landrights.accounts.permissions import SYSTEM
+from landrights.geo.area import display_mu
 from landrights.registry import rules
 from landrights.registry import services as registry
 from landrights.survey import synthetic as syn
@@ -109,7 +110,10 @@ def test_survey_to_verified_certificate_through_the_web(app, session, tmp_path):
     (tmp_path / "c.pdf").write_bytes(pdf.data)
     text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "c.pdf"), "-"], capture_output=True,
                           text=True, check=True).stdout
-    assert "赵德全" in text and all(code in text for code in codes)
+    assert "赵德全" in text and "钱秀兰" in text and all(code in text for code in codes)
+    areas = session.execute(sa.text("SELECT cp.confirmed_area_m2 FROM contract_parcels cp JOIN contracts c "
+                                    "ON c.id = cp.contract_id WHERE c.code = :c"), {"c": contract}).scalars()
+    assert all(str(display_mu(a)) in text for a in areas)  # every parcel's area in mu
     subprocess.run(["pdftoppm", "-r", "110", "-f", "1", "-l", "1", "-png", str(tmp_path / "c.pdf"),
                     str(tmp_path / "p")], check=True)
     page1 = next(tmp_path.glob("p*.png"))
