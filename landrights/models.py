@@ -8,6 +8,16 @@ from landrights.certification.models import (  # noqa: F401
     Objection,
     SignOff,
 )
+from landrights.collective.models import (  # noqa: F401
+    CollectiveSettings,
+    Distribution,
+    Membership,
+    Payout,
+    ShareAccount,
+    ShareHolding,
+    ShareTransfer,
+)
+from landrights.homestead.models import Homestead, HomesteadStandard, HouseDisposal  # noqa: F401
 from landrights.registry.models import (  # noqa: F401
     AdminUnit,
     ChangeEvent,
@@ -20,6 +30,7 @@ from landrights.registry.models import (  # noqa: F401
     RegisterEntry,
     Setting,
 )
+from landrights.rights.models import Settlement, Statement, Withdrawal  # noqa: F401
 from landrights.survey.models import (  # noqa: F401
     QualityRule,
     QualityRuleSwitch,

@@ -30,6 +30,7 @@ from landrights.registry.models import (
     Parcel,
     Setting,
 )
+from landrights.rights.queries import returned_land_in_term
 
 
 @dataclass
@@ -85,6 +86,11 @@ def claim_parcels(session: Session, actor: Actor, *, household_code: str,
     if session.scalar(sa.select(Household.id).where(Household.code == household_code)) is None:
         raise NotFound(_l("No household with code %(code)s.", code=household_code),
                        field="household_code")
+    returned = returned_land_in_term(session, household_code)
+    if returned is not None:
+        raise Conflict(_l("The household returned its contracted land on %(date)s and gets no new "
+                          "contracted land for the rest of the term.", date=returned),
+                       field="household_code", rule="R1.14")
     claims = []
     for item in parcels:
         code = item["parcel_code"]

@@ -65,6 +65,26 @@ _KNOWN = {
         "A live contract with this code already exists."), "R4.8"),
     "uq_users_username_lower": (Conflict, "username", _l(
         "This user name is taken."), None),
+    "uq_claims_county_code_parcel_code": (Conflict, "parcel_code", _l(
+        "This parcel is already claimed by a household."), "R1.3"),
+    "uq_certificates_one_valid": (Conflict, "code", _l(
+        "This contract already has a valid certificate."), "R3.6"),
+    "uq_homesteads_one_active": (Conflict, "household_code", _l(
+        "This household already has a homestead: one household, one homestead."), "R6.1"),
+    "uq_memberships_one_live": (Conflict, "id_number", _l(
+        "The person is already a member of a collective."), "R7.5"),
+    "uq_distributions_county_code_collective_code_year": (Conflict, "year", _l(
+        "This year's dividend was already distributed."), "R7.13"),
+    "ck_memberships_statutory_loss_only": (ValidationFailed, "cause", _l(
+        "Membership ends only for the statutory causes."), "R7.5, R7.6"),
+    "ck_share_transfers_inside_collective": (ValidationFailed, "to_id_number", _l(
+        "Shares move only inside the collective."), "R7.11"),
+    "ck_withdrawals_paid": (ValidationFailed, "compensation_yuan", _l(
+        "A withdrawal is always paid: state the compensation."), "G3"),
+    "ck_withdrawals_six_months_notice": (ValidationFailed, "effective_on", _l(
+        "Contracted land is returned on six months' written notice."), "R1.14"),
+    "ck_withdrawals_holder_request": (ValidationFailed, "scan", _l(
+        "An officer records a withdrawal only with the scan of the holder's own signed request."), "G3"),
     "parcels_no_overlap": (Conflict, "geometry", _l(
         "Parcel %(code)s overlaps the live parcel %(other_code)s by %(overlap_m2)s m² "
         "(tolerance %(tolerance_m2)s m²)."), "R4.18"),

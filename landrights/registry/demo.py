@@ -152,6 +152,9 @@ def load_demo(session: Session, folder: Path = DEMO_DIR, hash_method: str = "scr
     load_households(session, folder)
     load_parcels(session, folder)
     load_contracts(session, folder)
+    from landrights.rights.demo import load_retained_rights
+
+    load_retained_rights(session)
     credentials = []
     for account in demo_accounts(folder):
         password = account_rules.new_password()

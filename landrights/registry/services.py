@@ -442,3 +442,30 @@ def revise_member(session: Session, actor: Actor, *, household_code: str, id_num
     record(session, actor, "remove" if remove else "revise", "member", household_code, reason=reason,
            document=document, details={"person_id": old.person_id})
     return new
+
+
+def return_parcels(session: Session, actor: Actor, *, household_code: str, kept: list[dict],
+                   returned: list[str], document: str) -> None:
+    """Take returned parcels out of the household's contract (R1.14): the next version keeps the
+    rest for the same term; with none left, the contract and its register entry end. Both stay
+    readable as of their time.
+
+    Raises:
+        NotFound: the household has no live contract.
+    """
+    code = rules.contract_code_for(household_code, "110")
+    contract = session.scalar(sa.select(Contract).where(Contract.code == code, Contract.valid_to.is_(None))
+                              .with_for_update())
+    if contract is None:
+        raise NotFound(_l("No contract with code %(code)s.", code=code), field="code")
+    if kept:
+        record_contract_version(session, actor, household_code=household_code,
+                                term_start=contract.term_start, term_end=contract.term_end, parcels=kept,
+                                registrar=actor.name or "system", document=document)
+    else:
+        now = clock.now()
+        contract.valid_to = now
+        session.execute(sa.update(RegisterEntry).where(RegisterEntry.code == code,
+                                                       RegisterEntry.valid_to.is_(None)).values(valid_to=now))
+        flush_or_raise(session)
+    record(session, actor, "return", "contract", code, document=document, details={"parcels": returned})

@@ -1,0 +1,92 @@
+"""The statement of retained rights (G5): what the household holds at issue, kept as issued, printed
+with a QR code signed like a certificate's, and verifiable by anyone. It names the holder and the
+rights; no ID numbers, phones or addresses."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from landrights import clock
+from landrights.accounts.permissions import Actor
+from landrights.certification import rules as cert_rules
+from landrights.db import flush_or_raise
+from landrights.rights.models import Statement
+from landrights.rights.queries import retained_rights
+
+CST = timedelta(hours=8)
+
+
+def _content(rights: dict) -> dict:
+    """Keep what proves the rights; drop geometry and anything personal beyond names."""
+    contract = rights["contract"]
+    homestead = rights["homestead"]
+    return {
+        "household": rights["household"],
+        "members": [{"name": m["name"], "member_of": m["member_of"]} for m in rights["members"]],
+        "contract": contract and {k: v for k, v in contract.items() if k != "parcels"} | {
+            "parcels": [{"code": p["code"], "area_m2": p["area_m2"]} for p in contract["parcels"]]},
+        "homestead": homestead and {k: v for k, v in homestead.items() if k != "geometry"},
+        "shares": rights["shares"] and {"certificate": rights["shares"]["certificate"],
+                                        "total": rights["shares"]["total"]},
+        "dividends": rights["dividends"],
+        "transfers": rights["transfers"],
+    }
+
+
+def issue_statement(session: Session, actor: Actor, household_code: str) -> Statement:
+    """Issue a statement of the household's retained rights as they are now.
+
+    Raises:
+        NotFound: no such household. Forbidden: not the household nor an official of its area.
+    """
+    rights = retained_rights(session, actor, household_code)
+    serial = (session.scalar(sa.select(sa.func.count(Statement.id))
+                             .where(Statement.household_code == household_code)) or 0) + 1
+    statement = Statement(county_code=household_code[:6], code=f"{household_code}S{serial:04d}",
+                          household_code=household_code, issued_at=clock.now(), content=_content(rights))
+    session.add(statement)
+    flush_or_raise(session)
+    return statement
+
+
+def issued_on(statement: Statement) -> date:
+    """Return the statement's issue date in China Standard Time."""
+    return (statement.issued_at + CST).date()
+
+
+def verify_url(base_url: str, key: bytes, statement: Statement) -> str:
+    """Return the URL the statement's QR code carries, signed like a certificate's."""
+    day = issued_on(statement)
+    sig = cert_rules.signature(key, statement.code, 1, day)
+    return f"{base_url}/verify/statement/{statement.code}?d={day:%Y%m%d}&s={sig}"
+
+
+@dataclass
+class StatementCheck:
+    """What the public verification of a statement says."""
+
+    state: str  # genuine | not_found | tampered
+    code: str
+    statement: Statement | None = None
+    holder: str = ""
+
+
+def verify_statement(session: Session, key: bytes, code: str, *, day: str | None = None,
+                     sig: str | None = None) -> StatementCheck:
+    """Verify a statement by code, or by its signed QR data (a forged QR is 'tampered')."""
+    statement = session.scalar(sa.select(Statement).where(Statement.code == code))
+    if sig is not None or day is not None:
+        try:
+            issued = date(int(day[:4]), int(day[4:6]), int(day[6:8]))
+        except (TypeError, ValueError):
+            return StatementCheck("tampered", code)
+        if not cert_rules.signature_matches(key, code, 1, issued, sig or "") or \
+                statement is None or issued_on(statement) != issued:
+            return StatementCheck("tampered", code)
+    if statement is None:
+        return StatementCheck("not_found", code)
+    return StatementCheck("genuine", code, statement,
+                          cert_rules.mask_name(statement.content["household"]["name"]))
