@@ -249,6 +249,30 @@ def collectives_add(code: str, name: str, township_name, village_name) -> None:
 
 
 @main.group()
+def withdrawals() -> None:
+    """Voluntary paid withdrawals (有偿退出)."""
+
+
+@withdrawals.command("apply")
+@click.option("--date", "on_date", help="apply what is due on this date (YYYY-MM-DD; default today)")
+def withdrawals_apply(on_date: str | None) -> None:
+    """Give effect to the withdrawal requests due today (run daily, e.g. from cron)."""
+    from datetime import date
+
+    from landrights.accounts.permissions import SYSTEM
+    from landrights.extensions import db as database_ext
+    from landrights.rights import services
+
+    with database() as app, app.app_context(), _language(app, "zh"):
+        done = services.apply_due_withdrawals(database_ext.session, SYSTEM,
+                                              today=date.fromisoformat(on_date) if on_date else None)
+        database_ext.session.commit()
+    for w in done:
+        _echo(f"{w.id} {w.kind} {w.household_code} 已生效 / in effect on {w.effective_on}")
+    _echo(f"{len(done)} 项生效 / took effect")
+
+
+@main.group()
 def rules() -> None:
     """Quality rules: list them, switch them per county."""
 

@@ -66,3 +66,39 @@ def test_with_database_url_no_cluster_is_started(instance, server):
         assert not (folder / "pgdata").exists()
     finally:
         server.drop_db("lr_cli_external")
+
+
+def test_withdrawals_apply_gives_effect_on_the_date_only(instance, server, template_url):
+    from datetime import date
+    from decimal import Decimal
+
+    import sqlalchemy as sa
+    from sqlalchemy.orm import Session
+
+    from landrights.accounts.permissions import Actor
+    from landrights.rights import services
+    from tests.conftest import TEMPLATE_DB
+
+    folder, _ = instance
+    url = server.create_db("lr_cli_withdrawals", template=TEMPLATE_DB)
+    engine = sa.create_engine(url)
+    try:
+        with Session(engine) as session:
+            household = "220421101201010001"
+            homestead = session.scalar(sa.text("SELECT code FROM homesteads WHERE household_code = :h"),
+                                       {"h": household})
+            holder = Actor(role="farmer", name="杨春林", household_code=household)
+            services.request_withdrawal(session, holder, household_code=household, kind="homestead",
+                                        compensation_yuan=Decimal("40000"), notice_on=date(2026, 12, 1),
+                                        effective_on=date(2027, 3, 1), homestead_code=homestead)
+            session.commit()
+        early = invoke(folder, "withdrawals", "apply", "--date", "2027-02-28", DATABASE_URL=url)
+        assert "0 项生效" in early.output
+        due = invoke(folder, "withdrawals", "apply", "--date", "2027-03-01", DATABASE_URL=url)
+        assert homestead[:18] in due.output and "1 项生效" in due.output
+        with engine.connect() as conn:
+            assert conn.scalar(sa.text("SELECT status FROM homesteads WHERE code = :c AND valid_to IS NULL"),
+                               {"c": homestead}) == "withdrawn"
+    finally:
+        engine.dispose()
+        server.drop_db("lr_cli_withdrawals")

@@ -13,34 +13,12 @@ from flask_wtf import FlaskForm
 
 from landrights.accounts.views import current_actor
 from landrights.certification import certificates, objections, queries, services
-from landrights.certification.services import Upload
-from landrights.errors import DomainError, ValidationFailed
+from landrights.errors import ValidationFailed
 from landrights.extensions import db
 from landrights.registry import queries as registry_queries
+from landrights.web.actions import run_and_report, uploaded
 
 bp = Blueprint("cert", __name__)
-
-
-def _done(action, message: str, back: str):
-    """Run a service call, commit, and say what happened; on refusal roll back and say why."""
-    try:
-        result = action()
-        db.session.commit()
-    except DomainError as err:
-        db.session.rollback()
-        field = f" ({err.field})" if err.field else ""
-        rule = f" [{err.rule}]" if err.rule else ""
-        flash(f"{err.message}{field}{rule}", "error")
-        return redirect(back), None
-    flash(message, "success")
-    return None, result
-
-
-def _upload(name: str) -> Upload | None:
-    file = request.files.get(name)
-    if file is None or not file.filename:
-        return None
-    return Upload(file.filename, file.mimetype, file.read())
 
 
 def _int(name: str) -> int | None:
@@ -58,7 +36,7 @@ def notices():
     """List the notices of the user's area; a township officer opens the next one."""
     actor, form = current_actor(), FlaskForm()
     if request.method == "POST" and form.validate_on_submit():
-        failed, notice = _done(lambda: services.open_notice(
+        failed, notice = run_and_report(lambda: services.open_notice(
             db.session, actor, collective_code=request.form.get("collective", ""),
             days=_int("days"), place=request.form.get("place") or None),
             _("The notice is open."), url_for("cert.notices"))
@@ -115,12 +93,12 @@ def file_objection(notice_id: int):
     if not FlaskForm().validate_on_submit():
         flash(_("The form expired; please try again."), "error")
         return redirect(back)
-    failed, objection = _done(lambda: objections.file_objection(
+    failed, objection = run_and_report(lambda: objections.file_objection(
         db.session, current_actor(), notice_id=notice_id,
         household_code=request.form.get("household_code", ""),
         parcel_code=request.form.get("parcel_code") or None, text=request.form.get("text", ""),
         filer_name=request.form.get("filer_name") or None,
-        filer_kind=request.form.get("filer_kind") or None, evidence=_upload("evidence")),
+        filer_kind=request.form.get("filer_kind") or None, evidence=uploaded("evidence")),
         _("The objection is filed; the township will decide on it."), back)
     return failed or redirect(url_for("cert.objection", objection_id=objection.id))
 
@@ -133,7 +111,7 @@ def objection(objection_id: int):
     found = queries.get_objection(db.session, actor, objection_id)
     if request.method == "POST" and form.validate_on_submit():
         back = url_for("cert.objection", objection_id=objection_id)
-        failed, _result = _done(lambda: _decide(actor, objection_id), _("The decision is recorded."),
+        failed, _result = run_and_report(lambda: _decide(actor, objection_id), _("The decision is recorded."),
                                 back)
         return failed or redirect(back)
     return render_template("certification/objection.html", o=found, form=form)
@@ -178,8 +156,8 @@ def confirm(code: str):
     found = registry_queries.get_household(db.session, actor, code)
     if request.method == "POST" and form.validate_on_submit():
         back = url_for("cert.confirm", code=code)
-        failed, signed = _done(lambda: services.sign_off(
-            db.session, actor, household_code=code, scan=_upload("scan"),
+        failed, signed = run_and_report(lambda: services.sign_off(
+            db.session, actor, household_code=code, scan=uploaded("scan"),
             signer_name=request.form.get("signer_name") or None),
             _("Confirmed. The contract and the register entry are recorded."), back)
         return failed or redirect(url_for("web.household", code=code))
@@ -196,7 +174,7 @@ def claim(code: str):
         flash(_("The form expired; please try again."), "error")
         return redirect(back)
     codes = request.form.get("parcel_codes", "").split()
-    failed, claims = _done(lambda: services.claim_parcels(
+    failed, claims = run_and_report(lambda: services.claim_parcels(
         db.session, current_actor(), household_code=code, parcels=[{"parcel_code": c} for c in codes]),
         _("The parcels are recorded for this household."), back)
     return failed or redirect(back)
@@ -209,7 +187,7 @@ def certificate_list(code: str):
     actor, form = current_actor(), FlaskForm()
     if request.method == "POST" and form.validate_on_submit():
         back = url_for("cert.certificate_list", code=code)
-        failed, _result = _done(lambda: _certificate_action(actor, code),
+        failed, _result = run_and_report(lambda: _certificate_action(actor, code),
                                 _("The certificate record is updated."), back)
         return failed or redirect(back)
     return render_template("certification/certificates.html", code=code, form=form,

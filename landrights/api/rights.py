@@ -1,0 +1,284 @@
+"""JSON API of retained rights (tag Rights): the same services and queries as landrights.rights.views.
+
+No endpoint takes a settlement as input to anything but the settlement record itself (G2): the
+withdrawal schema has no such field and unknown fields are refused.
+"""
+from __future__ import annotations
+
+from apiflask import Schema
+from apiflask.fields import Boolean, Date, Decimal, Dict, Integer, List, Nested, String
+from apiflask.validators import Length, OneOf, Regexp
+from flask import current_app
+from shapely.geometry import shape
+
+from landrights.accounts.views import current_actor
+from landrights.api import _ERRORS, bp
+from landrights.api.certification import FileIn, _file
+from landrights.collective import services as collective
+from landrights.errors import ValidationFailed
+from landrights.extensions import db
+from landrights.homestead import services as homestead
+from landrights.rights import queries, services, statements
+
+TAG = ["Rights"]
+HOUSEHOLD = Regexp(r"^\d{18}$")
+ID_NUMBER = Length(min=1, max=30)
+
+
+class RightsOut(Schema):
+    household = Dict()
+    members = List(Dict())
+    contract = Dict(allow_none=True)
+    homestead = Dict(allow_none=True)
+    shares = Dict(allow_none=True)
+    dividends = List(Dict())
+    transfers = List(Dict())
+    withdrawals = List(Dict())
+
+
+class StatementOut(Schema):
+    code = String()
+    issued_on = String()
+    verify_url = String()
+    content = Dict()
+
+
+class StatementCheckOut(Schema):
+    state = String(metadata={"description": "genuine, not_found, tampered"})
+    code = String()
+    holder = String()
+    issued_on = String(allow_none=True)
+    content = Dict(allow_none=True)
+
+
+class StatementQuery(Schema):
+    d = String()
+    s = String()
+
+
+class SettlementIn(Schema):
+    id_number = String(required=True, validate=ID_NUMBER)
+    settled_on = Date(required=True)
+    city = String(required=True, validate=Length(min=1, max=100))
+    document = String(required=True, validate=Length(min=1, max=200))
+    address = String(validate=Length(max=200))
+
+
+class SettlementOut(Schema):
+    id = Integer()
+    settled_on = Date()
+    city = String()
+
+
+class WithdrawalIn(Schema):
+    household_code = String(required=True, validate=HOUSEHOLD)
+    kind = String(required=True, validate=OneOf(["land_return", "homestead", "shares"]))
+    compensation_yuan = Decimal(required=True, places=2, as_string=True)
+    improvement_yuan = Decimal(places=2, as_string=True)
+    notice_on = Date(required=True)
+    effective_on = Date(required=True)
+    parcel_codes = List(String(validate=Regexp(r"^\d{19}$")))
+    homestead_code = String()
+    share_id_number = String(validate=ID_NUMBER)
+    share_quantity = Decimal(places=4, as_string=True)
+    signed_by = String(validate=Length(max=100))
+    scan = Nested(FileIn, metadata={"description": "the holder's signed request, when an officer records it"})
+
+
+class WithdrawalOut(Schema):
+    id = Integer()
+    kind = String()
+    status = String()
+    review = String()
+    request_method = String()
+    compensation_yuan = Decimal(places=2, as_string=True)
+    notice_on = Date()
+    effective_on = Date()
+
+
+class ReviewIn(Schema):
+    voluntary = Boolean(required=True)
+    note = String(required=True, validate=Length(min=1))
+
+
+class HomesteadIn(Schema):
+    household_code = String(required=True, validate=HOUSEHOLD)
+    geometry = Dict(required=True, metadata={"description": "GeoJSON Polygon/MultiPolygon, EPSG:4490"})
+    land_source = String(required=True, validate=OneOf(["original", "vacant", "cultivated"]))
+    approval_document = String(required=True, validate=Length(min=1, max=200))
+    approved_on = Date(required=True)
+    real_estate_unit = String(validate=Length(equal=28))
+
+
+class HomesteadOut(Schema):
+    code = String()
+    household_code = String()
+    area_m2 = Decimal(places=2, as_string=True)
+    status = String()
+
+
+class MemberIn(Schema):
+    id_number = String(required=True, validate=ID_NUMBER)
+    basis = String(required=True,
+                   validate=OneOf(["birth", "marriage", "adoption", "policy_migration", "vote"]))
+    basis_date = Date(required=True)
+    basis_document = String(required=True, validate=Length(min=1, max=200))
+
+
+class EndMemberIn(Schema):
+    id_number = String(required=True, validate=ID_NUMBER)
+    cause = String(required=True,
+                   metadata={"description": "civil_servant, other_membership, nationality, death"})
+    lost_on = Date(required=True)
+    document = String(required=True)
+    contract_hired = Boolean(load_default=False)
+
+
+class MembershipOut(Schema):
+    id = Integer()
+    collective_code = String()
+    basis = String()
+    status = String()
+    loss_cause = String(allow_none=True)
+
+
+class DistributionIn(Schema):
+    year = Integer(required=True)
+    amount_per_share = Decimal(required=True, places=4, as_string=True)
+    decided_on = Date(required=True)
+    document = String(required=True, validate=Length(min=1, max=200))
+
+
+class DistributionOut(Schema):
+    id = Integer()
+    year = Integer()
+    amount_per_share = Decimal(places=4, as_string=True)
+    total_yuan = Decimal(places=2, as_string=True)
+
+
+def _without_geometry(view: dict) -> dict:
+    if view["contract"]:
+        view["contract"]["parcels"] = [{k: v for k, v in p.items() if k != "geometry"}
+                                       for p in view["contract"]["parcels"]]
+    if view["homestead"]:
+        view["homestead"] = {k: v for k, v in view["homestead"].items() if k != "geometry"}
+    return view
+
+
+@bp.get("/households/<code>/rights")
+@bp.output(RightsOut)
+@bp.doc(summary="Every right a household retains (the migrant's view, G5)", tags=TAG, responses=_ERRORS)
+def retained_rights(code):
+    return _without_geometry(queries.retained_rights(db.session, current_actor(), code))
+
+
+@bp.post("/households/<code>/statements")
+@bp.output(StatementOut, status_code=201)
+@bp.doc(summary="Issue a verifiable statement of retained rights", tags=TAG, responses=_ERRORS)
+def issue_statement(code):
+    issued = statements.issue_statement(db.session, current_actor(), code)
+    db.session.commit()
+    url = statements.verify_url(current_app.config["PUBLIC_BASE_URL"],
+                                current_app.config["CERTIFICATE_KEY"].encode(), issued)
+    return {"code": issued.code, "issued_on": statements.issued_on(issued).isoformat(), "verify_url": url,
+            "content": issued.content}
+
+
+@bp.get("/verify/statements/<code>")
+@bp.input(StatementQuery, location="query")
+@bp.output(StatementCheckOut)
+@bp.doc(summary="Verify a statement of retained rights by code or QR data; public", tags=TAG)
+def verify_statement(code, query_data):
+    checked = statements.verify_statement(db.session, current_app.config["CERTIFICATE_KEY"].encode(), code,
+                                          day=query_data.get("d"), sig=query_data.get("s"))
+    found = checked.statement
+    return {"state": checked.state, "code": code, "holder": checked.holder,
+            "issued_on": found and statements.issued_on(found).isoformat(),
+            "content": found and {k: v for k, v in found.content.items() if k != "members"}}
+
+
+@bp.post("/settlements")
+@bp.input(SettlementIn, location="json")
+@bp.output(SettlementOut, status_code=201)
+@bp.doc(summary="Record that a person settled in a town: residence only (G1)", tags=TAG, responses=_ERRORS)
+def record_settlement(json_data):
+    settlement = services.record_settlement(db.session, current_actor(), **json_data)
+    db.session.commit()
+    return settlement
+
+
+@bp.post("/withdrawals")
+@bp.input(WithdrawalIn, location="json")
+@bp.output(WithdrawalOut, status_code=201)
+@bp.doc(summary="File the holder's own paid withdrawal request (有偿退出, G3)", tags=TAG,
+        responses=[*_ERRORS, 409])
+def request_withdrawal(json_data):
+    scan = _file(json_data.pop("scan", None))
+    withdrawal = services.request_withdrawal(db.session, current_actor(), scan=scan, **json_data)
+    db.session.commit()
+    return withdrawal
+
+
+@bp.post("/withdrawals/<int:withdrawal_id>/cancel")
+@bp.output(WithdrawalOut)
+@bp.doc(summary="Cancel a withdrawal request before it takes effect", tags=TAG, responses=[*_ERRORS, 409])
+def cancel_withdrawal(withdrawal_id):
+    withdrawal = services.cancel_withdrawal(db.session, current_actor(), withdrawal_id=withdrawal_id)
+    db.session.commit()
+    return withdrawal
+
+
+@bp.post("/withdrawals/<int:withdrawal_id>/review")
+@bp.input(ReviewIn, location="json")
+@bp.output(WithdrawalOut)
+@bp.doc(summary="The county's finding on voluntariness (G4)", tags=TAG, responses=[*_ERRORS, 409])
+def review_withdrawal(withdrawal_id, json_data):
+    withdrawal = services.review_withdrawal(db.session, current_actor(), withdrawal_id=withdrawal_id,
+                                            **json_data)
+    db.session.commit()
+    return withdrawal
+
+
+@bp.post("/homesteads")
+@bp.input(HomesteadIn, location="json")
+@bp.output(HomesteadOut, status_code=201)
+@bp.doc(summary="Record a homestead the township approved (R6.1-R6.8)", tags=TAG, responses=[*_ERRORS, 409])
+def add_homestead(json_data):
+    try:
+        geometry = shape(json_data.pop("geometry"))
+    except Exception:  # shapely raises several types for malformed GeoJSON
+        raise ValidationFailed("geometry is not a GeoJSON Polygon or MultiPolygon", field="geometry",
+                               rule="RFC 7946") from None
+    found = homestead.add_homestead(db.session, current_actor(), geometry=geometry, **json_data)
+    db.session.commit()
+    return found
+
+
+@bp.post("/collectives/<code>/members")
+@bp.input(MemberIn, location="json")
+@bp.output(MembershipOut, status_code=201)
+@bp.doc(summary="Admit a member to the collective's roster (R7.3)", tags=TAG, responses=[*_ERRORS, 409])
+def admit_member(code, json_data):
+    membership = collective.admit_member(db.session, current_actor(), collective_code=code, **json_data)
+    db.session.commit()
+    return membership
+
+
+@bp.post("/memberships/end")
+@bp.input(EndMemberIn, location="json")
+@bp.output(MembershipOut)
+@bp.doc(summary="End a membership for a statutory cause only (R7.5, R7.6)", tags=TAG, responses=_ERRORS)
+def end_membership(json_data):
+    membership = collective.end_membership(db.session, current_actor(), **json_data)
+    db.session.commit()
+    return membership
+
+
+@bp.post("/collectives/<code>/distributions")
+@bp.input(DistributionIn, location="json")
+@bp.output(DistributionOut, status_code=201)
+@bp.doc(summary="Distribute a year's dividend per share (R7.13)", tags=TAG, responses=[*_ERRORS, 409])
+def distribute(code, json_data):
+    found = collective.distribute(db.session, current_actor(), collective_code=code, **json_data)
+    db.session.commit()
+    return found

@@ -1,0 +1,154 @@
+"""Pages of retained rights: the household's view (the migrant's view), its verifiable statement,
+the holder's withdrawal request and its cancellation, the officer's settlement record, the
+collective's roster."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+from flask_wtf import FlaskForm
+
+from landrights.accounts.views import current_actor
+from landrights.certification.documents import html_to_pdf, qr_svg_data_uri, sketch_svg
+from landrights.collective import queries as collective_queries
+from landrights.errors import NotFound, ValidationFailed
+from landrights.extensions import db
+from landrights.rights import queries, services, statements
+from landrights.web.actions import run_and_report, uploaded
+
+bp = Blueprint("rights", __name__)
+
+
+class _Shape:
+    def __init__(self, code, geometry):
+        self.code, self.geometry = code, geometry
+
+
+def _sketch(view: dict) -> str:
+    shapes = [_Shape(p["code"], p["geometry"]) for p in (view["contract"] or {}).get("parcels", [])]
+    if view["homestead"]:
+        shapes.append(_Shape(view["homestead"]["code"], view["homestead"]["geometry"]))
+    return sketch_svg(shapes, width_mm=160, height_mm=110) if shapes else ""
+
+
+@bp.get("/rights")
+@login_required
+def mine():
+    """Send a farmer to the own household's rights; others choose a household."""
+    actor = current_actor()
+    if actor.household_code:
+        return redirect(url_for("rights.household", code=actor.household_code))
+    raise NotFound(_("Open a household's page to see its retained rights."))
+
+
+@bp.get("/rights/<code>")
+@login_required
+def household(code: str):
+    """Show every right the household holds, wherever it lives now (G5)."""
+    view = queries.retained_rights(db.session, current_actor(), code)
+    return render_template("rights/household.html", v=view, sketch=_sketch(view), form=FlaskForm(),
+                           today=date.today())
+
+
+@bp.post("/rights/<code>/statement")
+@login_required
+def statement(code: str):
+    """Issue a statement of retained rights and return it as a PDF with its QR code."""
+    if not FlaskForm().validate_on_submit():
+        flash(_("The form expired; please try again."), "error")
+        return redirect(url_for("rights.household", code=code))
+    issued = statements.issue_statement(db.session, current_actor(), code)
+    db.session.commit()
+    url = statements.verify_url(current_app.config["PUBLIC_BASE_URL"],
+                                current_app.config["CERTIFICATE_KEY"].encode(), issued)
+    html = render_template("rights/statement_pdf.html", s=issued, c=issued.content, qr=qr_svg_data_uri(url),
+                           url=url, issued_on=statements.issued_on(issued))
+    return Response(html_to_pdf(html), mimetype="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{issued.code}.pdf"'})
+
+
+@bp.get("/verify/statement/<code>")
+def verify_statement(code: str):
+    """Verify a statement of retained rights: anyone."""
+    checked = statements.verify_statement(db.session, current_app.config["CERTIFICATE_KEY"].encode(), code,
+                                          day=request.args.get("d"), sig=request.args.get("s"))
+    status = {"not_found": 404, "tampered": 400}.get(checked.state, 200)
+    return render_template("rights/verify_statement.html", v=checked), status
+
+
+def _decimal(name: str) -> Decimal:
+    try:
+        return Decimal(request.form.get(name, "").strip() or "0")
+    except InvalidOperation:
+        raise ValidationFailed(_("%(field)s must be a number.", field=name), field=name) from None
+
+
+def _date(name: str) -> date:
+    try:
+        return date.fromisoformat(request.form.get(name, "").strip())
+    except ValueError:
+        raise ValidationFailed(_("%(field)s must be a date (YYYY-MM-DD).", field=name), field=name) from None
+
+
+@bp.post("/rights/<code>/withdrawals")
+@login_required
+def request_withdrawal(code: str):
+    """File the holder's own withdrawal request (or the officer's record of the signed one)."""
+    back = url_for("rights.household", code=code)
+    if not FlaskForm().validate_on_submit():
+        flash(_("The form expired; please try again."), "error")
+        return redirect(back)
+    failed, _result = run_and_report(lambda: services.request_withdrawal(
+        db.session, current_actor(), household_code=code, kind=request.form.get("kind", ""),
+        compensation_yuan=_decimal("compensation_yuan"), improvement_yuan=_decimal("improvement_yuan"),
+        notice_on=_date("notice_on"), effective_on=_date("effective_on"),
+        parcel_codes=request.form.getlist("parcel_codes") or None,
+        homestead_code=request.form.get("homestead_code") or None,
+        share_id_number=request.form.get("share_id_number") or None,
+        share_quantity=_decimal("share_quantity") or None, scan=uploaded("scan"),
+        signed_by=request.form.get("signed_by") or None),
+        _("Your request is recorded. You may cancel it until it takes effect."), back)
+    return failed or redirect(back)
+
+
+@bp.post("/withdrawals/<int:withdrawal_id>/cancel")
+@login_required
+def cancel_withdrawal(withdrawal_id: int):
+    """Cancel a withdrawal request before it takes effect."""
+    back = request.form.get("back") or url_for("rights.mine")
+    if not back.startswith("/"):
+        back = url_for("rights.mine")
+    if not FlaskForm().validate_on_submit():
+        flash(_("The form expired; please try again."), "error")
+        return redirect(back)
+    failed, _result = run_and_report(lambda: services.cancel_withdrawal(db.session, current_actor(),
+                                                               withdrawal_id=withdrawal_id),
+                            _("The request is cancelled; nothing changes."), back)
+    return failed or redirect(back)
+
+
+@bp.post("/rights/<code>/settlement")
+@login_required
+def record_settlement(code: str):
+    """Record that a member settled in a town: residence only, every right stays (G1)."""
+    back = url_for("rights.household", code=code)
+    if not FlaskForm().validate_on_submit():
+        flash(_("The form expired; please try again."), "error")
+        return redirect(back)
+    failed, _result = run_and_report(lambda: services.record_settlement(
+        db.session, current_actor(), id_number=request.form.get("id_number", "").strip(),
+        settled_on=_date("settled_on"), city=request.form.get("city", ""),
+        document=request.form.get("document", ""), address=request.form.get("address") or None),
+        _("The settlement is recorded. Every right of the household stays as it was."), back)
+    return failed or redirect(back)
+
+
+@bp.get("/collectives/<code>/members")
+@login_required
+def roster(code: str):
+    """The collective's member roster with each member's basis and shares."""
+    rows = collective_queries.roster(db.session, current_actor(), code)
+    return render_template("rights/roster.html", code=code, rows=rows)

@@ -1,0 +1,102 @@
+"""The migrant's view and statement through the pages, withdrawal requests and cancellation by
+the holder, the officer's settlement record, the roster."""
+from __future__ import annotations
+
+import subprocess
+
+import sqlalchemy as sa
+
+from tests.rights.conftest import HOUSEHOLD, SETTLED
+
+
+def test_the_migrant_sees_every_right_and_proves_it(app, client, auth, session, tmp_path):
+    auth.login("migrant")
+    response = client.get("/rights")
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/rights/{SETTLED}")
+    page = client.get(f"/rights/{SETTLED}").get_data(as_text=True)
+    assert page.count("data-settled") == 5 and 'id="contract"' in page and 'id="homestead"' in page
+    assert 'id="shares"' in page and "2025" in page and "<svg" in page
+    assert "220421196305078258" not in page  # no ID numbers on the view
+    assert client.get(f"/rights/{HOUSEHOLD}").status_code == 403  # only the own household
+    pdf = client.post(f"/rights/{SETTLED}/statement", data={"csrf_token": auth.csrf(f"/rights/{SETTLED}")})
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    (tmp_path / "s.pdf").write_bytes(pdf.data)
+    text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "s.pdf"), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    contract = session.scalar(sa.text("SELECT code FROM contracts WHERE household_code = :h AND valid_to "
+                                      "IS NULL"), {"h": SETTLED})
+    assert "权益保留证明" in text and contract in text and "赵振华" in text
+    subprocess.run(["pdftoppm", "-r", "110", "-f", "1", "-l", "1", "-png", str(tmp_path / "s.pdf"),
+                    str(tmp_path / "p")], check=True)
+    url = subprocess.run(["zbarimg", "-q", "--raw", str(next(tmp_path.glob("p*.png")))],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    anyone = app.test_client()
+    path = url.removeprefix(app.config["PUBLIC_BASE_URL"])
+    assert 'data-state="genuine"' in anyone.get(path).get_data(as_text=True)
+    forged = anyone.get(path.replace("&s=", "&s=X"))
+    assert forged.status_code == 400 and 'data-state="tampered"' in forged.get_data(as_text=True)
+
+
+def test_the_holder_requests_and_cancels_a_withdrawal(client, auth, session):
+    auth.login("farmer")
+    path = f"/rights/{HOUSEHOLD}"
+    parcel = session.scalar(sa.text("SELECT cp.parcel_code FROM contract_parcels cp JOIN contracts c ON "
+                                    "c.id = cp.contract_id WHERE c.household_code = :h "
+                                    "AND c.valid_to IS NULL LIMIT 1"), {"h": HOUSEHOLD})
+    base = {"kind": "land_return", "parcel_codes": parcel, "compensation_yuan": "8000",
+            "notice_on": "2026-12-01"}
+    early = client.post(path + "/withdrawals", data={"csrf_token": auth.csrf(path), **base,
+                                                     "effective_on": "2027-03-01"}, follow_redirects=True)
+    assert "R1.14" in early.get_data(as_text=True)
+    assert session.scalar(sa.text("SELECT count(*) FROM withdrawals")) == 0
+    client.post(path + "/withdrawals", data={"csrf_token": auth.csrf(path), **base,
+                                             "effective_on": "2027-06-01"})
+    request_id = session.scalar(sa.text("SELECT id FROM withdrawals WHERE household_code = :h"),
+                                {"h": HOUSEHOLD})
+    page = client.get(path).get_data(as_text=True)
+    assert 'data-status="requested"' in page
+    client.post(f"/withdrawals/{request_id}/cancel", data={"csrf_token": auth.csrf(path), "back": path})
+    assert session.scalar(sa.text("SELECT status FROM withdrawals WHERE id = :i"), {"i": request_id}) == \
+        "cancelled"
+
+
+def test_officer_records_a_settlement_and_the_rights_stay(client, auth, session):
+    auth.login("officer")
+    path = f"/rights/{HOUSEHOLD}"
+    before = client.get(path).get_data(as_text=True)
+    response = client.post(path + "/settlement", data={
+        "csrf_token": auth.csrf(path), "id_number": "220421198411303622", "settled_on": "2026-10-01",
+        "city": "长春市", "document": "户口迁移证 2026-301", "address": "长春市朝阳区"},
+        follow_redirects=True)
+    after = response.get_data(as_text=True)
+    assert "Every right" in after or "均保持不变" in after
+    assert after.count("data-settled") == before.count("data-settled") + 1
+    for marker in ('id="contract"', 'id="homestead"', 'id="shares"'):
+        assert marker in after
+
+
+def test_the_clerk_keeps_the_roster(client, auth):
+    auth.login("clerk")
+    page = client.get("/collectives/22042110120101/members").get_data(as_text=True)
+    assert 'id="roster"' in page and "杨春林" in page
+    assert client.get("/collectives/22042110120102/members").status_code == 403
+
+
+def test_the_api_refuses_a_settlement_in_a_withdrawal_and_shows_the_rights(client, session):
+    from tests.certification.test_api import bearer
+
+    migrant = bearer(session, "migrant")
+    view = client.get(f"/api/v1/households/{SETTLED}/rights", headers=migrant).get_json()
+    assert view["contract"]["parcels"] and view["homestead"]["status"] == "active"
+    assert all(m["settled"] for m in view["members"]) and view["transfers"] == []
+    body = {"household_code": SETTLED, "kind": "homestead", "compensation_yuan": "50000.00",
+            "notice_on": "2026-12-01", "effective_on": "2027-01-01",
+            "homestead_code": view["homestead"]["code"]}
+    refused = client.post("/api/v1/withdrawals", json=body | {"settlement_id": 1}, headers=migrant)
+    assert refused.status_code == 422 and refused.get_json()["error"]["field"] == "settlement_id"  # G2
+    made = client.post("/api/v1/withdrawals", json=body, headers=migrant)
+    assert made.status_code == 201 and made.get_json()["request_method"] == "holder"
+    statement = client.post(f"/api/v1/households/{SETTLED}/statements", headers=migrant).get_json()
+    query = statement["verify_url"].split("?")[1]
+    checked = client.get(f"/api/v1/verify/statements/{statement['code']}?{query}").get_json()
+    assert checked["state"] == "genuine" and checked["holder"] == "赵**"
