@@ -60,6 +60,10 @@ def test_g1_settling_changes_residence_only(session, officer):
     assert view["shares"]["total"] == view_before["shares"]["total"] and view["dividends"]
     head_row = next(m for m in view["members"] if m["settled"])
     assert head_row["member_of"] == "22042110120101"  # still a member (R7.6)
+    content = statements.issue_statement(session, officer, HOUSEHOLD).content  # and it says so
+    assert content["contract"]["code"] == view["contract"]["code"]
+    assert content["homestead"]["code"] == view["homestead"]["code"]
+    assert content["shares"]["total"] == view["shares"]["total"] and content["dividends"]
     assert session.scalar(sa.text("SELECT residence_address FROM persons WHERE id_number = :n"),
                           {"n": head}) == "辽源市龙山区向阳街 8 号"
 
