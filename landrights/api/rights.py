@@ -282,3 +282,24 @@ def distribute(code, json_data):
     found = collective.distribute(db.session, current_actor(), collective_code=code, **json_data)
     db.session.commit()
     return found
+
+
+class PaidIn(Schema):
+    paid_on = Date(required=True)
+
+
+class PayoutOut(Schema):
+    id = Integer()
+    shares = Decimal(places=4, as_string=True)
+    amount_yuan = Decimal(places=2, as_string=True)
+    paid_on = Date(allow_none=True)
+
+
+@bp.post("/payouts/<int:payout_id>/paid")
+@bp.input(PaidIn, location="json")
+@bp.output(PayoutOut)
+@bp.doc(summary="Mark a dividend payout paid (once)", tags=TAG, responses=[*_ERRORS, 409])
+def mark_paid(payout_id, json_data):
+    payout = collective.mark_paid(db.session, current_actor(), payout_id=payout_id, **json_data)
+    db.session.commit()
+    return payout

@@ -12,7 +12,6 @@ from flask_login import login_required
 from flask_wtf import FlaskForm
 
 from landrights.accounts.views import current_actor
-from landrights.certification.documents import html_to_pdf, qr_svg_data_uri, sketch_svg
 from landrights.collective import queries as collective_queries
 from landrights.errors import NotFound, ValidationFailed
 from landrights.extensions import db
@@ -28,6 +27,8 @@ class _Shape:
 
 
 def _sketch(view: dict) -> str:
+    from landrights.certification.documents import sketch_svg  # numpy, pyproj: only when drawn
+
     shapes = [_Shape(p["code"], p["geometry"]) for p in (view["contract"] or {}).get("parcels", [])]
     if view["homestead"]:
         shapes.append(_Shape(view["homestead"]["code"], view["homestead"]["geometry"]))
@@ -60,6 +61,8 @@ def statement(code: str):
     if not FlaskForm().validate_on_submit():
         flash(_("The form expired; please try again."), "error")
         return redirect(url_for("rights.household", code=code))
+    from landrights.certification.documents import html_to_pdf, qr_svg_data_uri
+
     issued = statements.issue_statement(db.session, current_actor(), code)
     db.session.commit()
     url = statements.verify_url(current_app.config["PUBLIC_BASE_URL"],

@@ -100,3 +100,26 @@ def test_the_api_refuses_a_settlement_in_a_withdrawal_and_shows_the_rights(clien
     query = statement["verify_url"].split("?")[1]
     checked = client.get(f"/api/v1/verify/statements/{statement['code']}?{query}").get_json()
     assert checked["state"] == "genuine" and checked["holder"] == "赵**"
+
+
+def test_the_clerk_distributes_and_marks_paid_by_api(client, session):
+    from tests.certification.test_api import bearer
+
+    clerk = bearer(session, "clerk")
+    made = client.post("/api/v1/collectives/22042110120101/distributions", headers=clerk,
+                       json={"year": 2026, "amount_per_share": "401.2500", "decided_on": "2026-12-20",
+                             "document": "2026年度成员大会决议"})
+    assert made.status_code == 201
+    total = session.scalar(sa.text("SELECT sum(amount_yuan) FROM payouts WHERE distribution_id = :d"),
+                           {"d": made.get_json()["id"]})
+    assert f"{total:.2f}" == made.get_json()["total_yuan"]
+    payout = session.scalar(sa.text("SELECT id FROM payouts WHERE distribution_id = :d LIMIT 1"),
+                            {"d": made.get_json()["id"]})
+    paid = client.post(f"/api/v1/payouts/{payout}/paid", json={"paid_on": "2027-01-10"}, headers=clerk)
+    assert paid.get_json()["paid_on"] == "2027-01-10"
+    again = client.post(f"/api/v1/payouts/{payout}/paid", json={"paid_on": "2027-01-11"}, headers=clerk)
+    assert again.status_code == 409
+    other = client.post("/api/v1/collectives/22042110120102/distributions", headers=clerk,
+                        json={"year": 2026, "amount_per_share": "1", "decided_on": "2026-12-20",
+                              "document": "x"})
+    assert other.status_code == 403
