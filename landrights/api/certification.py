@@ -14,6 +14,7 @@ from landrights.accounts.views import current_actor
 from landrights.api import _ERRORS, bp
 from landrights.certification import certificates, objections, queries, services
 from landrights.errors import ValidationFailed
+from landrights.evidence import Upload
 from landrights.extensions import db
 from landrights.registry import queries as registry_queries
 
@@ -148,14 +149,14 @@ class ProgressOut(Schema):
     items = List(Dict())
 
 
-def _file(data: dict | None) -> services.Upload | None:
+def _file(data: dict | None) -> Upload | None:
     if not data:
         return None
     try:
         raw = base64.b64decode(data["data_base64"], validate=True)
     except (binascii.Error, ValueError):
         raise ValidationFailed("data_base64 is not base64", field="data_base64") from None
-    return services.Upload(data["name"], data["content_type"], raw)
+    return Upload(data["name"], data["content_type"], raw)
 
 
 def _notice_dict(found: dict) -> dict:

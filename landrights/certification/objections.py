@@ -10,9 +10,9 @@ from landrights import clock
 from landrights.accounts.permissions import Actor, covers, require_login, require_notice_officer
 from landrights.certification import rules
 from landrights.certification.models import Claim, Notice, NoticeEntry, Objection
-from landrights.certification.services import Upload, check_upload
 from landrights.db import flush_or_raise
 from landrights.errors import Conflict, NotFound, ValidationFailed, forbidden
+from landrights.evidence import Upload, check_upload
 from landrights.registry import services as registry
 from landrights.registry.models import Contract, ContractParcel, Household, HouseholdMember, Parcel, Person
 

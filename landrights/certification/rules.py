@@ -8,8 +8,6 @@ import hmac
 from datetime import date, datetime, timedelta
 
 NOTICE_MIN_DAYS = 7  # R5.3: a notice stays up at least 7 days (configurable in settings)
-EVIDENCE_TYPES = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
-EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
 OBJECTION_FILERS = ("member", "neighbour", "collective")
 
 
@@ -57,15 +55,3 @@ def signature(key: bytes, code: str, serial: int, issued_on: date) -> str:
 def signature_matches(key: bytes, code: str, serial: int, issued_on: date, given: str) -> bool:
     """Tell, in constant time, whether a QR's signature is the one this registry made."""
     return hmac.compare_digest(signature(key, code, serial, issued_on), given or "")
-
-
-def evidence_problem(name: str | None, content_type: str | None, data: bytes | None) -> str | None:
-    """Say what is wrong with an uploaded evidence or scan file, or None if it is acceptable."""
-    if not data:
-        return "empty"
-    if len(data) > EVIDENCE_MAX_BYTES:
-        return "too_large"
-    if content_type not in EVIDENCE_TYPES or not name:
-        return "type"
-    magic = {"pdf": b"%PDF", "jpg": b"\xff\xd8\xff", "png": b"\x89PNG"}[EVIDENCE_TYPES[content_type]]
-    return None if data.startswith(magic) else "type"

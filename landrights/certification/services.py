@@ -20,6 +20,7 @@ from landrights.certification import rules
 from landrights.certification.models import Claim, Notice, NoticeEntry, Objection, SignOff
 from landrights.db import flush_or_raise
 from landrights.errors import Conflict, NotFound, ValidationFailed
+from landrights.evidence import Upload, check_upload
 from landrights.registry import services as registry
 from landrights.registry.models import (
     Collective,
@@ -28,18 +29,9 @@ from landrights.registry.models import (
     Household,
     HouseholdMember,
     Parcel,
-    Setting,
 )
+from landrights.registry.queries import setting
 from landrights.rights.queries import returned_land_in_term
-
-
-@dataclass
-class Upload:
-    """A file handed in with a request: evidence of an objection, the scan of a signed form."""
-
-    name: str
-    content_type: str
-    data: bytes
 
 
 @dataclass
@@ -51,27 +43,6 @@ class HouseholdState:
     confirmable: list[tuple[Claim, Parcel]] = field(default_factory=list)
     kept: list[ContractParcel] = field(default_factory=list)  # confirmed before, unchanged
     withheld: dict[str, object] = field(default_factory=dict)  # parcel code -> lazy reason
-
-
-def setting(session: Session, key: str, default: str) -> str:
-    """Return a registry setting (settings table), or the default."""
-    return session.scalar(sa.select(Setting.value).where(Setting.key == key)) or default
-
-
-def check_upload(upload: Upload | None, field_name: str) -> None:
-    """Refuse an empty, oversized or disguised evidence/scan file, naming the form field."""
-    if upload is None:
-        return
-    problem = rules.evidence_problem(upload.name, upload.content_type, upload.data)
-    if problem:
-        raise ValidationFailed(_UPLOAD_PROBLEMS[problem], field=field_name)
-
-
-_UPLOAD_PROBLEMS = {
-    "empty": _l("The file is empty."),
-    "too_large": _l("The file is larger than 10 MB."),
-    "type": _l("Only PDF, JPEG or PNG files are accepted, and the file must really be one."),
-}
 
 
 def claim_parcels(session: Session, actor: Actor, *, household_code: str,

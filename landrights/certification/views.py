@@ -44,7 +44,7 @@ def notices():
     return render_template("certification/notices.html", form=form,
                            notices=queries.list_notices(db.session, actor),
                            collectives=registry_queries.list_collectives(db.session, actor),
-                           min_days=services.setting(db.session, "notice_min_days", "7"))
+                           min_days=registry_queries.setting(db.session, "notice_min_days", "7"))
 
 
 @bp.get("/notices/<int:notice_id>")

@@ -20,6 +20,7 @@ from landrights.registry.models import (
     Parcel,
     Person,
     RegisterEntry,
+    Setting,
 )
 
 
@@ -31,6 +32,11 @@ class Page:
     total: int
     limit: int
     offset: int
+
+
+def setting(session: Session, key: str, default: str) -> str:
+    """Return a registry setting (settings table), or the default."""
+    return session.scalar(sa.select(Setting.value).where(Setting.key == key)) or default
 
 
 def _live_at(model, as_of: datetime | None):

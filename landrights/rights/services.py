@@ -27,15 +27,16 @@ from landrights.accounts.permissions import (
 )
 from landrights.certification import certificates
 from landrights.certification.models import Certificate, Claim
-from landrights.certification.services import Upload, check_upload, setting
 from landrights.collective import services as collective
 from landrights.collective.models import ShareHolding
 from landrights.db import flush_or_raise
 from landrights.errors import Conflict, NotFound, ValidationFailed, forbidden
+from landrights.evidence import Upload, check_upload
 from landrights.homestead import services as homestead
 from landrights.homestead.models import Homestead
 from landrights.registry import services as registry
 from landrights.registry.models import Contract, Household, HouseholdMember, Person
+from landrights.registry.queries import setting
 from landrights.rights.models import KINDS, Settlement, Withdrawal
 
 LAND_NOTICE_MONTHS = 6  # R1.14

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask import flash, redirect, request
 
-from landrights.certification.services import Upload
 from landrights.errors import DomainError
+from landrights.evidence import Upload
 from landrights.extensions import db
 
 

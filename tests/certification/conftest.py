@@ -8,7 +8,7 @@ import pytest
 
 from landrights import clock
 from landrights.accounts.permissions import Actor
-from landrights.certification.services import Upload
+from landrights.evidence import Upload
 
 COLLECTIVE = "22042110120103"
 PENDING = [f"2204211012010300{n}" for n in range(16, 22)]

@@ -11,8 +11,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from landrights.certification import certificates, objections, services
 from landrights.certification.models import Claim
-from landrights.certification.services import Upload
 from landrights.errors import Conflict, ValidationFailed
+from landrights.evidence import Upload
 from landrights.registry.models import Contract, ContractParcel, Parcel, RegisterEntry
 from tests.certification.conftest import COLLECTIVE, PENDING, SCAN, after_days, farmer_of
 

@@ -15,9 +15,9 @@ from sqlalchemy.exc import IntegrityError
 import landrights.models  # noqa: F401  (the whole schema)
 from landrights import clock
 from landrights.certification import services as certification
-from landrights.certification.services import Upload
 from landrights.db import Base
 from landrights.errors import Conflict, Forbidden, ValidationFailed
+from landrights.evidence import Upload
 from landrights.rights import services, statements
 from landrights.rights.queries import retained_rights
 from tests.rights.conftest import HOUSEHOLD, SETTLED, SETTLED_HEAD, farmer_of
