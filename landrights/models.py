@@ -18,6 +18,19 @@ from landrights.collective.models import (  # noqa: F401
     ShareTransfer,
 )
 from landrights.homestead.models import Homestead, HomesteadStandard, HouseDisposal  # noqa: F401
+from landrights.market.models import (  # noqa: F401
+    Bid,
+    CapitalReview,
+    Deposit,
+    Entrustment,
+    LedgerEntry,
+    Listing,
+    ListingParcel,
+    Offer,
+    RentPayment,
+    TransferContract,
+    Transferee,
+)
 from landrights.registry.models import (  # noqa: F401
     AdminUnit,
     ChangeEvent,

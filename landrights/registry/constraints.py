@@ -83,6 +83,12 @@ _KNOWN = {
         "A withdrawal is always paid: state the compensation."), "G3"),
     "ck_withdrawals_six_months_notice": (ValidationFailed, "effective_on", _l(
         "Contracted land is returned on six months' written notice."), "R1.14"),
+    "listing_parcels_no_overlap": (Conflict, "parcel_codes", _l(
+        "A parcel is already listed or transferred for an overlapping term."), "R1.21"),
+    "uq_bids_listing_id_price": (Conflict, "price", _l(
+        "Another bid at this price came first: bid higher."), "R8.4"),
+    "uq_offers_one_accepted": (Conflict, "listing_id", _l(
+        "This listing was already awarded."), "R8.4"),
     "ck_withdrawals_holder_request": (ValidationFailed, "scan", _l(
         "An officer records a withdrawal only with the scan of the holder's own signed request."), "G3"),
     "parcels_no_overlap": (Conflict, "geometry", _l(

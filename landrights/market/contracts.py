@@ -1,0 +1,243 @@
+"""After the bidding: the award with members' priority and the social-capital gate (R1.21(5), R1.28),
+the written transfer contract (R1.23, R4.10), signing and filing with the township ledger (R2.9,
+R2.12), registration of long terms (R1.24), rent (R1.22) and statutory termination (R1.25, R1.26)."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+
+from landrights import clock
+from landrights.accounts.permissions import Actor, require_login, require_notice_officer
+from landrights.db import flush_or_raise
+from landrights.errors import Conflict, NotFound, ValidationFailed, forbidden
+from landrights.geo.area import m2_to_mu
+from landrights.market.models import (
+    TERMINATION_CAUSES,
+    Bid,
+    CapitalReview,
+    Deposit,
+    LedgerEntry,
+    Listing,
+    ListingParcel,
+    Offer,
+    RentPayment,
+    TransferContract,
+    Transferee,
+)
+from landrights.market.services import get_listing, is_member_of
+from landrights.registry import services as registry
+from landrights.registry.models import Household, Parcel
+from landrights.registry.queries import setting
+
+
+def _gate(session: Session, transferee: Transferee, listing: Listing) -> bool:
+    """Tell whether the transferee may win: a member, or a holder of an approved, current county
+    review covering the area (R1.28) when the area reaches the county's threshold."""
+    if is_member_of(session, transferee, listing.household_code[:14]):
+        return True
+    area_mu = m2_to_mu(listing.area_m2)
+    if area_mu < Decimal(setting(session, "capital_review_from_mu", "0")):
+        return True
+    return session.scalar(sa.select(CapitalReview.id).where(
+        CapitalReview.transferee_id == transferee.id, CapitalReview.decision == "approved",
+        CapitalReview.county_code == listing.county_code, CapitalReview.valid_until >= clock.today(),
+        CapitalReview.max_area_mu >= area_mu).limit(1)) is not None
+
+
+def award(session: Session, actor: Actor, *, listing_id: int) -> Offer | None:
+    """Award the listing after the members' window: a matching member wins at equal terms, else
+    the highest bid of a transferee past the gate. Deposits: the winner's applied, others released.
+
+    Raises:
+        Forbidden: not the township officer. Conflict: the window is still open, or already awarded.
+    """
+    listing = get_listing(session, listing_id, lock=True)
+    require_notice_officer(actor, listing.household_code)
+    if listing.status != "open":
+        raise Conflict(_l("This listing was already decided."), field="listing_id")
+    if clock.now() < listing.priority_until:
+        raise Conflict(_l("Members may match the best bid until %(until)s.", until=listing.priority_until),
+                       field="listing_id", rule="R1.21")
+    offer = _winner(session, listing)
+    listing.status = "unsold" if offer is None else "awarded"
+    if offer is not None:
+        offer.status = "accepted"
+        session.add(offer)
+        session.execute(sa.update(Offer).where(Offer.listing_id == listing.id, Offer.status == "pending")
+                        .values(status="declined"))
+    winner_id = offer.transferee_id if offer else -1
+    session.execute(sa.update(Deposit).where(Deposit.listing_id == listing.id).values(
+        status=sa.case((Deposit.transferee_id == winner_id, "applied"), else_="released")))
+    flush_or_raise(session)
+    registry.record(session, actor, "award", "listing", listing.household_code,
+                    details={"listing": listing.id, "winner": offer and offer.transferee_id})
+    return offer
+
+
+def _winner(session: Session, listing: Listing) -> Offer | None:
+    match = session.scalar(sa.select(Offer).where(Offer.listing_id == listing.id,
+                                                  Offer.kind == "member_match")
+                           .order_by(Offer.at, Offer.id).limit(1))
+    if match is not None:  # a member at equal terms comes first (R1.21(5))
+        return match
+    bids = session.execute(sa.select(Bid, Transferee).join(Transferee, Transferee.id == Bid.transferee_id)
+                           .where(Bid.listing_id == listing.id).order_by(Bid.price.desc()))
+    for bid, transferee in bids:
+        if _gate(session, transferee, listing):
+            return Offer(listing_id=listing.id, transferee_id=transferee.id, kind="best_bid", price=bid.price,
+                         at=clock.now())
+    return None
+
+
+def draft_contract(session: Session, actor: Actor, *, listing_id: int) -> TransferContract:
+    """Generate the transfer contract of an awarded listing with the statutory clauses (R1.23).
+
+    Raises:
+        Forbidden: not the township officer. Conflict: the listing is not awarded.
+    """
+    listing = get_listing(session, listing_id, lock=True)
+    require_notice_officer(actor, listing.household_code)
+    offer = session.scalar(sa.select(Offer).where(Offer.listing_id == listing_id, Offer.status == "accepted"))
+    if listing.status != "awarded" or offer is None:
+        raise Conflict(_l("Only an awarded listing gets a contract."), field="listing_id")
+    start, end = listing.term.lower, listing.term.upper
+    serial = session.scalar(sa.select(sa.func.nextval("transfer_contract_serial_seq")))
+    rent = (m2_to_mu(listing.area_m2) * offer.price).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    contract = TransferContract(
+        county_code=listing.county_code, code=f"{listing.county_code}{start.year:04d}{serial:08d}",
+        listing_id=listing.id, household_code=listing.household_code, transferee_id=offer.transferee_id,
+        parcel_codes=[p.parcel_code for p in listing.parcels], area_m2=listing.area_m2, mode=listing.mode,
+        land_use=listing.land_use, term=listing.term, price=offer.price, annual_rent_yuan=rent,
+        payment_schedule=listing.payment_schedule,
+        expropriation_to="承包方（地上附着物和青苗补偿费归实际投入者）",
+        clauses=_clauses(session, listing, offer, rent), registrable=(end - start).days >= 5 * 365,
+        status="draft")
+    session.add(contract)
+    flush_or_raise(session)
+    return contract
+
+
+def _clauses(session: Session, listing: Listing, offer: Offer, rent: Decimal) -> dict:
+    household = session.scalar(sa.select(Household).where(Household.code == listing.household_code))
+    transferee = session.get(Transferee, offer.transferee_id)
+    parcels = session.scalars(sa.select(Parcel).where(
+        Parcel.code.in_([p.parcel_code for p in listing.parcels]), Parcel.valid_to.is_(None))).all()
+    return {
+        "parties": {"transferor": household.name, "transferor_code": household.code,
+                    "transferee": transferee.name, "transferee_kind": transferee.kind},
+        "parcels": [{"code": p.code, "name": p.name, "east": p.east, "south": p.south, "west": p.west,
+                     "north": p.north, "area_m2": round(float(p.area_m2), 2)} for p in parcels],
+        "mode": listing.mode, "land_use": listing.land_use,
+        "term": [listing.term.lower.isoformat(), (listing.term.upper - timedelta(days=1)).isoformat()],
+        "price_per_mu_year": str(offer.price), "annual_rent_yuan": str(rent),
+        "payment": listing.payment_schedule,
+        "duties": "不得改变土地用途，不得弃耕抛荒，不得在永久基本农田上挖塘养鱼、种植林果（R2.7）",
+        "expropriation": "土地补偿费归承包方；地上附着物及青苗补偿费归实际投入者（R1.23(7)）",
+        "termination": "受让方擅自改变农业用途、弃耕抛荒连续两年以上、给土地造成严重损害或严重违约的，"
+                       "承包方可以单方解除合同（R1.25）",
+        "breach": "违约方赔偿对方因此受到的损失",
+    }
+
+
+def sign_contract(session: Session, actor: Actor, *, code: str) -> TransferContract:
+    """Sign as the household or as the transferee; when both have signed the contract is filed with
+    the collective and entered in the township ledger (R2.9, R2.12) and its rent falls due yearly.
+
+    Raises:
+        Forbidden: neither party. Conflict: not a draft or already signed by this party.
+    """
+    contract = _contract(session, code)
+    require_login(actor)
+    now = clock.now()
+    if contract.status != "draft":
+        raise Conflict(_l("The contract is already %(status)s.", status=contract.status), field="code")
+    if actor.role == "farmer" and actor.household_code == contract.household_code:
+        contract.household_signed_at = contract.household_signed_at or now
+    elif session.scalar(sa.select(Transferee.user_id).where(Transferee.id == contract.transferee_id)) \
+            == actor.user_id:
+        contract.transferee_signed_at = contract.transferee_signed_at or now
+    else:
+        raise forbidden()
+    if contract.household_signed_at and contract.transferee_signed_at:
+        _file(session, contract, now)
+    flush_or_raise(session)
+    return contract
+
+
+def _contract(session: Session, code: str) -> TransferContract:
+    contract = session.scalar(sa.select(TransferContract).where(TransferContract.code == code)
+                              .with_for_update())
+    if contract is None:
+        raise NotFound(_l("No transfer contract %(code)s.", code=code), field="code")
+    return contract
+
+
+def _file(session: Session, contract: TransferContract, now) -> None:
+    contract.status, contract.filed_at = "filed", now
+    session.execute(sa.update(ListingParcel).where(ListingParcel.listing_id == contract.listing_id)
+                    .values(status="transferred"))
+    session.execute(sa.update(Listing).where(Listing.id == contract.listing_id).values(status="contracted"))
+    session.add(LedgerEntry(county_code=contract.county_code, township_code=contract.household_code[:9],
+                            contract_code=contract.code, event="filed", parcel_codes=contract.parcel_codes,
+                            area_m2=contract.area_m2, annual_rent_yuan=contract.annual_rent_yuan, at=now))
+    due = contract.term.lower
+    while due < contract.term.upper:
+        session.add(RentPayment(contract_id=contract.id, due_on=due, amount_yuan=contract.annual_rent_yuan))
+        due = date(due.year + 1, due.month, min(due.day, 28))
+
+
+def record_rent(session: Session, actor: Actor, *, code: str, due_on: date, paid_on: date) -> RentPayment:
+    """Record a rent payment received by the household (R1.22): the household or the officer.
+
+    Raises:
+        Forbidden: someone else. NotFound: no such instalment. Conflict: already paid.
+    """
+    contract = _contract(session, code)
+    if not (actor.role == "farmer" and actor.household_code == contract.household_code):
+        require_notice_officer(actor, contract.household_code)
+    payment = session.scalar(sa.select(RentPayment).where(RentPayment.contract_id == contract.id,
+                                                          RentPayment.due_on == due_on).with_for_update())
+    if payment is None:
+        raise NotFound(_l("No rent instalment due on %(date)s.", date=due_on), field="due_on")
+    if payment.paid_on is not None:
+        raise Conflict(_l("This instalment was paid on %(date)s.", date=payment.paid_on), field="due_on")
+    payment.paid_on = paid_on
+    flush_or_raise(session)
+    return payment
+
+
+def terminate(session: Session, actor: Actor, *, code: str, cause: str, evidence: str) -> TransferContract:
+    """Terminate a filed contract for a statutory cause only, with evidence: the household (R1.25), or
+    the collective when the household does not act on causes 1-3 (R1.26).
+
+    Raises:
+        ValidationFailed: any other cause, no evidence. Forbidden: someone else. Conflict: not filed.
+    """
+    contract = _contract(session, code)
+    if cause not in TERMINATION_CAUSES:
+        raise ValidationFailed(_l("A transfer contract ends early only if the transferee changed the "
+                                  "agricultural use, abandoned the land two years or more, seriously "
+                                  "damaged it, or seriously breached the contract."),
+                               field="cause", rule="R1.25")
+    household = actor.role == "farmer" and actor.household_code == contract.household_code
+    collective = actor.role == "collective_clerk" and actor.collective_code == contract.household_code[:14]
+    if not household and not (collective and cause != "serious_breach"):
+        raise forbidden()
+    if not (evidence or "").strip():
+        raise ValidationFailed(_l("Attach the evidence of the cause."), field="evidence", rule="R1.25")
+    if contract.status != "filed":
+        raise Conflict(_l("Only a filed contract can be terminated."), field="code")
+    contract.status, contract.termination_cause, contract.termination_evidence = "terminated", cause, evidence
+    session.execute(sa.update(ListingParcel).where(ListingParcel.listing_id == contract.listing_id)
+                    .values(status="released"))
+    session.add(LedgerEntry(county_code=contract.county_code, township_code=contract.household_code[:9],
+                            contract_code=contract.code, event="terminated",
+                            parcel_codes=contract.parcel_codes,
+                            area_m2=contract.area_m2, annual_rent_yuan=contract.annual_rent_yuan,
+                            at=clock.now()))
+    flush_or_raise(session)
+    return contract

@@ -1,0 +1,288 @@
+"""The transfer market for land-management rights (土地经营权流转, R1.20-R1.31, R2.1-R2.18, R8.1-R8.9):
+transferees and their county review, entrustments, listings, deposits, bids, the award, the transfer
+contract with its filing, the township ledger and the rent.
+
+The database holds the races: one live listing or transfer of a parcel for overlapping terms
+(EXCLUDE with btree_gist), one bid per price per listing, one accepted offer per listing.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy import CheckConstraint as Check
+from sqlalchemy import ForeignKeyConstraint as FK
+from sqlalchemy.dialects.postgresql import ARRAY, DATERANGE, ExcludeConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from landrights.db import Base
+
+NOW = sa.text("now()")
+MODES = ("lease", "shares", "other")  # 出租（转包）, 入股, 其他 (R1.20)
+LAND_USES = ("grain", "cash_crops", "vegetables", "livestock", "aquaculture")  # agricultural only (R1.21)
+TRANSFEREE_KINDS = ("cooperative", "family_farm", "company", "individual")
+TERMINATION_CAUSES = ("use_changed", "abandoned_two_years", "serious_damage", "serious_breach")  # R1.25
+
+
+class Transferee(Base):
+    """A registered transferee (流入方): its kind and declared agricultural operating capacity."""
+
+    __tablename__ = "transferees"
+    __table_args__ = (
+        Check("kind IN ('cooperative', 'family_farm', 'company', 'individual')", name="kind_known"),
+        # R1.21(4): every transferee declares agricultural operating capacity
+        Check("length(trim(operating_capacity)) > 0", name="capacity_declared"),
+    )
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"), unique=True)
+    kind: Mapped[str] = mapped_column(sa.String(12))
+    name: Mapped[str] = mapped_column(sa.String(100))
+    credit_code: Mapped[str | None] = mapped_column(sa.String(30), comment="统一社会信用代码 or ID")
+    person_id: Mapped[int | None] = mapped_column(sa.ForeignKey("persons.id", ondelete="RESTRICT"),
+                                                  comment="an individual: the registered person")
+    operating_capacity: Mapped[str] = mapped_column(sa.Text, comment="machinery, experience, staff")
+
+
+class CapitalReview(Base):
+    """社会资本审查 (R1.28): the county's decision on a non-member transferee, up to an area."""
+
+    __tablename__ = "capital_reviews"
+    __table_args__ = (
+        Check("decision IN ('approved', 'refused')", name="decision_known"),
+        Check("decision = 'refused' OR max_area_mu > 0", name="approved_area"),
+        Check("length(trim(qualification)) > 0 AND length(trim(project)) > 0 AND "
+              "length(trim(risk_measures)) > 0", name="three_reviews"),
+    )
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    county_code: Mapped[str] = mapped_column(sa.String(6))
+    transferee_id: Mapped[int] = mapped_column(sa.ForeignKey("transferees.id", ondelete="RESTRICT"))
+    decision: Mapped[str] = mapped_column(sa.String(10))
+    max_area_mu: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2), server_default="0")
+    qualification: Mapped[str] = mapped_column(sa.Text, comment="资格审查")
+    project: Mapped[str] = mapped_column(sa.Text, comment="项目审核")
+    risk_measures: Mapped[str] = mapped_column(sa.Text, comment="风险防范")
+    valid_until: Mapped[date] = mapped_column(sa.Date)
+    decided_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
+    decided_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=NOW)
+
+
+class Entrustment(Base):
+    """流转委托书 (R2.4): a household's written power of attorney to an agent, signed by both."""
+
+    __tablename__ = "entrustments"
+    __table_args__ = (
+        FK(["county_code", "household_code"], ["households.county_code", "households.code"],
+           ondelete="RESTRICT"),
+        Check("signed_by_household AND signed_by_agent", name="signed_by_both"),
+        Check("valid_to > valid_from", name="valid_range"),
+    )
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    county_code: Mapped[str] = mapped_column(sa.String(6))
+    household_code: Mapped[str] = mapped_column(sa.String(18))
+    agent_user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
+    scope: Mapped[str] = mapped_column(sa.Text, comment="matters and authority")
+    parcel_codes: Mapped[list[str]] = mapped_column(ARRAY(sa.String(19)))
+    valid_from: Mapped[date] = mapped_column(sa.Date)
+    valid_to: Mapped[date] = mapped_column(sa.Date)
+    signed_by_household: Mapped[bool]
+    signed_by_agent: Mapped[bool]
+    document: Mapped[str] = mapped_column(sa.String(200))
+
+
+class Listing(Base):
+    """挂牌: the management right of some parcels of one household, for a term, open for bids."""
+
+    __tablename__ = "listings"
+    __table_args__ = (
+        FK(["county_code", "household_code"], ["households.county_code", "households.code"],
+           ondelete="RESTRICT"),
+        Check("mode IN ('lease', 'shares', 'other')", name="mode_known"),
+        Check("land_use IN ('grain', 'cash_crops', 'vegetables', 'livestock', 'aquaculture')",
+              name="agricultural_use"),
+        Check("reserve_price > 0", name="reserve_positive"),
+        Check("NOT isempty(term)", name="term_not_empty"),
+        Check("closes_at > opens_at AND priority_until >= closes_at", name="windows_in_order"),
+        Check("status IN ('open', 'awarded', 'contracted', 'withdrawn', 'unsold')", name="status_known"),
+        Check("anti_snipe_minutes >= 0", name="anti_snipe_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    county_code: Mapped[str] = mapped_column(sa.String(6))
+    household_code: Mapped[str] = mapped_column(sa.String(18))
+    listed_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
+    entrustment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("entrustments.id", ondelete="RESTRICT"))
+    mode: Mapped[str] = mapped_column(sa.String(10))
+    term = mapped_column(DATERANGE, nullable=False, comment="[start, end) of the transfer")
+    reserve_price: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2), comment="yuan per mu per year")
+    payment_schedule: Mapped[str] = mapped_column(sa.String(200))
+    land_use: Mapped[str] = mapped_column(sa.String(20))
+    conditions: Mapped[str | None] = mapped_column(sa.Text)
+    opens_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    closes_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), comment="moves by anti-sniping")
+    priority_until: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True),
+                                                     comment="end of the members' matching window")
+    anti_snipe_minutes: Mapped[int] = mapped_column(sa.Integer)
+    area_m2: Mapped[Decimal] = mapped_column(sa.Numeric(16, 2))
+    best_price: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 2))
+    bid_count: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    status: Mapped[str] = mapped_column(sa.String(12), server_default="open")
+
+    parcels: Mapped[list[ListingParcel]] = relationship(back_populates="listing")
+
+
+class ListingParcel(Base):
+    """A parcel of a listing; while listed or transferred its term blocks any overlapping one."""
+
+    __tablename__ = "listing_parcels"
+    __table_args__ = (
+        # STYLE.md: one live transfer of a parcel's management right at a time, in the database
+        ExcludeConstraint(("county_code", "="), ("parcel_code", "="), ("term", "&&"),
+                          where=sa.text("status IN ('listed', 'transferred')"), using="gist",
+                          name="listing_parcels_no_overlap"),
+        Check("status IN ('listed', 'transferred', 'released')", name="status_known"),
+    )
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    county_code: Mapped[str] = mapped_column(sa.String(6))
+    listing_id: Mapped[int] = mapped_column(sa.ForeignKey("listings.id", ondelete="RESTRICT"))
+    parcel_code: Mapped[str] = mapped_column(sa.String(19))
+    term = mapped_column(DATERANGE, nullable=False)
+    area_m2: Mapped[Decimal] = mapped_column(sa.Numeric(16, 2))
+    status: Mapped[str] = mapped_column(sa.String(12), server_default="listed")
+
+    listing: Mapped[Listing] = relationship(back_populates="parcels")
+
+
+class Deposit(Base):
+    """保证金: recorded before bidding; the winner's applied, the others' released."""
+
+    __tablename__ = "deposits"
+    __table_args__ = (
+        sa.UniqueConstraint("listing_id", "transferee_id"),
+        Check("amount_yuan > 0", name="amount_positive"),
+        Check("status IN ('held', 'applied', 'released')", name="status_known"),
+    )
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    listing_id: Mapped[int] = mapped_column(sa.ForeignKey("listings.id", ondelete="RESTRICT"))
+    transferee_id: Mapped[int] = mapped_column(sa.ForeignKey("transferees.id", ondelete="RESTRICT"))
+    amount_yuan: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2))
+    receipt: Mapped[str] = mapped_column(sa.String(100))
+    status: Mapped[str] = mapped_column(sa.String(10), server_default="held")
+    recorded_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=NOW)
+
+
+class Bid(Base):
+    """An open ascending bid; the server's time is the only time."""
+
+    __tablename__ = "bids"
+    __table_args__ = (
+        sa.UniqueConstraint("listing_id", "price"),  # never two bids at one price
+        Check("price > 0", name="price_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    listing_id: Mapped[int] = mapped_column(sa.ForeignKey("listings.id", ondelete="RESTRICT"), index=True)
+    transferee_id: Mapped[int] = mapped_column(sa.ForeignKey("transferees.id", ondelete="RESTRICT"))
+    price: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2), comment="yuan per mu per year")
+    placed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+
+
+class Offer(Base):
+    """The best bid, or a member's match of it at equal terms (R1.21(5)); one accepted per listing."""
+
+    __tablename__ = "offers"
+    __table_args__ = (
+        sa.Index("uq_offers_one_accepted", "listing_id", unique=True,
+                 postgresql_where=sa.text("status = 'accepted'")),
+        sa.UniqueConstraint("listing_id", "transferee_id", "kind"),
+        Check("kind IN ('best_bid', 'member_match')", name="kind_known"),
+        Check("status IN ('pending', 'accepted', 'declined')", name="status_known"),
+    )
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    listing_id: Mapped[int] = mapped_column(sa.ForeignKey("listings.id", ondelete="RESTRICT"))
+    transferee_id: Mapped[int] = mapped_column(sa.ForeignKey("transferees.id", ondelete="RESTRICT"))
+    kind: Mapped[str] = mapped_column(sa.String(14))
+    price: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2))
+    status: Mapped[str] = mapped_column(sa.String(10), server_default="pending")
+    at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+
+
+class TransferContract(Base):
+    """流转合同 (R1.23) with its 18-character code (R4.10): county 6 + year 4 + serial 8."""
+
+    __tablename__ = "transfer_contracts"
+    __table_args__ = (
+        sa.UniqueConstraint("code"),
+        sa.UniqueConstraint("listing_id"),
+        Check("code ~ '^[0-9]{18}$' AND left(code, 6) = county_code", name="code_shape"),
+        Check("status IN ('draft', 'signed', 'filed', 'terminated')", name="status_known"),
+        Check("status = 'draft' OR (household_signed_at IS NOT NULL AND transferee_signed_at IS NOT NULL)",
+              name="signed_by_both"),
+        Check("status NOT IN ('filed', 'terminated') OR filed_at IS NOT NULL", name="filed_when"),
+        Check("NOT registrable OR upper(term) - lower(term) >= 5 * 365", name="registrable_five_years"),
+        Check("termination_cause IS NULL OR termination_cause IN ('use_changed', 'abandoned_two_years', "
+              "'serious_damage', 'serious_breach')", name="statutory_termination_only"),
+        Check("(status = 'terminated') = (termination_cause IS NOT NULL)", name="terminated_with_cause"),
+    )
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    county_code: Mapped[str] = mapped_column(sa.String(6))
+    code: Mapped[str] = mapped_column(sa.String(18), comment="LZHTBM 流转合同编码")
+    listing_id: Mapped[int] = mapped_column(sa.ForeignKey("listings.id", ondelete="RESTRICT"))
+    household_code: Mapped[str] = mapped_column(sa.String(18))
+    transferee_id: Mapped[int] = mapped_column(sa.ForeignKey("transferees.id", ondelete="RESTRICT"))
+    parcel_codes: Mapped[list[str]] = mapped_column(ARRAY(sa.String(19)))
+    area_m2: Mapped[Decimal] = mapped_column(sa.Numeric(16, 2))
+    mode: Mapped[str] = mapped_column(sa.String(10))
+    land_use: Mapped[str] = mapped_column(sa.String(20))
+    term = mapped_column(DATERANGE, nullable=False)
+    price: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2), comment="yuan per mu per year")
+    annual_rent_yuan: Mapped[Decimal] = mapped_column(sa.Numeric(14, 2))
+    payment_schedule: Mapped[str] = mapped_column(sa.String(200))
+    expropriation_to: Mapped[str] = mapped_column(sa.String(100), comment="who receives compensation (R1.23)")
+    clauses: Mapped[dict] = mapped_column(sa.JSON, comment="the statutory clauses as generated")
+    household_signed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    transferee_signed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    filed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True), comment="备案 (R2.9)")
+    registrable: Mapped[bool] = mapped_column(server_default=sa.false(), comment="term >= 5 years (R1.24)")
+    status: Mapped[str] = mapped_column(sa.String(12), server_default="draft")
+    termination_cause: Mapped[str | None] = mapped_column(sa.String(24))
+    termination_evidence: Mapped[str | None] = mapped_column(sa.String(200))
+
+
+class LedgerEntry(Base):
+    """流转台账 (R2.12): the township's append-only record of every filed transfer event."""
+
+    __tablename__ = "transfer_ledger"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    county_code: Mapped[str] = mapped_column(sa.String(6))
+    township_code: Mapped[str] = mapped_column(sa.String(9), index=True)
+    contract_code: Mapped[str] = mapped_column(sa.String(18))
+    event: Mapped[str] = mapped_column(sa.String(20), comment="filed, terminated")
+    parcel_codes: Mapped[list[str]] = mapped_column(ARRAY(sa.String(19)))
+    area_m2: Mapped[Decimal] = mapped_column(sa.Numeric(16, 2))
+    annual_rent_yuan: Mapped[Decimal] = mapped_column(sa.Numeric(14, 2))
+    at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+
+
+class RentPayment(Base):
+    """One year's rent of a transfer contract; the proceeds belong to the household (R1.22)."""
+
+    __tablename__ = "rent_payments"
+    __table_args__ = (
+        sa.UniqueConstraint("contract_id", "due_on"),
+        Check("amount_yuan > 0", name="amount_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    contract_id: Mapped[int] = mapped_column(sa.ForeignKey("transfer_contracts.id", ondelete="RESTRICT"))
+    due_on: Mapped[date] = mapped_column(sa.Date)
+    amount_yuan: Mapped[Decimal] = mapped_column(sa.Numeric(14, 2))
+    paid_on: Mapped[date | None] = mapped_column(sa.Date)

@@ -1,0 +1,278 @@
+"""Market use cases: list (R1.20, R1.21, R2.4), bid (R8.4), match as a member (R1.21(5), R2.5),
+award past the social-capital gate (R1.28), and record the transferees and their county review.
+
+Races are settled in the database: a listing's row lock orders its bids; the EXCLUDE constraint
+refuses overlapping listings and transfers of a parcel; a unique price per listing and a partial
+unique index on accepted offers keep one bid per price and one winner.
+"""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.dialects.postgresql import Range
+from sqlalchemy.orm import Session
+
+from landrights import clock
+from landrights.accounts.permissions import (
+    Actor,
+    require_certificate_issuer,
+    require_login,
+    require_notice_officer,
+)
+from landrights.certification.models import Objection
+from landrights.collective.models import Membership
+from landrights.db import flush_or_raise
+from landrights.errors import Conflict, NotFound, ValidationFailed, forbidden
+from landrights.market.models import (
+    LAND_USES,
+    MODES,
+    TRANSFEREE_KINDS,
+    Bid,
+    CapitalReview,
+    Deposit,
+    Entrustment,
+    Listing,
+    ListingParcel,
+    Offer,
+    Transferee,
+)
+from landrights.registry import services as registry
+from landrights.registry.models import Contract, Person
+from landrights.registry.queries import setting
+
+
+def register_transferee(session: Session, actor: Actor, *, kind: str, name: str, operating_capacity: str,
+                        credit_code: str | None = None, id_number: str | None = None) -> Transferee:
+    """Register the acting account as a transferee, declaring its operating capacity (R1.21(4)).
+
+    Raises:
+        Unauthenticated: anonymous. ValidationFailed: unknown kind, no capacity declared.
+        Conflict: the account is already registered.
+    """
+    require_login(actor)
+    if kind not in TRANSFEREE_KINDS:
+        raise ValidationFailed(_l("Kind is cooperative, family farm, company or individual."), field="kind")
+    if not (operating_capacity or "").strip():
+        raise ValidationFailed(_l("Declare the agricultural operating capacity (machinery, experience, "
+                                  "labour)."), field="operating_capacity", rule="R1.21")
+    person = None
+    if id_number:
+        person = session.scalar(sa.select(Person.id).where(Person.id_number == id_number))
+    if session.scalar(sa.select(Transferee.id).where(Transferee.user_id == actor.user_id)):
+        raise Conflict(_l("This account is already a registered transferee."), field="user_id")
+    transferee = Transferee(user_id=actor.user_id, kind=kind, name=name, credit_code=credit_code,
+                            person_id=person, operating_capacity=operating_capacity.strip())
+    session.add(transferee)
+    flush_or_raise(session)
+    return transferee
+
+
+def review_capital(session: Session, actor: Actor, *, transferee_id: int, county_code: str, approved: bool,
+                   max_area_mu: Decimal, qualification: str, project: str, risk_measures: str,
+                   valid_until: date) -> CapitalReview:
+    """Record the county's review of a social-capital transferee (R1.28): qualification, project,
+    risk measures, and the area it may take.
+
+    Raises:
+        Forbidden: not the county administrator. ValidationFailed: a review part missing.
+    """
+    require_certificate_issuer(actor, county_code)
+    if not all((s or "").strip() for s in (qualification, project, risk_measures)):
+        raise ValidationFailed(_l("Record the qualification review, the project review and the risk "
+                                  "measures."), field="qualification", rule="R1.28")
+    review = CapitalReview(county_code=county_code, transferee_id=transferee_id,
+                           decision="approved" if approved else "refused",
+                           max_area_mu=max_area_mu if approved else Decimal(0), qualification=qualification,
+                           project=project, risk_measures=risk_measures, valid_until=valid_until,
+                           decided_by=actor.user_id)
+    session.add(review)
+    flush_or_raise(session)
+    return review
+
+
+def _lister(session: Session, actor: Actor, household_code: str, parcel_codes: list[str],
+            entrustment_id: int | None) -> None:
+    """The household itself lists, or an agent holding its written entrustment (R2.4)."""
+    require_login(actor)
+    if actor.role == "farmer" and actor.household_code == household_code:
+        return
+    entrustment = session.get(Entrustment, entrustment_id) if entrustment_id else None
+    today = clock.today()
+    if entrustment is None or entrustment.household_code != household_code or \
+            entrustment.agent_user_id != actor.user_id or \
+            not entrustment.valid_from <= today < entrustment.valid_to or \
+            not set(parcel_codes) <= set(entrustment.parcel_codes):
+        raise ValidationFailed(_l("Only the household lists its land, or an agent holding its written "
+                                  "entrustment (signed by both) for these parcels."),
+                               field="entrustment_id", rule="R2.4")
+
+
+def create_listing(session: Session, actor: Actor, *, household_code: str, parcel_codes: list[str],
+                   mode: str, term_start: date, term_end: date, reserve_price: Decimal,
+                   payment_schedule: str, land_use: str, conditions: str | None = None,
+                   entrustment_id: int | None = None) -> Listing:
+    """List the management right of some parcels of a confirmed contract for bids (挂牌).
+
+    Raises:
+        ValidationFailed: no entrustment for an agent (R2.4), a mode or use outside agriculture,
+            a term past the contract's (R1.21(3)), parcels outside the registered contract.
+        Conflict: a parcel under an open objection, or already listed or transferred for an
+            overlapping term (EXCLUDE listing_parcels_no_overlap).
+    """
+    _lister(session, actor, household_code, parcel_codes, entrustment_id)
+    if mode not in MODES:
+        raise ValidationFailed(_l("Mode is lease (出租/转包), shares (入股) or other."), field="mode",
+                               rule="R1.20")
+    if land_use not in LAND_USES:
+        raise ValidationFailed(_l("The land stays in agricultural use."), field="land_use", rule="R1.21")
+    if not reserve_price or reserve_price <= 0:
+        raise ValidationFailed(_l("Give a reserve price per mu and year."), field="reserve_price")
+    contract = _confirmed_contract(session, household_code, parcel_codes)
+    if not term_start < term_end <= contract.term_end:
+        raise ValidationFailed(_l("The transfer term must end by the contract's end, %(end)s.",
+                                  end=contract.term_end), field="term_end", rule="R1.21")
+    _no_open_objection(session, parcel_codes)
+    now = clock.now()
+    bid_days = int(setting(session, "market_bid_days", "7"))
+    closes = now + timedelta(days=bid_days)
+    priority = timedelta(hours=int(setting(session, "market_priority_hours", "72")))
+    term = Range(term_start, term_end + timedelta(days=1), bounds="[)")
+    areas = {cp.parcel_code: cp.confirmed_area_m2 for cp in contract.parcels}
+    listing = Listing(county_code=household_code[:6], household_code=household_code, listed_by=actor.user_id,
+                      entrustment_id=entrustment_id, mode=mode, term=term, reserve_price=reserve_price,
+                      payment_schedule=payment_schedule, land_use=land_use, conditions=conditions,
+                      opens_at=now, closes_at=closes,
+                      priority_until=closes + priority,
+                      anti_snipe_minutes=int(setting(session, "market_anti_snipe_minutes", "5")),
+                      area_m2=sum(areas[c] for c in parcel_codes), status="open")
+    session.add(listing)
+    flush_or_raise(session)
+    for code in parcel_codes:
+        session.add(ListingParcel(county_code=listing.county_code, listing=listing, parcel_code=code,
+                                  term=term, area_m2=areas[code], status="listed"))
+    flush_or_raise(session)
+    registry.record(session, actor, "list", "household", household_code,
+                    details={"listing": listing.id, "parcels": parcel_codes})
+    return listing
+
+
+def _confirmed_contract(session: Session, household_code: str, parcel_codes: list[str]) -> Contract:
+    contract = session.scalar(sa.select(Contract).where(
+        Contract.household_code == household_code, Contract.valid_to.is_(None),
+        Contract.status == "registered"))
+    held = {cp.parcel_code for cp in contract.parcels} if contract else set()
+    if not parcel_codes or not set(parcel_codes) <= held:
+        raise ValidationFailed(_l("Only parcels of the household's confirmed, registered contract can be "
+                                  "listed."), field="parcel_codes", rule="R1.21")
+    return contract
+
+
+def _no_open_objection(session: Session, parcel_codes: list[str]) -> None:
+    objected = session.scalar(sa.select(Objection.parcel_code).where(
+        Objection.parcel_code.in_(parcel_codes), Objection.status == "open").limit(1))
+    if objected:
+        raise Conflict(_l("Parcel %(code)s is under an open objection.", code=objected),
+                       field="parcel_codes", rule="R5.4")
+
+
+def record_deposit(session: Session, actor: Actor, *, listing_id: int, transferee_id: int,
+                   amount_yuan: Decimal, receipt: str) -> Deposit:
+    """Record a bidder's deposit (保证金) for a listing (township officer).
+
+    Raises:
+        Forbidden: not the township officer. Conflict: already recorded.
+    """
+    listing = get_listing(session, listing_id)
+    require_notice_officer(actor, listing.household_code)
+    if session.scalar(sa.select(Deposit.id).where(Deposit.listing_id == listing_id,
+                                                  Deposit.transferee_id == transferee_id)):
+        raise Conflict(_l("The deposit is already recorded."), field="transferee_id")
+    deposit = Deposit(listing_id=listing_id, transferee_id=transferee_id, amount_yuan=amount_yuan,
+                      receipt=receipt, status="held")
+    session.add(deposit)
+    flush_or_raise(session)
+    return deposit
+
+
+def get_listing(session: Session, listing_id: int, lock: bool = False) -> Listing:
+    """Return a listing (locked for update when asked).
+
+    Raises:
+        NotFound: no such listing.
+    """
+    query = sa.select(Listing).where(Listing.id == listing_id)
+    listing = session.scalar(query.with_for_update() if lock else query)
+    if listing is None:
+        raise NotFound(_l("No listing no. %(id)s.", id=listing_id), field="listing_id")
+    return listing
+
+
+def _transferee(session: Session, actor: Actor) -> Transferee:
+    require_login(actor)
+    found = session.scalar(sa.select(Transferee).where(Transferee.user_id == actor.user_id))
+    if found is None:
+        raise forbidden()
+    return found
+
+
+def place_bid(session: Session, actor: Actor, *, listing_id: int, price: Decimal) -> Bid:
+    """Place an open ascending bid; a bid in the last N minutes extends the close by N minutes.
+
+    Raises:
+        Forbidden: not a registered transferee. ValidationFailed: below the reserve or the best bid,
+            no deposit. Conflict: outside the bidding window.
+    """
+    transferee = _transferee(session, actor)
+    listing = get_listing(session, listing_id, lock=True)  # orders the bids of this listing
+    now = clock.now()
+    if listing.status != "open" or not listing.opens_at <= now < listing.closes_at:
+        raise Conflict(_l("Bidding on this listing is closed."), field="listing_id", rule="R8.4")
+    if session.scalar(sa.select(Deposit.status).where(Deposit.listing_id == listing_id,
+                                                      Deposit.transferee_id == transferee.id)) != "held":
+        raise ValidationFailed(_l("Record the deposit before bidding."), field="deposit", rule="R8.4")
+    floor = listing.best_price if listing.best_price is not None else listing.reserve_price - Decimal("0.01")
+    if price <= floor:
+        raise ValidationFailed(_l("Bid more than %(price)s yuan per mu and year.", price=floor),
+                               field="price", rule="R8.4")
+    bid = Bid(listing_id=listing_id, transferee_id=transferee.id, price=price, placed_at=now)
+    session.add(bid)
+    listing.best_price, listing.bid_count = price, listing.bid_count + 1
+    window = timedelta(minutes=listing.anti_snipe_minutes)
+    if listing.closes_at - now < window:  # anti-sniping
+        gap = listing.priority_until - listing.closes_at
+        listing.closes_at += window
+        listing.priority_until = listing.closes_at + gap
+    flush_or_raise(session)
+    return bid
+
+
+def is_member_of(session: Session, transferee: Transferee, collective_code: str) -> bool:
+    """Tell whether the transferee is a person who is a member of the collective (R1.21(5))."""
+    return transferee.person_id is not None and session.scalar(sa.select(Membership.id).where(
+        Membership.person_id == transferee.person_id, Membership.status == "member",
+        Membership.collective_code == collective_code)) is not None
+
+
+def match_as_member(session: Session, actor: Actor, *, listing_id: int) -> Offer:
+    """A member of the collective matches the best bid at equal terms, within the priority window
+    (R1.21(5), R2.5).
+
+    Raises:
+        Forbidden: not a member of the listing's collective. Conflict: outside the window, no bid.
+    """
+    transferee = _transferee(session, actor)
+    listing = get_listing(session, listing_id, lock=True)
+    now = clock.now()
+    if not listing.closes_at <= now < listing.priority_until or listing.best_price is None:
+        raise Conflict(_l("Members match the best bid after bidding closes and before %(until)s.",
+                          until=listing.priority_until), field="listing_id", rule="R1.21")
+    if not is_member_of(session, transferee, listing.household_code[:14]):
+        raise forbidden()
+    offer = Offer(listing_id=listing_id, transferee_id=transferee.id, kind="member_match",
+                  price=listing.best_price, status="pending", at=now)
+    session.add(offer)
+    flush_or_raise(session)
+    return offer
