@@ -1,7 +1,7 @@
 """Reads about retained rights that other domains ask (kept free of their services)."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -44,7 +44,7 @@ def retained_rights(session: Session, actor: Actor, household_code: str) -> dict
             "homestead": _homestead(session, household_code),
             "shares": _shares(session, household_code),
             "dividends": _dividends(session, household_code),
-            "transfers": [],  # the transfer market (issue 6) is not built yet: none can exist
+            "transfers": _transfers(session, household_code),
             "withdrawals": _withdrawals(session, household_code)}
 
 
@@ -124,3 +124,27 @@ def _withdrawals(session: Session, household_code: str) -> list[dict]:
     return [{"id": w.id, "kind": w.kind, "status": w.status, "review": w.review,
              "effective_on": w.effective_on.isoformat(), "compensation_yuan": f"{w.compensation_yuan:.2f}",
              "parcel_codes": w.parcel_codes, "homestead_code": w.homestead_code} for w in rows]
+
+
+def _transfers(session: Session, household_code: str) -> list[dict]:
+    """The household's filed transfers of management rights with the rent it received (R1.22)."""
+    from landrights.market.models import RentPayment, TransferContract, Transferee
+
+    rows = session.execute(
+        sa.select(TransferContract, Transferee.name)
+        .join(Transferee, Transferee.id == TransferContract.transferee_id)
+        .where(TransferContract.household_code == household_code,
+               TransferContract.status.in_(("filed", "terminated"))).order_by(TransferContract.id)).all()
+    result = []
+    for contract, transferee in rows:
+        payments = session.scalars(sa.select(RentPayment).where(RentPayment.contract_id == contract.id)
+                                   .order_by(RentPayment.due_on)).all()
+        result.append({
+            "code": contract.code, "transferee": transferee, "status": contract.status,
+            "parcel_codes": contract.parcel_codes, "term_start": contract.term.lower.isoformat(),
+            "term_end": (contract.term.upper - timedelta(days=1)).isoformat(),
+            "annual_rent_yuan": f"{contract.annual_rent_yuan:.2f}",
+            "rent_received_yuan": f"{sum(p.amount_yuan for p in payments if p.paid_on):.2f}",
+            "rent_due": [{"due_on": p.due_on.isoformat(), "amount_yuan": f"{p.amount_yuan:.2f}"}
+                         for p in payments if p.paid_on is None]})
+    return result

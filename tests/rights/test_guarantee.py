@@ -202,3 +202,37 @@ def test_g5_the_migrant_sees_and_proves_every_right(session, app):
     assert checked.state == "genuine" and checked.holder == "赵**"
     forged = statements.verify_statement(session, KEY, statement.code, day=query["d"], sig="A" * 22)
     assert forged.state == "tampered"
+
+
+def test_g1_with_an_active_transfer_everything_stays_and_is_listed(session, officer):
+    """Issue 5's scenario: a member of a household with land, homestead, shares and an active
+    transfer settles in a town; every right is unchanged and in the statement."""
+    from landrights.market import contracts as market_contracts
+    from landrights.market import services as market
+    from tests.market.conftest import MEMBER_HOUSEHOLD, MEMBER_ID, make_bidder
+    from tests.market.test_market import _deposit, _list
+
+    listing = _list(session)
+    bidder = make_bidder(session, "liu", "individual", household=MEMBER_HOUSEHOLD, id_number=MEMBER_ID)
+    _deposit(session, officer, listing, bidder)
+    market.place_bid(session, bidder.actor, listing_id=listing.id, price=Decimal("560"))
+    clock.travel(timedelta(days=11))
+    market_contracts.award(session, officer, listing_id=listing.id)
+    contract = market_contracts.draft_contract(session, officer, listing_id=listing.id)
+    market_contracts.sign_contract(session, farmer_of(HOUSEHOLD), code=contract.code)
+    market_contracts.sign_contract(session, bidder.actor, code=contract.code)
+    market_contracts.record_rent(session, farmer_of(HOUSEHOLD), code=contract.code, due_on=date(2027, 1, 1),
+                                 paid_on=date(2027, 1, 5))
+    tables = RIGHTS_TABLES + ("listings", "listing_parcels", "transfer_contracts", "rent_payments", "offers")
+    before = {t: session.execute(sa.text(f"SELECT to_jsonb(x) FROM {t} x ORDER BY 1::text")).scalars().all()
+              for t in tables}
+    services.record_settlement(session, officer, id_number="220421196101240233", settled_on=date(2027, 2, 1),
+                               city="吉林省长春市", document="户口迁移证 2027-009")
+    after = {t: session.execute(sa.text(f"SELECT to_jsonb(x) FROM {t} x ORDER BY 1::text")).scalars().all()
+             for t in tables}
+    assert after == before
+    content = statements.issue_statement(session, farmer_of(HOUSEHOLD), HOUSEHOLD).content
+    assert [t["code"] for t in content["transfers"]] == [contract.code]
+    assert content["transfers"][0]["rent_received_yuan"] == f"{contract.annual_rent_yuan:.2f}"
+    assert content["contract"]["parcels"] and content["homestead"]["status"] == "active"
+    assert content["shares"]["total"] > 0
