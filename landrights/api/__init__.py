@@ -226,4 +226,4 @@ def format_error(error):
         error.status_code
 
 
-from landrights.api import certification, rights  # noqa: E402,F401  (they register their routes on bp)
+from landrights.api import certification, market, rights  # noqa: E402,F401  (they register their routes on bp)
