@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from landrights import clock
 from landrights.accounts.permissions import Actor, require_area, require_login
+from landrights.errors import forbidden
 from landrights.geo.area import m2_to_mu
 from landrights.market.models import Bid, LedgerEntry, Listing, Transferee
 
@@ -75,26 +76,30 @@ def my_bids(session: Session, actor: Actor) -> list[tuple]:
         .where(Transferee.user_id == actor.user_id).order_by(Bid.placed_at.desc())).all()
 
 
-def statistics(session: Session, actor: Actor, county_code: str) -> list[dict]:
+def statistics(session: Session, actor: Actor) -> list[dict]:
     """Return transferred area, share of contracted area and average rent per mu by township and
-    year (from the ledger's filings).
+    year in the actor's county or township (from the ledger's filings).
 
     Raises:
-        Forbidden: outside the actor's area.
+        Forbidden: not an official with an area.
     """
-    require_area(actor, county_code)
+    require_login(actor)
+    prefix = (actor.area_prefix or "")[:9]
+    if actor.role not in ("system", "county_admin", "township_officer", "collective_clerk"):
+        raise forbidden()
     rows = session.execute(sa.text("""
         WITH filed AS (
             SELECT township_code, extract(year FROM at)::int AS year, sum(area_m2) AS area_m2,
                    sum(annual_rent_yuan) AS rent
-            FROM transfer_ledger WHERE event = 'filed' AND county_code = :county GROUP BY 1, 2),
+            FROM transfer_ledger WHERE event = 'filed' AND township_code LIKE :prefix || '%'
+            GROUP BY 1, 2),
         contracted AS (
             SELECT left(c.household_code, 9) AS township_code, sum(cp.confirmed_area_m2) AS area_m2
             FROM contracts c JOIN contract_parcels cp ON cp.contract_id = c.id
-            WHERE c.valid_to IS NULL AND c.county_code = :county GROUP BY 1)
+            WHERE c.valid_to IS NULL AND c.household_code LIKE :prefix || '%' GROUP BY 1)
         SELECT f.township_code, f.year, f.area_m2, f.rent, c.area_m2 AS contracted_m2
         FROM filed f LEFT JOIN contracted c USING (township_code) ORDER BY 1, 2"""),
-        {"county": county_code}).all()
+        {"prefix": prefix}).all()
     return [{"township_code": t, "year": y, "area_mu": float(m2_to_mu(a)),
              "share": float(a / c) if c else None,
              "rent_per_mu": float(r / m2_to_mu(a)) if a else None} for t, y, a, r, c in rows]

@@ -1,0 +1,108 @@
+"""Market pages: open listings (anyone), a listing with its bid form, the household's listings and
+listing form, the transferee's bids, the township ledger, statistics."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+from flask_wtf import FlaskForm
+
+from landrights.accounts.views import current_actor
+from landrights.errors import ValidationFailed
+from landrights.extensions import db
+from landrights.market import queries, services
+from landrights.web.actions import run_and_report
+
+bp = Blueprint("market", __name__, url_prefix="/market")
+
+
+def _decimal(value: str | None, field: str) -> Decimal | None:
+    if not (value or "").strip():
+        return None
+    try:
+        return Decimal(value.strip())
+    except InvalidOperation:
+        raise ValidationFailed(_("%(field)s must be a number.", field=field), field=field) from None
+
+
+@bp.get("/")
+def listings():
+    """Open listings with filters: township, land use, area, price."""
+    found = queries.open_listings(db.session, township=request.args.get("township") or None,
+                                  land_use=request.args.get("land_use") or None,
+                                  min_area_mu=_decimal(request.args.get("min_area_mu"), "min_area_mu"),
+                                  max_price=_decimal(request.args.get("max_price"), "max_price"))
+    return render_template("market/listings.html", items=found)
+
+
+@bp.route("/<int:listing_id>", methods=["GET", "POST"])
+def listing(listing_id: int):
+    """A listing; a registered transferee bids, a member matches."""
+    form = FlaskForm()
+    if request.method == "POST" and form.validate_on_submit():
+        back = url_for("market.listing", listing_id=listing_id)
+        failed, _result = run_and_report(lambda: _bid_or_match(listing_id), _("Recorded."), back)
+        return failed or redirect(back)
+    found = queries.listing_dict(services.get_listing(db.session, listing_id))
+    return render_template("market/listing.html", l=found, form=form)
+
+
+def _bid_or_match(listing_id: int):
+    if request.form.get("action") == "match":
+        return services.match_as_member(db.session, current_actor(), listing_id=listing_id)
+    price = _decimal(request.form.get("price"), "price") or Decimal(0)
+    return services.place_bid(db.session, current_actor(), listing_id=listing_id, price=price)
+
+
+@bp.route("/mine", methods=["GET", "POST"])
+@login_required
+def mine():
+    """The household's listings; list more parcels of its confirmed contract."""
+    actor, form = current_actor(), FlaskForm()
+    if not actor.household_code:
+        return redirect(url_for("market.listings"))
+    if request.method == "POST" and form.validate_on_submit():
+        back = url_for("market.mine")
+        failed, _result = run_and_report(lambda: services.create_listing(
+            db.session, actor, household_code=actor.household_code,
+            parcel_codes=request.form.getlist("parcel_codes"), mode=request.form.get("mode", ""),
+            term_start=_date("term_start"), term_end=_date("term_end"),
+            reserve_price=_decimal(request.form.get("reserve_price"), "reserve_price") or Decimal(0),
+            payment_schedule=request.form.get("payment_schedule", ""),
+            land_use=request.form.get("land_use", ""),
+            conditions=request.form.get("conditions") or None), _("The listing is open for bids."), back)
+        return failed or redirect(back)
+    from landrights.rights.queries import retained_rights
+
+    view = retained_rights(db.session, actor, actor.household_code)
+    return render_template("market/mine.html", items=queries.household_listings(db.session, actor,
+                                                                                 actor.household_code),
+                           contract=view["contract"], transfers=view["transfers"], form=form)
+
+
+def _date(name: str) -> date:
+    try:
+        return date.fromisoformat(request.form.get(name, "").strip())
+    except ValueError:
+        raise ValidationFailed(_("%(field)s must be a date (YYYY-MM-DD).", field=name), field=name) from None
+
+
+@bp.get("/bids")
+@login_required
+def my_bids():
+    """The acting transferee's bids."""
+    return render_template("market/bids.html", rows=queries.my_bids(db.session, current_actor()))
+
+
+@bp.get("/ledger")
+@login_required
+def ledger():
+    """The township's transfer ledger (流转台账) and statistics by township and year."""
+    actor = current_actor()
+    township = request.args.get("township") or (actor.area_prefix or "")[:9]
+    return render_template("market/ledger.html", township=township,
+                           entries=queries.ledger(db.session, actor, township),
+                           stats=queries.statistics(db.session, actor))

@@ -1,0 +1,61 @@
+"""Market pages: anyone browses open listings; the farmer lists from the phone page; a transferee
+bids on the page; the officer reads the ledger and statistics."""
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from landrights import clock
+from landrights.market import contracts
+from landrights.market import services as market
+from tests.market.conftest import HOUSEHOLD, MEMBER_HOUSEHOLD, MEMBER_ID, farmer_of, make_bidder, parcels_of
+from tests.market.test_market import _deposit, _list
+
+
+def test_farmer_lists_and_anyone_browses(app, client, auth, session):
+    auth.login("farmer")
+    codes = parcels_of(session, HOUSEHOLD)[:1]
+    page = client.get("/market/mine").get_data(as_text=True)
+    assert 'id="listing-form"' in page and codes[0] in page
+    response = client.post("/market/mine", data={
+        "csrf_token": auth.csrf("/market/mine"), "parcel_codes": codes, "mode": "lease", "land_use": "grain",
+        "term_start": "2027-01-01", "term_end": "2030-12-31", "reserve_price": "450",
+        "payment_schedule": "每年一次"}, follow_redirects=True)
+    assert "R1.21" in response.get_data(as_text=True)  # past the contract's 2028 end: refused, named
+    client.post("/market/mine", data={
+        "csrf_token": auth.csrf("/market/mine"), "parcel_codes": codes, "mode": "lease", "land_use": "grain",
+        "term_start": "2027-01-01", "term_end": "2028-12-31", "reserve_price": "450",
+        "payment_schedule": "每年一次"})
+    listing_id = session.scalar(sa.text("SELECT id FROM listings WHERE household_code = :h"),
+                                {"h": HOUSEHOLD})
+    anyone = app.test_client()
+    listed = anyone.get("/market/?township=220421101").get_data(as_text=True)
+    assert f'href="/market/{listing_id}"' in listed and HOUSEHOLD not in listed  # no household shown
+    assert anyone.get(f"/market/{listing_id}").status_code == 200
+
+
+def test_transferee_bids_on_the_page_and_officer_sees_the_ledger(client, auth, session, officer):
+    listing = _list(session)
+    member = make_bidder(session, "liu", "individual", household=MEMBER_HOUSEHOLD, id_number=MEMBER_ID)
+    _deposit(session, officer, listing, member)
+    auth.login("liu")
+    path = f"/market/{listing.id}"
+    client.post(path, data={"csrf_token": auth.csrf(path), "action": "bid", "price": "620"})
+    assert listing.best_price == Decimal("620")
+    client.post(path, data={"csrf_token": auth.csrf(path), "action": "bid", "price": "600"})
+    assert listing.bid_count == 1  # lower: refused
+    assert "620" in client.get("/market/bids").get_data(as_text=True)
+    clock.travel(timedelta(days=11))
+    try:
+        contracts.award(session, officer, listing_id=listing.id)
+        contract = contracts.draft_contract(session, officer, listing_id=listing.id)
+        contracts.sign_contract(session, farmer_of(HOUSEHOLD), code=contract.code)
+        contracts.sign_contract(session, member.actor, code=contract.code)
+    finally:
+        clock.reset()
+    auth.login("officer")
+    page = client.get("/market/ledger").get_data(as_text=True)
+    assert contract.code in page and 'id="stats"' in page and "220421101" in page
+    assert market.get_listing(session, listing.id).status == "contracted"
