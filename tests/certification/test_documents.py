@@ -82,8 +82,10 @@ def test_certificate_shows_holder_parcels_and_areas_in_mu(printed):
     total = display_mu(sum(p.area_m2 for p in PARCELS))
     assert str(total) == "24.75"
     assert f"承包地确权总面积{total}亩" in flat and "地块总数4宗" in flat
-    assert "东至李玉兰南至道路西至张国庆北至沟渠" in flat
-    assert "1998年1月1日至2027年12月31日" in flat and "家庭承包" in flat
+    # a wrapped table cell is read in order without -layout (which interleaves the columns)
+    in_order = re.sub(r"\s+", "", run("pdftotext", "-raw", str(printed), "-"))
+    assert "东至李玉兰南至道路西至张国庆北至沟渠" in in_order
+    assert "1998年1月1日至2027年12月31日" in in_order and "家庭承包" in flat
     assert "在校学生" in text and "配偶" in text
 
 
