@@ -60,6 +60,7 @@ def create_app(test_config: dict | None = None) -> APIFlask:
     from landrights.api import format_error
     from landrights.certification.views import bp as cert_bp
     from landrights.market.views import bp as market_bp
+    from landrights.market.views import verify_bp as market_verify_bp
     from landrights.rights.views import bp as rights_bp
     from landrights.survey.views import bp as survey_bp
     from landrights.web import errors as web_errors
@@ -72,6 +73,7 @@ def create_app(test_config: dict | None = None) -> APIFlask:
     app.register_blueprint(cert_bp)
     app.register_blueprint(rights_bp)
     app.register_blueprint(market_bp)
+    app.register_blueprint(market_verify_bp)
     app.register_blueprint(api_bp)
     app.error_processor(format_error)
     web_errors.init_app(app)

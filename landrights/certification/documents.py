@@ -33,6 +33,7 @@ TEMPLATE = "certification/certificate_pdf.html"
 KIND_LABELS = {"issue": "", "reissue": "补发", "replace": "换发"}
 STATUS_LABELS = {"valid": "", "superseded": "已失效（已补发或换发新证）", "cancelled": "已注销"}
 SKETCH_FONT = "Noto Sans CJK SC"
+SKETCH_HEIGHT_MM = 180  # on the 附图 page, below its title
 _BETWEEN_TAGS = re.compile(r">\s+<")  # user text is escaped, so it never holds a raw < or >
 
 
@@ -225,7 +226,7 @@ def _certificate_context(doc: CertificateDoc) -> dict:
         "qr": _qr_png_data_uri(doc.verify_url),
         # an image, not inline SVG: WeasyPrint lays out inline SVG text through the HTML cascade,
         # about 3x slower (bench/certificates.py)
-        "sketch": _svg_data_uri(sketch_svg(doc.parcels)),
+        "sketch": _svg_data_uri(sketch_svg(doc.parcels, height_mm=SKETCH_HEIGHT_MM)),
     }
 
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 from flask_wtf import FlaskForm
 
 from landrights.accounts.views import current_actor
-from landrights.errors import ValidationFailed
+from landrights.errors import NotFound, ValidationFailed
 from landrights.extensions import db
-from landrights.market import queries, services
+from landrights.market import documents, queries, services
 from landrights.web.actions import run_and_report
 
 bp = Blueprint("market", __name__, url_prefix="/market")
@@ -90,6 +90,35 @@ def _date(name: str) -> date:
         raise ValidationFailed(_("%(field)s must be a date (YYYY-MM-DD).", field=name), field=name) from None
 
 
+@bp.get("/contracts/<code>.pdf")
+@login_required
+def contract_pdf(code: str):
+    """The transfer contract with its statutory clauses, as PDF (for the parties and officials)."""
+    from landrights.certification.documents import html_to_pdf
+
+    contract = documents.contract_for(db.session, current_actor(), code)
+    html = render_template("market/contract_pdf.html", c=contract, k=contract.clauses)
+    return Response(html_to_pdf(html), mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{code}.pdf"'})
+
+
+@bp.get("/contracts/<code>/attestation.pdf")
+@login_required
+def attestation_pdf(code: str):
+    """The market's transaction attestation (交易鉴证书) of a filed transfer, with its signed QR."""
+    from landrights.certification.documents import html_to_pdf, qr_svg_data_uri
+
+    contract = documents.contract_for(db.session, current_actor(), code)
+    if contract.filed_at is None:
+        raise NotFound(_("The contract is not filed yet: there is no attestation."), field="code")
+    url = documents.attestation_url(current_app.config["PUBLIC_BASE_URL"],
+                                    current_app.config["CERTIFICATE_KEY"].encode(), contract)
+    html = render_template("market/attestation_pdf.html", c=contract, k=contract.clauses, url=url,
+                           qr=qr_svg_data_uri(url), filed_on=documents.filed_on(contract))
+    return Response(html_to_pdf(html), mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{code}-attestation.pdf"'})
+
+
 @bp.get("/bids")
 @login_required
 def my_bids():
@@ -106,3 +135,15 @@ def ledger():
     return render_template("market/ledger.html", township=township,
                            entries=queries.ledger(db.session, actor, township),
                            stats=queries.statistics(db.session, actor))
+
+
+verify_bp = Blueprint("market_verify", __name__)
+
+
+@verify_bp.get("/verify/transfer/<code>")
+def verify_transfer(code: str):
+    """Verify a transfer attestation: anyone, without logging in."""
+    checked = documents.verify_transfer(db.session, current_app.config["CERTIFICATE_KEY"].encode(), code,
+                                        day=request.args.get("d"), sig=request.args.get("s"))
+    status = {"not_found": 404, "tampered": 400}.get(checked.state, 200)
+    return render_template("market/verify.html", v=checked), status

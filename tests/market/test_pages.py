@@ -59,3 +59,41 @@ def test_transferee_bids_on_the_page_and_officer_sees_the_ledger(client, auth, s
     page = client.get("/market/ledger").get_data(as_text=True)
     assert contract.code in page and 'id="stats"' in page and "220421101" in page
     assert market.get_listing(session, listing.id).status == "contracted"
+
+
+def test_contract_and_attestation_pdfs_and_public_verification(app, client, auth, session, officer, tmp_path):
+    import subprocess
+
+    listing = _list(session)
+    member = make_bidder(session, "liu", "individual", household=MEMBER_HOUSEHOLD, id_number=MEMBER_ID)
+    _deposit(session, officer, listing, member)
+    market.place_bid(session, member.actor, listing_id=listing.id, price=Decimal("580"))
+    clock.travel(timedelta(days=11))
+    try:
+        contracts.award(session, officer, listing_id=listing.id)
+        contract = contracts.draft_contract(session, officer, listing_id=listing.id)
+        contracts.sign_contract(session, farmer_of(HOUSEHOLD), code=contract.code)
+        contracts.sign_contract(session, member.actor, code=contract.code)
+    finally:
+        clock.reset()
+    auth.login("farmer")
+    pdf = client.get(f"/market/contracts/{contract.code}.pdf")
+    (tmp_path / "c.pdf").write_bytes(pdf.data)
+    text = subprocess.run(["pdftotext", "-raw", str(tmp_path / "c.pdf"), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "流转合同" in text and contract.code in text and all(c in text for c in contract.parcel_codes)
+    assert "征收" in text and "弃耕抛荒连续两年以上" in text  # the statutory clauses
+    attestation = client.get(f"/market/contracts/{contract.code}/attestation.pdf")
+    (tmp_path / "a.pdf").write_bytes(attestation.data)
+    subprocess.run(["pdftoppm", "-r", "110", "-f", "1", "-l", "1", "-png", str(tmp_path / "a.pdf"),
+                    str(tmp_path / "p")], check=True)
+    url = subprocess.run(["zbarimg", "-q", "--raw", str(next(tmp_path.glob("p*.png")))], capture_output=True,
+                         text=True, check=True).stdout.strip()
+    anyone = app.test_client()
+    path = url.removeprefix(app.config["PUBLIC_BASE_URL"])
+    assert 'data-state="filed"' in anyone.get(path).get_data(as_text=True)
+    assert anyone.get(path.replace("&s=", "&s=Z")).status_code == 400
+    auth.login("clerk")  # group 01's clerk: an official of the area may read it; another household may not
+    assert client.get(f"/market/contracts/{contract.code}.pdf").status_code == 200
+    auth.login("migrant")
+    assert client.get(f"/market/contracts/{contract.code}.pdf").status_code == 403
