@@ -40,7 +40,9 @@ def _gate(session: Session, transferee: Transferee, listing: Listing) -> bool:
     if is_member_of(session, transferee, listing.household_code[:14]):
         return True
     area_mu = m2_to_mu(listing.area_m2)
-    if area_mu < Decimal(setting(session, "capital_review_from_mu", "0")):
+    threshold = setting(session, f"capital_review_from_mu:{listing.county_code}",
+                        setting(session, "capital_review_from_mu", "0"))  # per county, else default
+    if area_mu < Decimal(threshold):
         return True
     return session.scalar(sa.select(CapitalReview.id).where(
         CapitalReview.transferee_id == transferee.id, CapitalReview.decision == "approved",

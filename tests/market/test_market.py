@@ -172,3 +172,14 @@ def test_termination_only_for_statutory_causes(session, officer):
                                 cause="abandoned_two_years", evidence="村委会证明：2027、2028 年撂荒")
     assert ended.status == "terminated"
     assert _list(session, term_start=date(2028, 3, 1), term_end=date(2028, 12, 31))  # free again
+
+
+def test_a_county_sets_its_own_review_threshold(session, officer):
+    session.execute(sa.text("INSERT INTO settings (key, value) "
+                            "VALUES ('capital_review_from_mu:220421', '50')"))
+    listing = _list(session)  # a few mu: below this county's 50 mu, no review needed
+    company = make_bidder(session, "agri_co", "company")
+    _deposit(session, officer, listing, company)
+    market.place_bid(session, company.actor, listing_id=listing.id, price=Decimal("650"))
+    clock.travel(timedelta(days=11))
+    assert contracts.award(session, officer, listing_id=listing.id).transferee_id == company.transferee_id
