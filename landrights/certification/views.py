@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 from flask_wtf import FlaskForm
@@ -16,7 +16,7 @@ from landrights.certification import certificates, objections, queries, services
 from landrights.errors import ValidationFailed
 from landrights.extensions import db
 from landrights.registry import queries as registry_queries
-from landrights.web.actions import run_and_report, uploaded
+from landrights.web.actions import expired_form, run_and_report, uploaded
 
 bp = Blueprint("cert", __name__)
 
@@ -90,9 +90,8 @@ class _ParcelShape:
 def file_objection(notice_id: int):
     """File an objection against a household record or a parcel of the notice."""
     back = url_for("cert.notice", notice_id=notice_id)
-    if not FlaskForm().validate_on_submit():
-        flash(_("The form expired; please try again."), "error")
-        return redirect(back)
+    if (refused := expired_form(back)) is not None:
+        return refused
     failed, objection = run_and_report(lambda: objections.file_objection(
         db.session, current_actor(), notice_id=notice_id,
         household_code=request.form.get("household_code", ""),
@@ -170,9 +169,8 @@ def confirm(code: str):
 def claim(code: str):
     """Record which surveyed parcels the household claims (codes separated by spaces or lines)."""
     back = url_for("cert.confirm", code=code)
-    if not FlaskForm().validate_on_submit():
-        flash(_("The form expired; please try again."), "error")
-        return redirect(back)
+    if (refused := expired_form(back)) is not None:
+        return refused
     codes = request.form.get("parcel_codes", "").split()
     failed, claims = run_and_report(lambda: services.claim_parcels(
         db.session, current_actor(), household_code=code, parcels=[{"parcel_code": c} for c in codes]),

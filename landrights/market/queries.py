@@ -12,7 +12,7 @@ from landrights import clock
 from landrights.accounts.permissions import Actor, require_area, require_login
 from landrights.errors import forbidden
 from landrights.geo.area import m2_to_mu
-from landrights.market.models import Bid, LedgerEntry, Listing, Transferee
+from landrights.market.models import Bid, LedgerEntry, Listing, TransferContract, Transferee
 
 MU_IN_M2 = Decimal(10000) / Decimal(15)
 
@@ -43,6 +43,11 @@ def open_listings(session: Session, *, township: str | None = None, land_use: st
     if max_price is not None:
         query = query.where(sa.func.coalesce(Listing.best_price, Listing.reserve_price) <= max_price)
     return [listing_dict(x) for x in session.scalars(query.order_by(Listing.closes_at).limit(limit))]
+
+
+def contract_of_listing(session: Session, listing_id: int) -> TransferContract | None:
+    """Return the transfer contract made from a listing, if any."""
+    return session.scalar(sa.select(TransferContract).where(TransferContract.listing_id == listing_id))
 
 
 def ledger(session: Session, actor: Actor, township_code: str) -> list[LedgerEntry]:

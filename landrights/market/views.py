@@ -13,8 +13,8 @@ from flask_wtf import FlaskForm
 from landrights.accounts.views import current_actor
 from landrights.errors import NotFound, ValidationFailed
 from landrights.extensions import db
-from landrights.market import documents, queries, services
-from landrights.web.actions import run_and_report
+from landrights.market import contracts, documents, queries, services
+from landrights.web.actions import expired_form, run_and_report
 
 bp = Blueprint("market", __name__, url_prefix="/market")
 
@@ -47,7 +47,46 @@ def listing(listing_id: int):
         failed, _result = run_and_report(lambda: _bid_or_match(listing_id), _("Recorded."), back)
         return failed or redirect(back)
     found = queries.listing_dict(services.get_listing(db.session, listing_id))
-    return render_template("market/listing.html", l=found, form=form)
+    return render_template("market/listing.html", l=found, form=form,
+                           contract=queries.contract_of_listing(db.session, listing_id))
+
+
+@bp.post("/<int:listing_id>/officer")
+@login_required
+def officer_action(listing_id: int):
+    """The township officer records a deposit, awards the listing, or drafts its contract."""
+    back = url_for("market.listing", listing_id=listing_id)
+    if (refused := expired_form(back)) is not None:
+        return refused
+    failed, _result = run_and_report(lambda: _officer_step(listing_id), _("Recorded."), back)
+    return failed or redirect(back)
+
+
+def _officer_step(listing_id: int):
+    actor, action = current_actor(), request.form.get("action")
+    if action == "deposit":
+        return services.record_deposit(
+            db.session, actor, listing_id=listing_id,
+            transferee_id=int(request.form.get("transferee_id") or 0),
+            amount_yuan=_decimal(request.form.get("amount_yuan"), "amount_yuan") or Decimal(0),
+            receipt=request.form.get("receipt", ""))
+    if action == "award":
+        return contracts.award(db.session, actor, listing_id=listing_id)
+    return contracts.draft_contract(db.session, actor, listing_id=listing_id)
+
+
+@bp.post("/contracts/<code>/sign")
+@login_required
+def sign(code: str):
+    """A party signs the transfer contract in the app; both signed, it is filed."""
+    back = request.form.get("back") or url_for("market.listings")
+    if not back.startswith("/"):
+        back = url_for("market.listings")
+    if (refused := expired_form(back)) is not None:
+        return refused
+    failed, _result = run_and_report(lambda: contracts.sign_contract(db.session, current_actor(), code=code),
+                                     _("Signed."), back)
+    return failed or redirect(back)
 
 
 def _bid_or_match(listing_id: int):

@@ -16,7 +16,7 @@ from landrights.collective import queries as collective_queries
 from landrights.errors import NotFound, ValidationFailed
 from landrights.extensions import db
 from landrights.rights import queries, services, statements
-from landrights.web.actions import run_and_report, uploaded
+from landrights.web.actions import expired_form, run_and_report, uploaded
 
 bp = Blueprint("rights", __name__)
 
@@ -101,9 +101,8 @@ def _date(name: str) -> date:
 def request_withdrawal(code: str):
     """File the holder's own withdrawal request (or the officer's record of the signed one)."""
     back = url_for("rights.household", code=code)
-    if not FlaskForm().validate_on_submit():
-        flash(_("The form expired; please try again."), "error")
-        return redirect(back)
+    if (refused := expired_form(back)) is not None:
+        return refused
     failed, _result = run_and_report(lambda: services.request_withdrawal(
         db.session, current_actor(), household_code=code, kind=request.form.get("kind", ""),
         compensation_yuan=_decimal("compensation_yuan"), improvement_yuan=_decimal("improvement_yuan"),
@@ -124,9 +123,8 @@ def cancel_withdrawal(withdrawal_id: int):
     back = request.form.get("back") or url_for("rights.mine")
     if not back.startswith("/"):
         back = url_for("rights.mine")
-    if not FlaskForm().validate_on_submit():
-        flash(_("The form expired; please try again."), "error")
-        return redirect(back)
+    if (refused := expired_form(back)) is not None:
+        return refused
     failed, _result = run_and_report(lambda: services.cancel_withdrawal(db.session, current_actor(),
                                                                withdrawal_id=withdrawal_id),
                             _("The request is cancelled; nothing changes."), back)
@@ -138,9 +136,8 @@ def cancel_withdrawal(withdrawal_id: int):
 def record_settlement(code: str):
     """Record that a member settled in a town: residence only, every right stays (G1)."""
     back = url_for("rights.household", code=code)
-    if not FlaskForm().validate_on_submit():
-        flash(_("The form expired; please try again."), "error")
-        return redirect(back)
+    if (refused := expired_form(back)) is not None:
+        return refused
     failed, _result = run_and_report(lambda: services.record_settlement(
         db.session, current_actor(), id_number=request.form.get("id_number", "").strip(),
         settled_on=_date("settled_on"), city=request.form.get("city", ""),

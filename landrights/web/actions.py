@@ -29,3 +29,14 @@ def uploaded(name: str) -> Upload | None:
     if file is None or not file.filename:
         return None
     return Upload(file.filename, file.mimetype, file.read())
+
+
+def expired_form(back: str):
+    """Return a redirect back with a message when the posted form's CSRF check fails, else None."""
+    from flask_babel import gettext as _
+    from flask_wtf import FlaskForm
+
+    if FlaskForm().validate_on_submit():
+        return None
+    flash(_("The form expired; please try again."), "error")
+    return redirect(back)

@@ -97,3 +97,28 @@ def test_contract_and_attestation_pdfs_and_public_verification(app, client, auth
     assert client.get(f"/market/contracts/{contract.code}.pdf").status_code == 200
     auth.login("migrant")
     assert client.get(f"/market/contracts/{contract.code}.pdf").status_code == 403
+
+
+def test_officer_and_parties_finish_on_the_pages(app, client, auth, session, officer):
+    listing = _list(session)
+    member = make_bidder(session, "liu", "individual", household=MEMBER_HOUSEHOLD, id_number=MEMBER_ID)
+    auth.login("officer")
+    path = f"/market/{listing.id}"
+    client.post(f"{path}/officer", data={"csrf_token": auth.csrf(path), "action": "deposit",
+                                         "transferee_id": str(member.transferee_id), "amount_yuan": "2000",
+                                         "receipt": "收据 9"})
+    market.place_bid(session, member.actor, listing_id=listing.id, price=Decimal("555"))
+    clock.travel(timedelta(days=11))
+    try:
+        client.post(f"{path}/officer", data={"csrf_token": auth.csrf(path), "action": "award"})
+        client.post(f"{path}/officer", data={"csrf_token": auth.csrf(path), "action": "contract"})
+        page = client.get(path).get_data(as_text=True)
+        assert 'data-status="draft"' in page
+        code = session.scalar(sa.text("SELECT code FROM transfer_contracts WHERE listing_id = :l"),
+                              {"l": listing.id})
+        for username in ("farmer", "liu"):
+            auth.login(username)
+            client.post(f"/market/contracts/{code}/sign", data={"csrf_token": auth.csrf(path), "back": path})
+    finally:
+        clock.reset()
+    assert 'data-status="filed"' in client.get(path).get_data(as_text=True)
