@@ -166,6 +166,7 @@ def main() -> None:
     parser.add_argument("--bidders", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=8)
     args = parser.parse_args()
     from landrights.pg import EmbeddedPostgres
 
@@ -182,7 +183,7 @@ def main() -> None:
         env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench", "CERTIFICATE_KEY": "bench",
                "LANDRIGHTS_INSTANCE": str(base / "instance")}
         gunicorn = subprocess.Popen(
-            [str(ROOT / ".venv/bin/gunicorn"), "-w", str(args.workers), "--threads", "8", "-b",
+            [str(ROOT / ".venv/bin/gunicorn"), "-w", str(args.workers), "--threads", str(args.threads), "-b",
              f"127.0.0.1:{port}", "--log-level", "warning", "landrights:create_app()"], env=env, cwd=ROOT)
         _wait(port)
         started = time.monotonic()
@@ -227,8 +228,8 @@ def _report(url: str, listing_id: int, results, elapsed: float, args) -> None:
     for status, _, _ in results:
         codes[status] = codes.get(status, 0) + 1
     p99 = latencies[int(len(latencies) * 0.99) - 1] if latencies else 0
-    print(f"market bids: {args.bidders} bidders x {elapsed:.0f} s over HTTP (gunicorn {args.workers} workers "
-          f"x 8 threads), {date.today()}")
+    print(f"market bids: {args.bidders} bidders x {elapsed:.0f} s over HTTP (gunicorn {args.workers} "
+          f"workers x {args.threads} threads), {date.today()}")
     print(f"  requests      : {len(results):8d}  ({len(results) / elapsed:.1f}/s)   statuses {codes}")
     print(f"  accepted bids : {len(acknowledged):8d}  ({len(acknowledged) / elapsed:.1f}/s)")
     print(f"  latency       : p50 {statistics.median(latencies) * 1000:.1f} ms   p99 {p99 * 1000:.1f} ms")
