@@ -120,6 +120,7 @@ class ContractOut(Schema):
     price = Decimal(**MONEY)
     annual_rent_yuan = Decimal(**MONEY)
     registrable = Boolean()
+    registered_at = DateTime(allow_none=True)
 
 
 class RentIn(Schema):
@@ -233,6 +234,16 @@ def draft_contract(listing_id):
         tags=TAG, responses=[*_ERRORS, 409])
 def sign(code):
     contract = contracts.sign_contract(db.session, current_actor(), code=code)
+    db.session.commit()
+    return contract
+
+
+@bp.post("/transfer-contracts/<code>/registration")
+@bp.output(ContractOut)
+@bp.doc(summary="Register a filed transfer of five years or more (R1.24; township officer)", tags=TAG,
+        responses=[*_ERRORS, 409])
+def register(code):
+    contract = contracts.register_transfer(db.session, current_actor(), code=code)
     db.session.commit()
     return contract
 

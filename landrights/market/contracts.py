@@ -243,3 +243,22 @@ def terminate(session: Session, actor: Actor, *, code: str, cause: str, evidence
                             at=clock.now()))
     flush_or_raise(session)
     return contract
+
+
+def register_transfer(session: Session, actor: Actor, *, code: str) -> TransferContract:
+    """Register the management right of a filed transfer of five years or more, on the parties'
+    application (R1.24): then it can be asserted against third parties.
+
+    Raises:
+        Forbidden: not the township officer. Conflict: not filed, shorter than five years, or
+            already registered.
+    """
+    contract = _contract(session, code)
+    require_notice_officer(actor, contract.household_code)
+    if contract.status != "filed" or not contract.registrable or contract.registered_at is not None:
+        raise Conflict(_l("Only a filed transfer of five years or more is registered, once."),
+                       field="code", rule="R1.24")
+    contract.registered_at = clock.now()
+    flush_or_raise(session)
+    registry.record(session, actor, "register", "transfer", code)
+    return contract

@@ -226,6 +226,9 @@ class TransferContract(Base):
               name="signed_by_both"),
         Check("status NOT IN ('filed', 'terminated') OR filed_at IS NOT NULL", name="filed_when"),
         Check("NOT registrable OR upper(term) - lower(term) >= 5 * 365", name="registrable_five_years"),
+        # R1.24: only a filed transfer of five years or more enters the register of management rights
+        Check("registered_at IS NULL OR (registrable AND filed_at IS NOT NULL)",
+              name="registered_when_registrable"),
         Check("termination_cause IS NULL OR termination_cause IN ('use_changed', 'abandoned_two_years', "
               "'serious_damage', 'serious_breach')", name="statutory_termination_only"),
         Check("(status = 'terminated') = (termination_cause IS NOT NULL)", name="terminated_with_cause"),
@@ -251,6 +254,8 @@ class TransferContract(Base):
     transferee_signed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     filed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True), comment="备案 (R2.9)")
     registrable: Mapped[bool] = mapped_column(server_default=sa.false(), comment="term >= 5 years (R1.24)")
+    registered_at: Mapped[datetime | None] = mapped_column(
+        sa.DateTime(timezone=True), comment="土地经营权登记 on the parties' application (R1.24)")
     status: Mapped[str] = mapped_column(sa.String(12), server_default="draft")
     termination_cause: Mapped[str | None] = mapped_column(sa.String(24))
     termination_evidence: Mapped[str | None] = mapped_column(sa.String(200))

@@ -44,6 +44,11 @@ def test_listing_to_rent_through_the_api(app, client, session):
         client.post(f"/api/v1/transfer-contracts/{contract['code']}/sign", headers=farmer)
         signed = client.post(f"/api/v1/transfer-contracts/{contract['code']}/sign", headers=buyer).get_json()
         assert signed["status"] == "filed"
+        registered = client.post(f"/api/v1/transfer-contracts/{contract['code']}/registration",
+                                 headers=officer)
+        assert registered.status_code == 200 and registered.get_json()["registered_at"]
+        again = client.post(f"/api/v1/transfer-contracts/{contract['code']}/registration", headers=officer)
+        assert again.status_code == 409 and again.get_json()["error"]["rule"] == "R1.24"
         rent = client.post(f"/api/v1/transfer-contracts/{contract['code']}/rent", headers=farmer,
                            json={"due_on": "2024-01-01", "paid_on": "2024-01-08"})
         assert rent.status_code == 200 and rent.get_json()["amount_yuan"] == contract["annual_rent_yuan"]

@@ -71,6 +71,9 @@ def test_listing_bids_member_match_award_contract_filing_rent(session, officer):
     assert contract.status == "draft"
     contracts.sign_contract(session, member.actor, code=contract.code)
     assert contract.status == "filed" and contract.filed_at is not None
+    with pytest.raises(Conflict) as refused:  # two years: no registration (R1.24)
+        contracts.register_transfer(session, officer, code=contract.code)
+    assert refused.value.rule == "R1.24"
     ledger = session.scalar(sa.select(LedgerEntry).where(LedgerEntry.contract_code == contract.code))
     assert ledger.township_code == "220421101" and ledger.parcel_codes == listing_codes
     dues = session.scalars(sa.select(RentPayment.due_on).where(RentPayment.contract_id == contract.id)
