@@ -155,11 +155,15 @@ def load_demo(session: Session, folder: Path = DEMO_DIR, hash_method: str = "scr
     from landrights.rights.demo import load_retained_rights
 
     load_retained_rights(session)
-    credentials = []
+    credentials, users = [], {}
     for account in demo_accounts(folder):
         password = account_rules.new_password()
-        accounts.create_user(session, SYSTEM, password=password, hash_method=hash_method, **account)
+        users[account["username"]] = accounts.create_user(session, SYSTEM, password=password,
+                                                          hash_method=hash_method, **account)
         credentials.append((account["username"], password, account["role"]))
+    from landrights.market.demo import load_market_demo
+
+    load_market_demo(session, users["transferee"])
     session.add(Setting(key=MARKER, value=datetime.now(UTC).isoformat(),
                         description="演示数据已载入 / demo village loaded"))
     session.flush()

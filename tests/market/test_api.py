@@ -23,8 +23,11 @@ def test_listing_to_rent_through_the_api(app, client, session):
     anyone = app.test_client()
     public = anyone.get("/api/v1/listings?township=220421101").get_json()["items"]
     assert [x["id"] for x in public] == [listing_id] and "household_name" not in public[0]
-    me = client.post("/api/v1/transferees", headers=buyer, json={
-        "kind": "cooperative", "name": "永安农机合作社", "operating_capacity": "大型收割机 2 台"}).get_json()
+    again = client.post("/api/v1/transferees", headers=buyer, json={
+        "kind": "cooperative", "name": "永安农机合作社", "operating_capacity": "大型收割机 2 台"})
+    assert again.status_code == 409  # the demo cooperative is registered already
+    me = {"id": session.scalar(sa.text("SELECT t.id FROM transferees t JOIN users u ON u.id = t.user_id "
+                                       "WHERE u.username = 'transferee'"))}
     client.post(f"/api/v1/listings/{listing_id}/deposits", headers=officer,
                 json={"transferee_id": me["id"], "amount_yuan": "3000.00", "receipt": "收据 17"})
     low = client.post(f"/api/v1/listings/{listing_id}/bids", headers=buyer, json={"price": "470.00"})
@@ -57,4 +60,5 @@ def test_listing_to_rent_through_the_api(app, client, session):
         assert wrong.status_code == 422 and wrong.get_json()["error"]["rule"] == "R1.25"
     finally:
         clock.reset()
-    assert session.scalar(sa.text("SELECT count(*) FROM transfer_ledger")) == 1
+    assert session.scalar(sa.text("SELECT count(*) FROM transfer_ledger WHERE contract_code = :c"),
+                          {"c": contract["code"]}) == 1

@@ -191,6 +191,8 @@ def test_g5_the_migrant_sees_and_proves_every_right(session, app):
     assert view["contract"]["parcels"] and view["homestead"]["status"] == "active"
     assert view["shares"]["total"] > 0 and {d["year"] for d in view["dividends"]} == {2024, 2025}
     assert any(d["paid_on"] is None for d in view["dividends"])  # 2025 still due
+    assert view["transfers"] and view["transfers"][0]["status"] == "filed"  # leased out since 2020
+    assert float(view["transfers"][0]["rent_received_yuan"]) > 0
     with pytest.raises(Forbidden):
         retained_rights(session, farmer_of(HOUSEHOLD), SETTLED)
     statement = statements.issue_statement(session, migrant, SETTLED)

@@ -88,7 +88,9 @@ def test_the_api_refuses_a_settlement_in_a_withdrawal_and_shows_the_rights(clien
     migrant = bearer(session, "migrant")
     view = client.get(f"/api/v1/households/{SETTLED}/rights", headers=migrant).get_json()
     assert view["contract"]["parcels"] and view["homestead"]["status"] == "active"
-    assert all(m["settled"] for m in view["members"]) and view["transfers"] == []
+    assert all(m["settled"] for m in view["members"])
+    leased = view["transfers"][0]  # the demo household leased two parcels to the cooperative in 2020
+    assert leased["transferee"] == "永安农机合作社" and leased["rent_received_yuan"] != "0.00"
     body = {"household_code": SETTLED, "kind": "homestead", "compensation_yuan": "50000.00",
             "notice_on": "2026-12-01", "effective_on": "2027-01-01",
             "homestead_code": view["homestead"]["code"]}
