@@ -2,14 +2,14 @@
 HTML and PDF (R3.4, R3.5, R4.11).
 
 Rendering is split so a batch can use several cores: HTML needs the Flask app (templates) and is
-cheap; PDF (WeasyPrint) is pure, slow, and runs in worker processes. Each PDF document costs a
-fixed ~0.1 s per CJK font for subsetting, so a batch puts many certificates in one document.
+cheap (~15 ms, mostly choosing the QR mask); PDF (WeasyPrint) needs no app, is slow and runs in
+worker processes. Each PDF costs a fixed ~70 ms per CJK face (subsetting), so a batch puts many
+certificates into one document. Measurements: bench/certificates.py.
 """
 from __future__ import annotations
 
 import base64
 import os
-import re
 import threading
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -32,9 +32,8 @@ from landrights.geo.crs import STORAGE_SRID, gk3_srid, gk3_zone_for_lon
 TEMPLATE = "certification/certificate_pdf.html"
 KIND_LABELS = {"issue": "", "reissue": "补发", "replace": "换发"}
 STATUS_LABELS = {"valid": "", "superseded": "已失效（已补发或换发新证）", "cancelled": "已注销"}
-SKETCH_FONT = "Noto Sans CJK SC"
+CERTIFICATE_FONT = "Noto Serif CJK SC"  # the one face of the certificate template
 SKETCH_HEIGHT_MM = 180  # on the 附图 page, below its title
-_BETWEEN_TAGS = re.compile(r">\s+<")  # user text is escaped, so it never holds a raw < or >
 
 
 @dataclass(frozen=True)
@@ -140,10 +139,16 @@ def _scale_bar(x: float, y: float, mm_per_metre: float, max_mm: float) -> str:
 
 
 def sketch_svg(parcels: Sequence[ParcelLine], *, highlight: set[str] | None = None,
-               width_mm: float = 170, height_mm: float = 120, labels: bool = True) -> str:
-    """Draw the parcels as an inline SVG sketch in Gauss-Krüger metres, north up, with scale bar."""
+               width_mm: float = 170, height_mm: float = 120, labels: bool = True,
+               font_family: str = "Noto Sans CJK SC") -> str:
+    """Draw parcels (anything with .code and .geometry in EPSG:4490) as an SVG sketch, north up.
+
+    The geometries are projected to the CGCS2000 3-degree Gauss-Krüger zone of their centre, so
+    shapes keep their ground proportions; a scale bar of a round length shows the scale. Give the
+    document's own font_family: each extra face in a PDF costs time and size.
+    """
     head = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width_mm}mm" height="{height_mm}mm" '
-            f'viewBox="0 0 {width_mm} {height_mm}" font-family="{SKETCH_FONT}">')
+            f'viewBox="0 0 {width_mm} {height_mm}" font-family="{font_family}">')
     if not parcels:
         return head + "</svg>"
     geoms = np.array([p.geometry for p in parcels], dtype=object)
@@ -187,8 +192,9 @@ def qr_svg_data_uri(url: str) -> str:
 
 
 def _qr_png_data_uri(url: str) -> str:
-    # For print: one pixel per module, scaled up without smoothing (image-rendering: pixelated),
-    # so as sharp as the SVG, while WeasyPrint parses an SVG path in Python (~8 % of a batch).
+    # For print a PNG: WeasyPrint parses the SVG's path in Python (~8 % of a batch's work). 8 pixels
+    # per module, drawn unsmoothed (image-rendering: pixelated): at 1 pixel per module poppler
+    # still blurs it and zbar cannot read a 100 dpi rendering.
     return segno.make_qr(url, error="m").png_data_uri(scale=8, border=4)
 
 
@@ -224,9 +230,9 @@ def _certificate_context(doc: CertificateDoc) -> dict:
         # areas stay in m² until display (R4.14): the total is the sum's mu, not a sum of rounded mu
         "total_mu": f"{display_mu(sum((p.area_m2 for p in doc.parcels), Decimal(0)))}",
         "qr": _qr_png_data_uri(doc.verify_url),
-        # an image, not inline SVG: WeasyPrint lays out inline SVG text through the HTML cascade,
-        # about 3x slower (bench/certificates.py)
-        "sketch": _svg_data_uri(sketch_svg(doc.parcels, height_mm=SKETCH_HEIGHT_MM)),
+        # an image, not inline SVG: WeasyPrint 70 took ~3x longer for the same SVG inline
+        "sketch": _svg_data_uri(sketch_svg(doc.parcels, height_mm=SKETCH_HEIGHT_MM,
+                                            font_family=CERTIFICATE_FONT)),
     }
 
 
@@ -234,9 +240,7 @@ def _certificates_html(docs: Iterable[CertificateDoc]) -> str:
     # The app's context processors describe the logged-in web user (and need a request); a
     # certificate must not depend on who prints it, so render with the app's Jinja environment only.
     template = current_app.jinja_env.get_template(TEMPLATE)
-    html = template.render(certs=[_certificate_context(d) for d in docs])
-    # whitespace between tags becomes anonymous boxes WeasyPrint lays out: ~5 % of a batch
-    return _BETWEEN_TAGS.sub("><", html)
+    return template.render(certs=[_certificate_context(d) for d in docs])
 
 
 def certificate_html(doc: CertificateDoc) -> str:
@@ -274,7 +278,10 @@ def _weasyprint_state():
 
 
 def html_to_pdf(html: str) -> bytes:
-    """Print self-contained HTML (only data: URLs are fetched) to PDF bytes."""
+    """Print self-contained HTML (only data: URLs are fetched) to PDF bytes.
+
+    One call at a time per process (a lock): threads share the cached font configuration.
+    """
     with _pdf_lock:
         weasyprint, font_config, fetcher = _weasyprint_state()
         return weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf(font_config=font_config)
@@ -286,7 +293,14 @@ def certificate_pdf(doc: CertificateDoc) -> bytes:
 
 
 def certificates_pdf(docs: Iterable[CertificateDoc]) -> bytes:
-    """Render many certificates into one PDF, each starting on a new page, numbered from 1."""
+    """Render many certificates into one PDF, each starting on a new page, numbered from 1.
+
+    Raises:
+        ValueError: no certificates (WeasyPrint would print a blank page).
+    """
+    docs = list(docs)
+    if not docs:
+        raise ValueError("no certificates to print")
     return html_to_pdf(_certificates_html(docs))
 
 
