@@ -2,7 +2,7 @@
 query, and renders."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, has_request_context, render_template, request
 from flask_babel import get_locale
 from flask_login import login_required
 
@@ -19,6 +19,8 @@ bp = Blueprint("web", __name__)
 @bp.app_context_processor
 def inject_language() -> dict:
     """Give templates the current language code (zh or en) and the menu the user may use."""
+    if not has_request_context():  # a document rendered by a command (PDF batch): no user, no menu
+        return {"lang": "zh", "menu": {}}
     actor = current_actor()
     return {"lang": str(get_locale() or "zh"),
             "menu": {"households": permissions.may_list_households(actor),
