@@ -20,6 +20,11 @@ def today() -> date:
     return (now() + timedelta(hours=8)).date()
 
 
+def local_date(moment: datetime) -> date:
+    """Return the China Standard Time (UTC+8) date of a moment: the date printed on documents."""
+    return (moment + timedelta(hours=8)).date()
+
+
 def travel(delta: timedelta) -> None:
     """Move the clock forward (or back) by delta; for tests and demonstrations only."""
     global _offset

@@ -7,7 +7,7 @@ shows, and the members as of its issue) whenever it is printed, so a print match
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -33,8 +33,6 @@ from landrights.registry.models import (
     Person,
     RegisterEntry,
 )
-
-CST = timedelta(hours=8)
 
 
 def _live_contract(session: Session, code: str) -> tuple[Contract, RegisterEntry]:
@@ -152,7 +150,7 @@ def cancel_certificate(session: Session, actor: Actor, *, code: str, reason: str
 
 def issued_on(certificate: Certificate) -> date:
     """Return the issue date as printed (China Standard Time)."""
-    return (certificate.issued_at + CST).date()
+    return clock.local_date(certificate.issued_at)
 
 
 def verify_url(base_url: str, key: bytes, certificate: Certificate) -> str:
@@ -183,10 +181,10 @@ def verify(session: Session, key: bytes, code: str, *, serial: str | None = None
     A QR whose signature does not match what this registry signed is reported as tampered, even
     when the code exists."""
     if sig is not None or serial is not None or day is not None:
-        try:
-            n, issued = int(serial or ""), date(int(day[:4]), int(day[4:6]), int(day[6:8]))
-        except (TypeError, ValueError):
+        issued = rules.signed_day(day)
+        if issued is None or not (serial or "").isdigit():
             return Verification("tampered", code)
+        n = int(serial)
         if not rules.signature_matches(key, code, n, issued, sig or ""):
             return Verification("tampered", code)
         certificate = session.scalar(sa.select(Certificate).where(Certificate.code == code,

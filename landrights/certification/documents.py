@@ -19,6 +19,7 @@ from decimal import Decimal
 from functools import lru_cache
 from math import floor, log10
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import segno
@@ -34,6 +35,13 @@ KIND_LABELS = {"issue": "", "reissue": "补发", "replace": "换发"}
 STATUS_LABELS = {"valid": "", "superseded": "已失效（已补发或换发新证）", "cancelled": "已注销"}
 CERTIFICATE_FONT = "Noto Serif CJK SC"  # the one face of the certificate template
 SKETCH_HEIGHT_MM = 180  # on the 附图 page, below its title
+
+
+class Shape(NamedTuple):
+    """Anything sketch_svg draws: a code (its last 5 digits label it) and an EPSG:4490 geometry."""
+
+    code: str
+    geometry: object
 
 
 @dataclass(frozen=True)

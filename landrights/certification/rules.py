@@ -44,6 +44,14 @@ def printed_no(number: int) -> str:
     return f"NO.J{number:013d}"
 
 
+def signed_day(text: str | None) -> date | None:
+    """Read the YYYYMMDD issue date a QR carries, or None when it is not a real date."""
+    try:
+        return date(int(text[:4]), int(text[4:6]), int(text[6:8]))
+    except (TypeError, ValueError):
+        return None
+
+
 def signature(key: bytes, code: str, serial: int, issued_on: date) -> str:
     """Return the QR signature of a certificate: HMAC-SHA256 over code, serial and issue date,
     first 128 bits, URL-safe base64 without padding."""

@@ -59,11 +59,11 @@ def notice(notice_id: int):
 @login_required
 def notice_print(notice_id: int, layout: str, fmt: str):
     """Print a notice list per household or per parcel (ID numbers masked) with its map sheet."""
-    from landrights.certification.documents import html_to_pdf, sketch_svg
+    from landrights.certification.documents import Shape, html_to_pdf, sketch_svg
 
     found = queries.get_notice(db.session, current_actor(), notice_id)
     shapes = queries.notice_shapes(db.session, found)
-    sheet = sketch_svg(_ParcelShape.many(shapes), width_mm=180, height_mm=150,
+    sheet = sketch_svg([Shape(*pair) for pair in shapes], width_mm=180, height_mm=150,
                        labels=len(shapes) <= 150) if shapes else ""
     html = render_template("certification/notice_print.html", found=found, layout=layout,
                            sheet=sheet, pdf=fmt == "pdf")
@@ -72,17 +72,6 @@ def notice_print(notice_id: int, layout: str, fmt: str):
     name = f"notice-{found['notice'].collective_code}-{found['notice'].round}-{layout}.pdf"
     return Response(html_to_pdf(html), mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{name}"'})
-
-
-class _ParcelShape:
-    """The code and geometry the sketch map draws."""
-
-    def __init__(self, code, geometry):
-        self.code, self.geometry = code, geometry
-
-    @classmethod
-    def many(cls, pairs):
-        return [cls(code, geom) for code, geom in pairs]
 
 
 @bp.post("/notices/<int:notice_id>/objections")

@@ -3,18 +3,17 @@ R2.14, R8.9), verifiable by anyone with the same signed QR as certificates."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
+from landrights import clock
 from landrights.accounts.permissions import Actor, require_login
 from landrights.certification import rules as cert_rules
 from landrights.errors import NotFound, forbidden
 from landrights.market.models import TransferContract, Transferee
-
-CST = timedelta(hours=8)
 
 
 def contract_for(session: Session, actor: Actor, code: str) -> TransferContract:
@@ -40,7 +39,7 @@ def contract_for(session: Session, actor: Actor, code: str) -> TransferContract:
 
 def filed_on(contract: TransferContract) -> date:
     """Return the filing date (China Standard Time) the attestation carries."""
-    return (contract.filed_at + CST).date()
+    return clock.local_date(contract.filed_at)
 
 
 def attestation_url(base_url: str, key: bytes, contract: TransferContract) -> str:
@@ -64,12 +63,9 @@ def verify_transfer(session: Session, key: bytes, code: str, *, day: str | None 
     """Verify a transfer attestation by code or its signed QR data; anyone may ask."""
     contract = session.scalar(sa.select(TransferContract).where(TransferContract.code == code))
     if sig is not None or day is not None:
-        try:
-            issued = date(int(day[:4]), int(day[4:6]), int(day[6:8]))
-        except (TypeError, ValueError):
-            return TransferCheck("tampered", code)
-        if contract is None or contract.filed_at is None or filed_on(contract) != issued or \
-                not cert_rules.signature_matches(key, code, 1, issued, sig or ""):
+        issued = cert_rules.signed_day(day)
+        filed = contract is not None and contract.filed_at is not None and filed_on(contract) == issued
+        if issued is None or not filed or not cert_rules.signature_matches(key, code, 1, issued, sig or ""):
             return TransferCheck("tampered", code)
     if contract is None:
         return TransferCheck("not_found", code)

@@ -2,8 +2,7 @@
 listing form, the transferee's bids, the township ledger, statistics."""
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -11,21 +10,12 @@ from flask_login import login_required
 from flask_wtf import FlaskForm
 
 from landrights.accounts.views import current_actor
-from landrights.errors import NotFound, ValidationFailed
+from landrights.errors import NotFound
 from landrights.extensions import db
 from landrights.market import contracts, documents, queries, services
-from landrights.web.actions import expired_form, run_and_report
+from landrights.web.actions import expired_form, form_date, form_decimal, run_and_report
 
 bp = Blueprint("market", __name__, url_prefix="/market")
-
-
-def _decimal(value: str | None, field: str) -> Decimal | None:
-    if not (value or "").strip():
-        return None
-    try:
-        return Decimal(value.strip())
-    except InvalidOperation:
-        raise ValidationFailed(_("%(field)s must be a number.", field=field), field=field) from None
 
 
 @bp.get("/")
@@ -33,8 +23,8 @@ def listings():
     """Open listings with filters: township, land use, area, price."""
     found = queries.open_listings(db.session, township=request.args.get("township") or None,
                                   land_use=request.args.get("land_use") or None,
-                                  min_area_mu=_decimal(request.args.get("min_area_mu"), "min_area_mu"),
-                                  max_price=_decimal(request.args.get("max_price"), "max_price"))
+                                  min_area_mu=form_decimal("min_area_mu", request.args),
+                                  max_price=form_decimal("max_price", request.args))
     return render_template("market/listings.html", items=found)
 
 
@@ -68,7 +58,7 @@ def _officer_step(listing_id: int):
         return services.record_deposit(
             db.session, actor, listing_id=listing_id,
             transferee_id=int(request.form.get("transferee_id") or 0),
-            amount_yuan=_decimal(request.form.get("amount_yuan"), "amount_yuan") or Decimal(0),
+            amount_yuan=form_decimal("amount_yuan") or Decimal(0),
             receipt=request.form.get("receipt", ""))
     if action == "award":
         return contracts.award(db.session, actor, listing_id=listing_id)
@@ -92,7 +82,7 @@ def sign(code: str):
 def _bid_or_match(listing_id: int):
     if request.form.get("action") == "match":
         return services.match_as_member(db.session, current_actor(), listing_id=listing_id)
-    price = _decimal(request.form.get("price"), "price") or Decimal(0)
+    price = form_decimal("price") or Decimal(0)
     return services.place_bid(db.session, current_actor(), listing_id=listing_id, price=price)
 
 
@@ -108,8 +98,8 @@ def mine():
         failed, _result = run_and_report(lambda: services.create_listing(
             db.session, actor, household_code=actor.household_code,
             parcel_codes=request.form.getlist("parcel_codes"), mode=request.form.get("mode", ""),
-            term_start=_date("term_start"), term_end=_date("term_end"),
-            reserve_price=_decimal(request.form.get("reserve_price"), "reserve_price") or Decimal(0),
+            term_start=form_date("term_start"), term_end=form_date("term_end"),
+            reserve_price=form_decimal("reserve_price") or Decimal(0),
             payment_schedule=request.form.get("payment_schedule", ""),
             land_use=request.form.get("land_use", ""),
             conditions=request.form.get("conditions") or None), _("The listing is open for bids."), back)
@@ -120,13 +110,6 @@ def mine():
     return render_template("market/mine.html", items=queries.household_listings(db.session, actor,
                                                                                  actor.household_code),
                            contract=view["contract"], transfers=view["transfers"], form=form)
-
-
-def _date(name: str) -> date:
-    try:
-        return date.fromisoformat(request.form.get(name, "").strip())
-    except ValueError:
-        raise ValidationFailed(_("%(field)s must be a date (YYYY-MM-DD).", field=name), field=name) from None
 
 
 @bp.get("/contracts/<code>.pdf")

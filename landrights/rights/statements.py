@@ -4,7 +4,7 @@ rights; no ID numbers, phones or addresses."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -15,8 +15,6 @@ from landrights.certification import rules as cert_rules
 from landrights.db import flush_or_raise
 from landrights.rights.models import Statement
 from landrights.rights.queries import retained_rights
-
-CST = timedelta(hours=8)
 
 
 def _content(rights: dict) -> dict:
@@ -54,7 +52,7 @@ def issue_statement(session: Session, actor: Actor, household_code: str) -> Stat
 
 def issued_on(statement: Statement) -> date:
     """Return the statement's issue date in China Standard Time."""
-    return (statement.issued_at + CST).date()
+    return clock.local_date(statement.issued_at)
 
 
 def verify_url(base_url: str, key: bytes, statement: Statement) -> str:
@@ -79,11 +77,8 @@ def verify_statement(session: Session, key: bytes, code: str, *, day: str | None
     """Verify a statement by code, or by its signed QR data (a forged QR is 'tampered')."""
     statement = session.scalar(sa.select(Statement).where(Statement.code == code))
     if sig is not None or day is not None:
-        try:
-            issued = date(int(day[:4]), int(day[4:6]), int(day[6:8]))
-        except (TypeError, ValueError):
-            return StatementCheck("tampered", code)
-        if not cert_rules.signature_matches(key, code, 1, issued, sig or "") or \
+        issued = cert_rules.signed_day(day)
+        if issued is None or not cert_rules.signature_matches(key, code, 1, issued, sig or "") or \
                 statement is None or issued_on(statement) != issued:
             return StatementCheck("tampered", code)
     if statement is None:

@@ -4,7 +4,7 @@ collective's roster."""
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -13,25 +13,20 @@ from flask_wtf import FlaskForm
 
 from landrights.accounts.views import current_actor
 from landrights.collective import queries as collective_queries
-from landrights.errors import NotFound, ValidationFailed
+from landrights.errors import NotFound
 from landrights.extensions import db
 from landrights.rights import queries, services, statements
-from landrights.web.actions import expired_form, run_and_report, uploaded
+from landrights.web.actions import expired_form, form_date, form_decimal, run_and_report, uploaded
 
 bp = Blueprint("rights", __name__)
 
 
-class _Shape:
-    def __init__(self, code, geometry):
-        self.code, self.geometry = code, geometry
-
-
 def _sketch(view: dict) -> str:
-    from landrights.certification.documents import sketch_svg  # numpy, pyproj: only when drawn
+    from landrights.certification.documents import Shape, sketch_svg  # numpy, pyproj: when drawn
 
-    shapes = [_Shape(p["code"], p["geometry"]) for p in (view["contract"] or {}).get("parcels", [])]
+    shapes = [Shape(p["code"], p["geometry"]) for p in (view["contract"] or {}).get("parcels", [])]
     if view["homestead"]:
-        shapes.append(_Shape(view["homestead"]["code"], view["homestead"]["geometry"]))
+        shapes.append(Shape(view["homestead"]["code"], view["homestead"]["geometry"]))
     return sketch_svg(shapes, width_mm=160, height_mm=110) if shapes else ""
 
 
@@ -82,20 +77,6 @@ def verify_statement(code: str):
     return render_template("rights/verify_statement.html", v=checked), status
 
 
-def _decimal(name: str) -> Decimal:
-    try:
-        return Decimal(request.form.get(name, "").strip() or "0")
-    except InvalidOperation:
-        raise ValidationFailed(_("%(field)s must be a number.", field=name), field=name) from None
-
-
-def _date(name: str) -> date:
-    try:
-        return date.fromisoformat(request.form.get(name, "").strip())
-    except ValueError:
-        raise ValidationFailed(_("%(field)s must be a date (YYYY-MM-DD).", field=name), field=name) from None
-
-
 @bp.post("/rights/<code>/withdrawals")
 @login_required
 def request_withdrawal(code: str):
@@ -105,12 +86,13 @@ def request_withdrawal(code: str):
         return refused
     failed, _result = run_and_report(lambda: services.request_withdrawal(
         db.session, current_actor(), household_code=code, kind=request.form.get("kind", ""),
-        compensation_yuan=_decimal("compensation_yuan"), improvement_yuan=_decimal("improvement_yuan"),
-        notice_on=_date("notice_on"), effective_on=_date("effective_on"),
+        compensation_yuan=form_decimal("compensation_yuan") or Decimal(0),
+        improvement_yuan=form_decimal("improvement_yuan") or Decimal(0),
+        notice_on=form_date("notice_on"), effective_on=form_date("effective_on"),
         parcel_codes=request.form.getlist("parcel_codes") or None,
         homestead_code=request.form.get("homestead_code") or None,
         share_id_number=request.form.get("share_id_number") or None,
-        share_quantity=_decimal("share_quantity") or None, scan=uploaded("scan"),
+        share_quantity=form_decimal("share_quantity"), scan=uploaded("scan"),
         signed_by=request.form.get("signed_by") or None),
         _("Your request is recorded. You may cancel it until it takes effect."), back)
     return failed or redirect(back)
@@ -140,7 +122,7 @@ def record_settlement(code: str):
         return refused
     failed, _result = run_and_report(lambda: services.record_settlement(
         db.session, current_actor(), id_number=request.form.get("id_number", "").strip(),
-        settled_on=_date("settled_on"), city=request.form.get("city", ""),
+        settled_on=form_date("settled_on"), city=request.form.get("city", ""),
         document=request.form.get("document", ""), address=request.form.get("address") or None),
         _("The settlement is recorded. Every right of the household stays as it was."), back)
     return failed or redirect(back)
