@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from landrights.accounts import rules
@@ -119,7 +119,8 @@ def issue_token(session: Session, actor: Actor, username: str, name: str = "api"
 def user_for_token(session: Session, token: str, now: datetime | None = None) -> User | None:
     """Return the active user a bearer token belongs to, or None."""
     now = now or _utcnow()
-    row = session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == rules.token_digest(token)))
+    row = session.scalar(sa.select(ApiToken).options(joinedload(ApiToken.user))
+                         .where(ApiToken.token_hash == rules.token_digest(token)))
     if row is None or row.revoked_at or (row.expires_at and row.expires_at <= now):
         return None
     return row.user if row.user.is_active else None
