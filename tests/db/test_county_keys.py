@@ -42,3 +42,44 @@ def test_confirmed_area_must_be_positive(session):
                           "parcel_id, parcel_code, confirmed_area_m2) SELECT '220421', c.id, :p, "
                           ":code, 0 FROM contracts c WHERE c.version = 9", p=row.id, code=row.code)
     assert (state, name) == ("23514", "ck_contract_parcels_confirmed_area_positive")
+
+
+# Unique keys that do not begin with county_code, each unique within its county already (codes
+# begin with the county; ids are per row); a move to Citus prefixes them (docs/scale.md).
+KNOWN_KEYS_WITHOUT_COUNTY = {
+    "uq_certificates_printed_no", "uq_contract_parcels_contract_id_parcel_code", "uq_contracts_id_code",
+    "uq_household_members_live_person", "uq_memberships_one_live",
+    "uq_notice_entries_notice_id_household_code_parcel_code", "uq_parcels_id_code",
+    "uq_payouts_distribution_id_account_id", "uq_statements_code", "uq_transfer_contracts_listing_id",
+    "uq_transfer_contracts_code",
+    "uq_users_username_lower",  # users.county_code is a jurisdiction; accounts stay on the coordinator
+}
+# Tables without county_code: accounts and reference data (coordinator or reference tables on
+# Citus), and four market tables that must gain it first (docs/scale.md).
+KNOWN_TABLES_WITHOUT_COUNTY = {
+    "alembic_version", "api_tokens", "quality_rules", "roles", "settings", "spatial_ref_sys",
+    "transferees", "bids", "deposits", "offers", "rent_payments",
+}
+
+
+def test_tables_without_county_code_are_the_documented_ones(session):
+    tables = set(session.scalars(sa.text(
+        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = 'public' AND c.relkind = 'r' AND NOT EXISTS (SELECT 1 FROM pg_attribute a "
+        "WHERE a.attrelid = c.oid AND a.attname = 'county_code' AND NOT a.attisdropped)")))
+    assert tables == KNOWN_TABLES_WITHOUT_COUNTY
+
+
+def test_every_unique_key_of_a_county_table_leads_with_county_or_is_documented(session):
+    rows = session.execute(sa.text("""
+        SELECT i.relname AS index_name, a0.attname AS first_column
+        FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
+        JOIN pg_namespace n ON n.oid = t.relnamespace
+        LEFT JOIN pg_attribute a0 ON a0.attrelid = t.oid AND a0.attnum = x.indkey[0]
+        WHERE n.nspname = 'public' AND x.indisunique AND NOT x.indisprimary
+          AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = t.oid
+                      AND a.attname = 'county_code' AND NOT a.attisdropped)""")).all()
+    undocumented = {r.index_name for r in rows if r.first_column != "county_code"} - KNOWN_KEYS_WITHOUT_COUNTY
+    assert undocumented == set()
+    stale = KNOWN_KEYS_WITHOUT_COUNTY - {r.index_name for r in rows}
+    assert stale == set(), "documented exceptions that no longer exist: update docs/scale.md"
