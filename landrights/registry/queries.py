@@ -7,7 +7,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, defer, selectinload
 
 from landrights.accounts.permissions import Actor, covers, require_area, require_login
 from landrights.errors import NotFound, forbidden
@@ -102,6 +102,7 @@ def get_parcel(session: Session, actor: Actor, code: str, as_of: datetime | None
     # lands here: PERFORMANCE.md's identify-parcel budget)
     row = session.execute(
         sa.select(Parcel, parcel_scope(actor).label("visible"), sa.func.ST_AsGeoJSON(Parcel.geom, 8))
+        .options(defer(Parcel.geom))  # the GeoJSON is what is shown: no WKB to parse
         .where(Parcel.code == code, _live_at(Parcel, as_of))).first()
     if row is None:
         raise NotFound(_l("No parcel with code %(code)s.", code=code), field="code")
