@@ -56,13 +56,16 @@ def export_package(session: Session, actor: Actor, out: str | Path, *,
         Forbidden: the actor may not see this area's full registry (ID numbers included).
         ValidationFailed: neither or both of collective/county, an unknown one ('collective',
             'county'), a format other than gpkg/shp ('format'), a CRS other than EPSG:4490 or a
-            CGCS2000 3-degree GK zone ('crs'), an existing OUT without force ('out'), or text a
-            GBK shapefile cannot hold ('format').
+            CGCS2000 3-degree GK zone ('crs'), an existing OUT without force or a missing folder
+            ('out'), or text a GBK shapefile cannot hold ('format').
     """
     prefix = collective_code or county_code or ""
     require_registry_writer(actor, prefix)  # the package carries full ID numbers
     _check_request(session, collective_code, county_code, file_format, srid)
     out = Path(out)
+    if not out.parent.is_dir():
+        raise ValidationFailed(_l("The folder %(folder)s does not exist.",
+                                  folder=str(out.parent)), field="out")
     if out.exists() and not force:
         raise ValidationFailed(_l("%(out)s exists: choose another name or pass --force to "
                                   "replace it.", out=str(out)), field="out")

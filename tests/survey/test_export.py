@@ -227,6 +227,12 @@ def test_bad_requests_are_refused_by_name_and_write_nothing(session, system, fol
     assert list(folder.iterdir()) == []
 
 
+def test_out_in_a_missing_folder_is_refused(session, system, folder):
+    with pytest.raises(ValidationFailed) as err:
+        export_package(session, system, folder / "no" / "x.gpkg", collective_code=GROUP1)
+    assert err.value.field == "out"
+
+
 def test_bad_crs_message_names_the_option(app, session, system, folder):
     with app.test_request_context("/?lang=en"), pytest.raises(ValidationFailed) as err:
         export_package(session, system, folder / "bad.gpkg", collective_code=GROUP1, srid=3857)
