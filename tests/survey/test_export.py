@@ -15,6 +15,7 @@ import shapely
 import sqlalchemy as sa
 
 from landrights.accounts.permissions import Actor
+from landrights.certification import certificates
 from landrights.errors import Forbidden, ValidationFailed
 from landrights.registry import services as registry
 from landrights.survey import services as survey
@@ -140,6 +141,11 @@ def test_gdal_ogrinfo_reads_the_export_with_chinese_text(session, system, folder
 
 @pytest.mark.parametrize("fmt", ["gpkg", "shp"])
 def test_attribute_tables_hold_the_rows_of_the_registry(session, system, folder, fmt):
+    certified = session.scalars(sa.text(
+        "SELECT code FROM contracts WHERE county_code = :c AND valid_to IS NULL AND status = "
+        "'registered' ORDER BY code LIMIT 2"), {"c": COUNTY}).all()
+    for code in certified:
+        certificates.issue_certificate(session, system, code=code)
     out = out_path(folder, fmt)
     result = export_package(session, system, out, county_code=COUNTY, file_format=fmt)
     expected = {
@@ -162,6 +168,9 @@ def test_attribute_tables_hold_the_rows_of_the_registry(session, system, folder,
         n = len(next(iter(rows.values())))
         assert result.counts[name] == n == scalar(session, sql, c=COUNTY), name
     assert result.counts["FBF"] == 3 and result.counts["LZHT"] >= 1  # the demo's lease
+    issued = read_table(out, fmt, "CBJYQZ")[2]
+    assert list(issued["CBJYQZBM"]) == certified and all(issued["FZJG"])
+    assert all(n.startswith("NO.J") for n in issued["CBJYQZLSH"])
     members = read_table(out, fmt, "CBF_JTCY")[2]
     ids = set(members["CYZJHM"])
     assert len(ids) == len(members["CYZJHM"])
@@ -175,6 +184,8 @@ def test_attribute_tables_hold_the_rows_of_the_registry(session, system, folder,
     assert contracts["CBQXQ"][0] == np.datetime64(k.term_start)
     assert contracts["CBQXZ"][0] == np.datetime64(k.term_end)
     links = read_table(out, fmt, "CBDKXX")[2]
+    for cert, contract in zip(links["CBJYQZBM"], links["CBHTBM"], strict=True):
+        assert cert == (contract if contract in certified else None)  # R4.9: same code
     transferred = scalar(session, "SELECT parcel_codes[1] FROM transfer_contracts WHERE "
                                   "status = 'filed' ORDER BY code LIMIT 1")
     i = list(links["DKBM"]).index(transferred)
