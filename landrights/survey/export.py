@@ -154,7 +154,7 @@ class _Writer:
         written = 0
         # a server-side cursor: a county is read BATCH rows at a time, never all at once
         result = session.execute(sa.text(sql), params, execution_options={"yield_per": BATCH})
-        for rows in result.partitions():
+        for rows in result.partitions(BATCH):  # without a size it would gather every row
             self._append(table.name, columns, rows, srid, append=written > 0)
             written += len(rows)
         if written == 0:

@@ -18,6 +18,7 @@ from landrights.accounts.permissions import Actor
 from landrights.certification import certificates
 from landrights.errors import Forbidden, ValidationFailed
 from landrights.registry import services as registry
+from landrights.survey import export
 from landrights.survey import services as survey
 from landrights.survey import synthetic as syn
 from landrights.survey.export import export_package
@@ -69,6 +70,18 @@ def test_reimported_export_is_unchanged_parcel_for_parcel(session, system, folde
     assert record.classes == {"new": 0, "geometry_changed": 0, "attributes_changed": 0,
                               "unchanged": live, "missing": []}
     assert (record.imported, record.rejected) == (0, 0)
+
+
+@pytest.mark.parametrize("fmt", ["gpkg", "shp"])
+def test_a_table_written_in_many_batches_is_whole(session, system, folder, fmt, monkeypatch):
+    monkeypatch.setattr(export, "BATCH", 7)  # the demo group's parcels in many appends
+    out = out_path(folder, fmt)
+    result = export_package(session, system, out, collective_code=GROUP1, file_format=fmt)
+    dk = read_table(out, fmt, "DK")[2]
+    assert list(dk["BSM"]) == list(range(1, result.counts["DK"] + 1)) and len(dk["BSM"]) > 14
+    assert len(read_table(out, fmt, "CBF_JTCY")[2]["CYXM"]) == result.counts["CBF_JTCY"] > 7
+    record = survey.import_survey(session, system, out, collective_code=GROUP1)
+    assert record.classes["unchanged"] == result.counts["DK"] and record.imported == 0
 
 
 @pytest.mark.parametrize("srid", [4530, 4551])
