@@ -203,6 +203,40 @@ def import_survey(path, collective_code, encoding, crs, all_or_nothing, as_json,
         click.echo(f"  {f['severity']:8} {f['rule']:20} {f['parcel_code'] or '-':20} {f['message']}")
 
 
+@main.command("export")
+@click.argument("out", type=click.Path(dir_okay=True, writable=True))
+@click.option("--collective", "collective_code", help="14-digit 发包方 code")
+@click.option("--county", "county_code", help="6-digit county code")
+@click.option("--format", "file_format", default="gpkg", show_default=True,
+              help="gpkg (one GeoPackage) or shp (a folder of DK.shp and DBF tables, GBK)")
+@click.option("--crs", default="EPSG:4490", show_default=True,
+              help="EPSG:4490 or a CGCS2000 3-degree GK zone, EPSG:4513-4554")
+@click.option("--force", is_flag=True, help="replace OUT if it exists")
+@click.option("--lang", default="zh", type=click.Choice(["zh", "en"]), show_default=True)
+def export(out, collective_code, county_code, file_format, crs, force, lang) -> None:
+    """Export parcels (DK) and the NY/T 2539 tables of a collective or county for hand-up (汇交)."""
+    from landrights.accounts.permissions import SYSTEM
+    from landrights.errors import DomainError
+    from landrights.extensions import db as database_ext
+    from landrights.survey.export import export_package
+
+    srid = _parse_crs(crs)
+    started = time.monotonic()
+    with database() as app, app.app_context(), _language(app, lang):
+        try:
+            result = export_package(database_ext.session, SYSTEM, out,
+                                    collective_code=collective_code, county_code=county_code,
+                                    file_format=file_format.lower(), srid=srid, force=force)
+        except DomainError as err:
+            raise click.ClickException(f"{err.field}: {err.message}"
+                                       + (f" ({err.rule})" if err.rule else "")) from None
+        finally:
+            database_ext.session.rollback()  # the export only reads
+    counts = ", ".join(f"{name} {n}" for name, n in result.counts.items())
+    click.echo(f"{result.path} ({file_format}, EPSG:{result.srid}): {counts} "
+               f"({time.monotonic() - started:.1f} s)")
+
+
 def _parse_crs(text: str | None) -> int | None:
     if not text:
         return None

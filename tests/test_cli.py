@@ -102,3 +102,30 @@ def test_withdrawals_apply_gives_effect_on_the_date_only(instance, server, templ
     finally:
         engine.dispose()
         server.drop_db("lr_cli_withdrawals")
+
+
+def test_export_writes_a_package_the_import_finds_unchanged_and_names_bad_options(
+        instance, server, template_url):
+    from tests.conftest import TEMPLATE_DB
+
+    folder, _ = instance
+    url = server.create_db("lr_cli_export", template=TEMPLATE_DB)
+    out = folder.parent / "yongan-1.gpkg"
+    try:
+        done = invoke(folder, "export", str(out), "--collective", "22042110120101",
+                      "--crs", "EPSG:4551", DATABASE_URL=url)
+        assert "EPSG:4551" in done.output and "DK " in done.output and out.exists()
+        back = invoke(folder, "import-survey", str(out), "--collective", "22042110120101",
+                      "--json", DATABASE_URL=url)
+        assert '"new": 0' in back.output and '"geometry_changed": 0' in back.output
+        assert '"attributes_changed": 0' in back.output and '"imported": 0' in back.output
+        for args, named in [(["--crs", "EPSG:3857"], "--crs EPSG:3857"),
+                            (["--crs", "4530m"], "--crs"), (["--format", "kml"], "--format kml"),
+                            (["--force", "--county", "220499"], "220499"), ([], "--force")]:
+            scope = [] if "--county" in args else ["--collective", "22042110120101"]
+            result = CliRunner().invoke(main, ["export", str(out), *scope, *args, "--lang", "en"],
+                                        env={"LANDRIGHTS_INSTANCE": str(folder),
+                                             "DATABASE_URL": url})
+            assert result.exit_code != 0 and named in result.output, (args, result.output)
+    finally:
+        server.drop_db("lr_cli_export")
