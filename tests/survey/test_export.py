@@ -26,8 +26,6 @@ from landrights.survey.export import export_package
 GROUP1 = "22042110120101"
 COUNTY = "220421"
 TABLES = ["FBF", "CBF", "CBF_JTCY", "CBHT", "CBDKXX", "CBJYQZ", "LZHT"]
-needs_ogrinfo = pytest.mark.skipif(shutil.which("ogrinfo") is None,
-                                   reason="GDAL's ogrinfo (Debian gdal-bin) is not installed")
 
 
 @pytest.fixture
@@ -129,7 +127,6 @@ def test_shapefile_is_gbk_with_cpg_and_prj_and_keeps_chinese_text_codes_and_area
         assert not (out / f"{name}.shp").exists()  # attribute tables carry no geometry
 
 
-@needs_ogrinfo
 @pytest.mark.parametrize("fmt", ["gpkg", "shp"])
 def test_gdal_ogrinfo_reads_the_export_with_chinese_text(session, system, folder, fmt):
     out = out_path(folder, fmt)
