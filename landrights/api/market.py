@@ -76,6 +76,8 @@ class ListingOut(Schema):
     priority_until = DateTime()
     status = String()
     parcel_codes = List(String())
+    renewal = Boolean(metadata={"description": "listed again as a transfer ends: its transferee may "
+                                               "match (R2.6)"})
 
 
 class ListingQuery(Schema):

@@ -28,7 +28,8 @@ def listing_dict(listing: Listing) -> dict:
             "reserve_price": listing.reserve_price,
             "best_price": listing.best_price, "bid_count": listing.bid_count, "closes_at": listing.closes_at,
             "priority_until": listing.priority_until, "status": listing.status,
-            "parcel_codes": [p.parcel_code for p in listing.parcels]}
+            "parcel_codes": [p.parcel_code for p in listing.parcels],
+            "renewal": listing.renewal_of_id is not None}
 
 
 def _open_where(*, township: str | None = None, land_use: str | None = None,
@@ -161,3 +162,38 @@ def statistics(session: Session, actor: Actor) -> list[dict]:
     return [{"township_code": t, "year": y, "area_mu": float(m2_to_mu(a)),
              "share": float(a / c) if c else None,
              "rent_per_mu": float(r / m2_to_mu(a)) if a else None} for t, y, a, r, c in rows]
+
+
+def retransfers_to_sign(session: Session, actor: Actor) -> list:
+    """Return the re-transfers waiting for the acting transferee's signature (R1.29)."""
+    from landrights.market.after_models import Retransfer
+
+    require_login(actor)
+    return list(session.scalars(sa.select(Retransfer)
+                                .join(Transferee, Transferee.id == Retransfer.to_transferee_id)
+                                .where(Transferee.user_id == actor.user_id, Retransfer.status == "draft")))
+
+
+def contract_page(session: Session, actor: Actor, code: str) -> dict:
+    """Return a transfer contract with its re-transfers and what the actor may do on it.
+
+    Raises:
+        NotFound: no such contract. Forbidden: neither a party nor an official of its area.
+    """
+    from landrights.accounts.permissions import covers
+    from landrights.market.documents import contract_for
+    from landrights.market.retransfers import retransfers_of
+
+    contract = contract_for(session, actor, code)
+    household = actor.role == "farmer" and actor.household_code == contract.household_code
+    transferee = session.scalar(sa.select(Transferee).where(Transferee.id == contract.transferee_id))
+    is_transferee = actor.user_id is not None and transferee.user_id == actor.user_id
+    officer = actor.role in ("system", "township_officer") and covers(actor, contract.household_code)
+    draft, filed = contract.status == "draft", contract.status == "filed"
+    last = timedelta(days=1)
+    return {"contract": contract, "transferee": transferee, "last_day": contract.term.upper - last,
+            "retransfers": [(r, r.term.upper - last) for r in retransfers_of(session, contract.id)],
+            "may": {"sign": draft and (household or is_transferee), "scan": draft and officer,
+                    "register": officer and filed and contract.registrable and contract.registered_at is None,
+                    "consent": filed and (household or officer), "officer": officer,
+                    "retransfer": filed and is_transferee}}
