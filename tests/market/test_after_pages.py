@@ -143,8 +143,8 @@ def test_the_later_steps_through_the_api(client, session, officer):
     heads = {u: bearer(session, u) for u in ("officer", "farmer", "farm", "liu")}
     scan = {"name": "s.pdf", "content_type": "application/pdf",
             "data_base64": base64.b64encode(SCAN.data).decode()}
-    bad = client.post(f"/api/v1/transfer-contracts/{contract.code}/scanned-signatures", headers=heads["farmer"],
-                      json={"scan": scan})
+    bad = client.post(f"/api/v1/transfer-contracts/{contract.code}/scanned-signatures",
+                      headers=heads["farmer"], json={"scan": scan})
     assert bad.status_code == 403
     signed = client.post(f"/api/v1/transfer-contracts/{contract.code}/scanned-signatures",
                          headers=heads["officer"], json={"scan": scan})
@@ -162,13 +162,13 @@ def test_the_later_steps_through_the_api(client, session, officer):
     assert filed.get_json()["status"] == "filed"
     pledge = client.post("/api/v1/pledges", headers=heads["officer"], json={
         "household_code": HOUSEHOLD, "parcel_codes": contract.parcel_codes, "creditor": "农商银行",
-        "amount_yuan": "80000.00", "term_start": "2027-01-01", "term_end": "2028-06-30", "document": "抵押合同 9",
-        "contract_code": contract.code})
+        "amount_yuan": "80000.00", "term_start": "2027-01-01", "term_end": "2028-06-30",
+        "document": "抵押合同 9", "contract_code": contract.code})
     assert pledge.status_code == 422 and pledge.get_json()["error"]["field"] == "consent_document"
     pledge = client.post("/api/v1/pledges", headers=heads["officer"], json={
         "household_code": HOUSEHOLD, "parcel_codes": contract.parcel_codes, "creditor": "农商银行",
-        "amount_yuan": "80000.00", "term_start": "2027-01-01", "term_end": "2028-06-30", "document": "抵押合同 9",
-        "contract_code": contract.code, "consent_document": "承包方同意书"})
+        "amount_yuan": "80000.00", "term_start": "2027-01-01", "term_end": "2028-06-30",
+        "document": "抵押合同 9", "contract_code": contract.code, "consent_document": "承包方同意书"})
     assert pledge.status_code == 201 and pledge.get_json()["pledgor"] == "transferee"
     released = client.post(f"/api/v1/pledges/{pledge.get_json()['id']}/release", headers=heads["officer"],
                            json={"document": "结清证明"})
