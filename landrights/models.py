@@ -18,6 +18,12 @@ from landrights.collective.models import (  # noqa: F401
     ShareTransfer,
 )
 from landrights.homestead.models import Homestead, HomesteadStandard, HouseDisposal  # noqa: F401
+from landrights.market.after_models import (  # noqa: F401
+    Pledge,
+    PledgeParcel,
+    Retransfer,
+    RetransferConsent,
+)
 from landrights.market.models import (  # noqa: F401
     Bid,
     CapitalReview,

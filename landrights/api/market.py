@@ -76,6 +76,8 @@ class ListingOut(Schema):
     priority_until = DateTime()
     status = String()
     parcel_codes = List(String())
+    renewal = Boolean(metadata={"description": "listed again as a transfer ends: its transferee may "
+                                               "match (R2.6)"})
 
 
 class ListingQuery(Schema):
@@ -121,6 +123,7 @@ class ContractOut(Schema):
     annual_rent_yuan = Decimal(**MONEY)
     registrable = Boolean()
     registered_at = DateTime(allow_none=True)
+    signature_method = String(metadata={"description": "app, or officer_scan (the signed paper's scan)"})
 
 
 class RentIn(Schema):
@@ -267,3 +270,6 @@ def terminate(code, json_data):
     contract = contracts.terminate(db.session, current_actor(), code=code, **json_data)
     db.session.commit()
     return contract
+
+
+from landrights.api import market_after  # noqa: E402,F401  (its routes register on bp)

@@ -14,6 +14,7 @@ from landrights import clock
 from landrights.accounts.permissions import Actor, require_login, require_notice_officer
 from landrights.db import flush_or_raise
 from landrights.errors import Conflict, NotFound, ValidationFailed, forbidden
+from landrights.evidence import Upload, check_upload
 from landrights.geo.area import m2_to_mu
 from landrights.market.models import (
     TERMINATION_CAUSES,
@@ -35,18 +36,22 @@ from landrights.registry.queries import setting
 
 
 def _gate(session: Session, transferee: Transferee, listing: Listing) -> bool:
-    """Tell whether the transferee may win: a member, or a holder of an approved, current county
-    review covering the area (R1.28) when the area reaches the county's threshold."""
-    if is_member_of(session, transferee, listing.household_code[:14]):
+    return passes_gate(session, transferee, listing.household_code, listing.area_m2)
+
+
+def passes_gate(session: Session, transferee: Transferee, household_code: str, area_m2: Decimal) -> bool:
+    """Tell whether the transferee may take the land: a member, or a holder of an approved, current
+    county review covering the area (R1.28) when the area reaches the county's threshold."""
+    if is_member_of(session, transferee, household_code[:14]):
         return True
-    area_mu = m2_to_mu(listing.area_m2)
-    threshold = setting(session, f"capital_review_from_mu:{listing.county_code}",
+    county, area_mu = household_code[:6], m2_to_mu(area_m2)
+    threshold = setting(session, f"capital_review_from_mu:{county}",
                         setting(session, "capital_review_from_mu", "0"))  # per county, else default
     if area_mu < Decimal(threshold):
         return True
     return session.scalar(sa.select(CapitalReview.id).where(
         CapitalReview.transferee_id == transferee.id, CapitalReview.decision == "approved",
-        CapitalReview.county_code == listing.county_code, CapitalReview.valid_until >= clock.today(),
+        CapitalReview.county_code == county, CapitalReview.valid_until >= clock.today(),
         CapitalReview.max_area_mu >= area_mu).limit(1)) is not None
 
 
@@ -81,11 +86,21 @@ def award(session: Session, actor: Actor, *, listing_id: int) -> Offer | None:
 
 
 def _winner(session: Session, listing: Listing) -> Offer | None:
-    match = session.scalar(sa.select(Offer).where(Offer.listing_id == listing.id,
-                                                  Offer.kind == "member_match")
-                           .order_by(Offer.at, Offer.id).limit(1))
-    if match is not None:  # a member at equal terms comes first (R1.21(5))
-        return match
+    """A member's match first (R1.21(5), the statute: Rural Land Contracting Law art. 38), the
+    current transferee first among members; then the current transferee's renewal match (R2.6, the
+    2021 measures art. 10, which cannot narrow the statute's priority); then the best bid."""
+    holder = listing.renewal_of_id and session.scalar(
+        sa.select(TransferContract.transferee_id).where(TransferContract.id == listing.renewal_of_id))
+    matches = session.scalars(sa.select(Offer).where(Offer.listing_id == listing.id,
+                                                     Offer.kind.in_(("member_match", "renewal_match")))
+                              .order_by(Offer.at, Offer.id)).all()
+    members = sorted((o for o in matches if o.kind == "member_match"),
+                     key=lambda o: o.transferee_id != holder)  # stable: then the earliest
+    if members:
+        return members[0]
+    renewal = next((o for o in matches if o.kind == "renewal_match"), None)
+    if renewal is not None and _gate(session, session.get(Transferee, renewal.transferee_id), listing):
+        return renewal
     bids = session.execute(sa.select(Bid, Transferee).join(Transferee, Transferee.id == Bid.transferee_id)
                            .where(Bid.listing_id == listing.id).order_by(Bid.price.desc()))
     for bid, transferee in bids:
@@ -167,6 +182,35 @@ def sign_contract(session: Session, actor: Actor, *, code: str) -> TransferContr
     if contract.household_signed_at and contract.transferee_signed_at:
         _file(session, contract, now)
     flush_or_raise(session)
+    return contract
+
+
+def record_scanned_signatures(session: Session, actor: Actor, *, code: str,
+                              scan: Upload | None) -> TransferContract:
+    """Record, as the township officer, that both parties signed the paper contract, with its scan;
+    the contract is then filed and entered in the ledger exactly as when both sign in the app.
+
+    Raises:
+        Forbidden: not the township officer of the area. ValidationFailed: no scan, or not a real
+            PDF/JPEG/PNG up to 10 MB. Conflict: not a draft.
+    """
+    contract = _contract(session, code)
+    require_notice_officer(actor, contract.household_code)
+    if scan is None:
+        raise ValidationFailed(_l("Attach the scan of the paper contract signed by both parties."),
+                               field="scan", rule="R1.23")
+    check_upload(scan, "scan")
+    if contract.status != "draft":
+        raise Conflict(_l("The contract is already %(status)s.", status=contract.status), field="code")
+    now = clock.now()
+    contract.household_signed_at = contract.household_signed_at or now
+    contract.transferee_signed_at = contract.transferee_signed_at or now
+    contract.signature_method, contract.signatures_recorded_by = "officer_scan", actor.user_id
+    contract.signature_scan_name, contract.signature_scan_type = scan.name, scan.content_type
+    contract.signature_scan = scan.data
+    _file(session, contract, now)
+    flush_or_raise(session)
+    registry.record(session, actor, "sign_scan", "transfer", code)
     return contract
 
 

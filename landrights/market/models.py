@@ -130,6 +130,9 @@ class Listing(Base):
     best_price: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 2))
     bid_count: Mapped[int] = mapped_column(sa.Integer, server_default="0")
     status: Mapped[str] = mapped_column(sa.String(12), server_default="open")
+    renewal_of_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("transfer_contracts.id", ondelete="RESTRICT", use_alter=True),
+        comment="the filed transfer of these parcels ending just before: its transferee may match (R2.6)")
 
     parcels: Mapped[list[ListingParcel]] = relationship(back_populates="listing")
 
@@ -200,7 +203,8 @@ class Offer(Base):
         sa.Index("uq_offers_one_accepted", "listing_id", unique=True,
                  postgresql_where=sa.text("status = 'accepted'")),
         sa.UniqueConstraint("listing_id", "transferee_id", "kind"),
-        Check("kind IN ('best_bid', 'member_match')", name="kind_known"),
+        # R1.21(5) members' match; R2.6 the current transferee's match when the land is listed again
+        Check("kind IN ('best_bid', 'member_match', 'renewal_match')", name="kind_known"),
         Check("status IN ('pending', 'accepted', 'declined')", name="status_known"),
     )
 
@@ -232,6 +236,11 @@ class TransferContract(Base):
         Check("termination_cause IS NULL OR termination_cause IN ('use_changed', 'abandoned_two_years', "
               "'serious_damage', 'serious_breach')", name="statutory_termination_only"),
         Check("(status = 'terminated') = (termination_cause IS NOT NULL)", name="terminated_with_cause"),
+        Check("signature_method IN ('app', 'officer_scan')", name="signature_method_known"),
+        # the officer records signatures only with the scan of the signed paper contract
+        Check("signature_method = 'app' OR (signature_scan IS NOT NULL AND signature_scan_name IS NOT NULL "
+              "AND household_signed_at IS NOT NULL AND transferee_signed_at IS NOT NULL)",
+              name="signature_scan_given"),
     )
 
     id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
@@ -259,6 +268,13 @@ class TransferContract(Base):
     status: Mapped[str] = mapped_column(sa.String(12), server_default="draft")
     termination_cause: Mapped[str | None] = mapped_column(sa.String(24))
     termination_evidence: Mapped[str | None] = mapped_column(sa.String(200))
+    signature_method: Mapped[str] = mapped_column(sa.String(12), server_default="app",
+                                                  comment="app: both signed in the app; officer_scan")
+    signature_scan_name: Mapped[str | None] = mapped_column(sa.String(200))
+    signature_scan_type: Mapped[str | None] = mapped_column(sa.String(60))
+    signature_scan: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True,
+                                                         comment="the signed paper contract")
+    signatures_recorded_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
 
 
 class LedgerEntry(Base):

@@ -2,6 +2,7 @@
 household's listings, a transferee's bids, and transfer statistics by township and year."""
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from decimal import Decimal
 
@@ -12,7 +13,8 @@ from landrights import clock
 from landrights.accounts.permissions import Actor, require_area, require_login
 from landrights.errors import forbidden
 from landrights.geo.area import m2_to_mu
-from landrights.market.models import Bid, LedgerEntry, Listing, TransferContract, Transferee
+from landrights.market.models import Bid, LedgerEntry, Listing, ListingParcel, TransferContract, Transferee
+from landrights.registry.models import Parcel
 
 MU_IN_M2 = Decimal(10000) / Decimal(15)
 
@@ -26,23 +28,75 @@ def listing_dict(listing: Listing) -> dict:
             "reserve_price": listing.reserve_price,
             "best_price": listing.best_price, "bid_count": listing.bid_count, "closes_at": listing.closes_at,
             "priority_until": listing.priority_until, "status": listing.status,
-            "parcel_codes": [p.parcel_code for p in listing.parcels]}
+            "parcel_codes": [p.parcel_code for p in listing.parcels],
+            "renewal": listing.renewal_of_id is not None}
 
 
-def open_listings(session: Session, *, township: str | None = None, land_use: str | None = None,
-                  min_area_mu: Decimal | None = None, max_price: Decimal | None = None,
-                  limit: int = 50) -> list[dict]:
-    """Return listings still taking bids, soonest closing first; anyone may browse them."""
-    query = sa.select(Listing).where(Listing.status == "open", Listing.closes_at > clock.now())
+def _open_where(*, township: str | None = None, land_use: str | None = None,
+                min_area_mu: Decimal | None = None, max_price: Decimal | None = None) -> list:
+    where = [Listing.status == "open", Listing.closes_at > clock.now()]
     if township:
-        query = query.where(Listing.household_code.startswith(township))
+        where.append(Listing.household_code.startswith(township))
     if land_use:
-        query = query.where(Listing.land_use == land_use)
+        where.append(Listing.land_use == land_use)
     if min_area_mu is not None:
-        query = query.where(Listing.area_m2 >= min_area_mu * MU_IN_M2)
+        where.append(Listing.area_m2 >= min_area_mu * MU_IN_M2)
     if max_price is not None:
-        query = query.where(sa.func.coalesce(Listing.best_price, Listing.reserve_price) <= max_price)
+        where.append(sa.func.coalesce(Listing.best_price, Listing.reserve_price) <= max_price)
+    return where
+
+
+def open_listings(session: Session, *, limit: int = 50, **filters) -> list[dict]:
+    """Return listings still taking bids, soonest closing first; anyone may browse them."""
+    query = sa.select(Listing).where(*_open_where(**filters))
     return [listing_dict(x) for x in session.scalars(query.order_by(Listing.closes_at).limit(limit))]
+
+
+def _map_where(listing_id: int | None, filters: dict) -> list:
+    return [Listing.id == listing_id] if listing_id is not None else _open_where(**filters)
+
+
+def _live_parcels():
+    return sa.select(Parcel.code, Parcel.geom).where(Parcel.valid_to.is_(None)).subquery()
+
+
+def listing_parcel_features(session: Session, *, bbox, listing_id: int | None = None, limit: int = 500,
+                            **filters) -> dict:
+    """Return the parcels of open listings (or of one listing) inside a bbox as a GeoJSON
+    FeatureCollection: listing facts only, no holder or household (anyone may browse)."""
+    live = _live_parcels()
+    envelope = sa.func.ST_MakeEnvelope(*bbox, 4490)
+    where = [*_map_where(listing_id, filters), live.c.geom.op("&&")(envelope),
+             sa.func.ST_Intersects(live.c.geom, envelope)]
+    joined = sa.select(ListingParcel.id).join(Listing).join(live, live.c.code == ListingParcel.parcel_code) \
+        .where(*where).subquery()
+    total = session.scalar(sa.select(sa.func.count()).select_from(joined))
+    rows = session.execute(
+        sa.select(ListingParcel.parcel_code, ListingParcel.area_m2, Listing,
+                  sa.func.ST_AsGeoJSON(live.c.geom, 7).label("geometry"))
+        .join(Listing, Listing.id == ListingParcel.listing_id)
+        .join(live, live.c.code == ListingParcel.parcel_code)
+        .where(*where).order_by(Listing.id, ListingParcel.parcel_code).limit(limit)).all()
+    features = [{"type": "Feature", "id": code, "geometry": json.loads(geometry), "properties": {
+        "code": code, "listing_id": listing.id, "area_mu": float(m2_to_mu(area).quantize(Decimal("0.01"))),
+        "land_use": listing.land_use, "price": str(listing.best_price or listing.reserve_price),
+        "closes_at": listing.closes_at.isoformat(), "status": listing.status}}
+        for code, area, listing, geometry in rows]
+    return {"type": "FeatureCollection", "features": features, "numberMatched": total,
+            "numberReturned": len(features)}
+
+
+def listing_bounds(session: Session, *, listing_id: int | None = None, **filters) -> list[float] | None:
+    """Return [minLon, minLat, maxLon, maxLat] of the parcels of open listings (or of one listing)."""
+    live = _live_parcels()
+    box = session.execute(sa.select(sa.func.ST_XMin(sa.func.ST_Extent(live.c.geom)),
+                                    sa.func.ST_YMin(sa.func.ST_Extent(live.c.geom)),
+                                    sa.func.ST_XMax(sa.func.ST_Extent(live.c.geom)),
+                                    sa.func.ST_YMax(sa.func.ST_Extent(live.c.geom)))
+                          .select_from(ListingParcel).join(Listing)
+                          .join(live, live.c.code == ListingParcel.parcel_code)
+                          .where(*_map_where(listing_id, filters))).one()
+    return None if box[0] is None else [round(float(v), 7) for v in box]
 
 
 def contract_of_listing(session: Session, listing_id: int) -> TransferContract | None:
@@ -108,3 +162,38 @@ def statistics(session: Session, actor: Actor) -> list[dict]:
     return [{"township_code": t, "year": y, "area_mu": float(m2_to_mu(a)),
              "share": float(a / c) if c else None,
              "rent_per_mu": float(r / m2_to_mu(a)) if a else None} for t, y, a, r, c in rows]
+
+
+def retransfers_to_sign(session: Session, actor: Actor) -> list:
+    """Return the re-transfers waiting for the acting transferee's signature (R1.29)."""
+    from landrights.market.after_models import Retransfer
+
+    require_login(actor)
+    return list(session.scalars(sa.select(Retransfer)
+                                .join(Transferee, Transferee.id == Retransfer.to_transferee_id)
+                                .where(Transferee.user_id == actor.user_id, Retransfer.status == "draft")))
+
+
+def contract_page(session: Session, actor: Actor, code: str) -> dict:
+    """Return a transfer contract with its re-transfers and what the actor may do on it.
+
+    Raises:
+        NotFound: no such contract. Forbidden: neither a party nor an official of its area.
+    """
+    from landrights.accounts.permissions import covers
+    from landrights.market.documents import contract_for
+    from landrights.market.retransfers import retransfers_of
+
+    contract = contract_for(session, actor, code)
+    household = actor.role == "farmer" and actor.household_code == contract.household_code
+    transferee = session.scalar(sa.select(Transferee).where(Transferee.id == contract.transferee_id))
+    is_transferee = actor.user_id is not None and transferee.user_id == actor.user_id
+    officer = actor.role in ("system", "township_officer") and covers(actor, contract.household_code)
+    draft, filed = contract.status == "draft", contract.status == "filed"
+    last = timedelta(days=1)
+    return {"contract": contract, "transferee": transferee, "last_day": contract.term.upper - last,
+            "retransfers": [(r, r.term.upper - last) for r in retransfers_of(session, contract.id)],
+            "may": {"sign": draft and (household or is_transferee), "scan": draft and officer,
+                    "register": officer and filed and contract.registrable and contract.registered_at is None,
+                    "consent": filed and (household or officer), "officer": officer,
+                    "retransfer": filed and is_transferee}}

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.dialects.postgresql import Range
+from sqlalchemy.dialects.postgresql import ARRAY, Range
 from sqlalchemy.orm import Session
 
 from landrights import clock
@@ -37,6 +37,7 @@ from landrights.market.models import (
     Listing,
     ListingParcel,
     Offer,
+    TransferContract,
     Transferee,
 )
 from landrights.registry import services as registry
@@ -135,11 +136,12 @@ def create_listing(session: Session, actor: Actor, *, household_code: str, parce
         raise ValidationFailed(_l("The transfer term must end by the contract's end, %(end)s.",
                                   end=contract.term_end), field="term_end", rule="R1.21")
     _no_open_objection(session, parcel_codes)
+    term = Range(term_start, term_end + timedelta(days=1), bounds="[)")
+    _not_pledged(session, parcel_codes, term)
     now = clock.now()
     bid_days = int(setting(session, "market_bid_days", "7"))
     closes = now + timedelta(days=bid_days)
     priority = timedelta(hours=int(setting(session, "market_priority_hours", "72")))
-    term = Range(term_start, term_end + timedelta(days=1), bounds="[)")
     areas = {cp.parcel_code: cp.confirmed_area_m2 for cp in contract.parcels}
     listing = Listing(county_code=household_code[:6], household_code=household_code, listed_by=actor.user_id,
                       entrustment_id=entrustment_id, mode=mode, term=term, reserve_price=reserve_price,
@@ -147,10 +149,11 @@ def create_listing(session: Session, actor: Actor, *, household_code: str, parce
                       opens_at=now, closes_at=closes,
                       priority_until=closes + priority,
                       anti_snipe_minutes=int(setting(session, "market_anti_snipe_minutes", "5")),
-                      area_m2=sum(areas[c] for c in parcel_codes), status="open")
+                      area_m2=sum(areas[c] for c in parcel_codes), status="open",
+                      renewal_of_id=_renewal_of(session, household_code, parcel_codes, term_start))
     session.add(listing)
     flush_or_raise(session)
-    for code in parcel_codes:
+    for code in sorted(parcel_codes):  # one order for the per-parcel locks of migration 0007
         session.add(ListingParcel(county_code=listing.county_code, listing=listing, parcel_code=code,
                                   term=term, area_m2=areas[code], status="listed"))
     flush_or_raise(session)
@@ -168,6 +171,28 @@ def _confirmed_contract(session: Session, household_code: str, parcel_codes: lis
         raise ValidationFailed(_l("Only parcels of the household's confirmed, registered contract can be "
                                   "listed."), field="parcel_codes", rule="R1.21")
     return contract
+
+
+def _renewal_of(session: Session, household_code: str, parcel_codes: list[str], start: date) -> int | None:
+    """Return the filed transfer of some of these parcels that ends at most market_renewal_gap_days
+    before the new term starts: listing them again is its renewal (R2.6)."""
+    gap = timedelta(days=int(setting(session, "market_renewal_gap_days", "90")))
+    ends = sa.func.upper(TransferContract.term)
+    return session.scalar(sa.select(TransferContract.id).where(
+        TransferContract.household_code == household_code, TransferContract.status == "filed",
+        TransferContract.parcel_codes.overlap(sa.cast(parcel_codes, ARRAY(sa.String(19)))),
+        ends <= start, ends >= start - gap).order_by(ends.desc()).limit(1))
+
+
+def _not_pledged(session: Session, parcel_codes: list[str], term: Range) -> None:
+    """Refuse a listing of a pledged parcel with its code (the trigger of migration 0007 decides
+    races: it holds the per-parcel lock that pledges take too)."""
+    from landrights.market.pledges import pledged_parcel
+
+    pledged = pledged_parcel(session, parcel_codes, term)
+    if pledged:
+        raise Conflict(_l("Parcel %(code)s is pledged for an overlapping term; it can be listed once the "
+                          "pledge is released.", code=pledged), field="parcel_codes", rule="R1.30")
 
 
 def _no_open_objection(session: Session, parcel_codes: list[str]) -> None:
@@ -257,11 +282,11 @@ def is_member_of(session: Session, transferee: Transferee, collective_code: str)
 
 
 def match_as_member(session: Session, actor: Actor, *, listing_id: int) -> Offer:
-    """A member of the collective matches the best bid at equal terms, within the priority window
-    (R1.21(5), R2.5).
+    """Match the best bid at equal terms within the priority window: a member of the collective
+    (R1.21(5), R2.5), or the current transferee when the land is listed again at expiry (R2.6).
 
     Raises:
-        Forbidden: not a member of the listing's collective. Conflict: outside the window, no bid.
+        Forbidden: neither a member nor the current transferee. Conflict: outside the window, no bid.
     """
     transferee = _transferee(session, actor)
     listing = get_listing(session, listing_id, lock=True)
@@ -269,9 +294,14 @@ def match_as_member(session: Session, actor: Actor, *, listing_id: int) -> Offer
     if not listing.closes_at <= now < listing.priority_until or listing.best_price is None:
         raise Conflict(_l("Members match the best bid after bidding closes and before %(until)s.",
                           until=listing.priority_until), field="listing_id", rule="R1.21")
-    if not is_member_of(session, transferee, listing.household_code[:14]):
+    if is_member_of(session, transferee, listing.household_code[:14]):
+        kind = "member_match"
+    elif listing.renewal_of_id and session.scalar(sa.select(TransferContract.transferee_id).where(
+            TransferContract.id == listing.renewal_of_id)) == transferee.id:
+        kind = "renewal_match"
+    else:
         raise forbidden()
-    offer = Offer(listing_id=listing_id, transferee_id=transferee.id, kind="member_match",
+    offer = Offer(listing_id=listing_id, transferee_id=transferee.id, kind=kind,
                   price=listing.best_price, status="pending", at=now)
     session.add(offer)
     flush_or_raise(session)

@@ -20,12 +20,15 @@ bp = Blueprint("market", __name__, url_prefix="/market")
 
 @bp.get("/")
 def listings():
-    """Open listings with filters: township, land use, area, price."""
-    found = queries.open_listings(db.session, township=request.args.get("township") or None,
-                                  land_use=request.args.get("land_use") or None,
-                                  min_area_mu=form_decimal("min_area_mu", request.args),
-                                  max_price=form_decimal("max_price", request.args))
-    return render_template("market/listings.html", items=found)
+    """Open listings on a map and in a list, with filters: township, land use, area, price."""
+    filters = {"township": request.args.get("township") or None,
+               "land_use": request.args.get("land_use") or None,
+               "min_area_mu": form_decimal("min_area_mu", request.args),
+               "max_price": form_decimal("max_price", request.args)}
+    found = queries.open_listings(db.session, **filters)
+    api = url_for("api.listing_parcels", **{k: v for k, v in filters.items() if v is not None})
+    return render_template("market/listings.html", items=found, api=api,
+                           bounds=queries.listing_bounds(db.session, **filters))
 
 
 @bp.route("/<int:listing_id>", methods=["GET", "POST"])
@@ -38,7 +41,9 @@ def listing(listing_id: int):
         return failed or redirect(back)
     found = queries.listing_dict(services.get_listing(db.session, listing_id))
     return render_template("market/listing.html", l=found, form=form,
-                           contract=queries.contract_of_listing(db.session, listing_id))
+                           contract=queries.contract_of_listing(db.session, listing_id),
+                           api=url_for("api.listing_parcels", listing=listing_id),
+                           bounds=queries.listing_bounds(db.session, listing_id=listing_id))
 
 
 @bp.post("/<int:listing_id>/officer")
@@ -145,7 +150,9 @@ def attestation_pdf(code: str):
 @login_required
 def my_bids():
     """The acting transferee's bids."""
-    return render_template("market/bids.html", rows=queries.my_bids(db.session, current_actor()))
+    actor = current_actor()
+    return render_template("market/bids.html", rows=queries.my_bids(db.session, actor), form=FlaskForm(),
+                           to_sign=queries.retransfers_to_sign(db.session, actor))
 
 
 @bp.get("/ledger")
@@ -169,3 +176,6 @@ def verify_transfer(code: str):
                                         day=request.args.get("d"), sig=request.args.get("s"))
     status = {"not_found": 404, "tampered": 400}.get(checked.state, 200)
     return render_template("market/verify.html", v=checked), status
+
+
+from landrights.market import contract_views  # noqa: E402,F401  (its routes register on bp)

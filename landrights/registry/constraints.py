@@ -85,6 +85,11 @@ _KNOWN = {
         "Contracted land is returned on six months' written notice."), "R1.14"),
     "listing_parcels_no_overlap": (Conflict, "parcel_codes", _l(
         "A parcel is already listed or transferred for an overlapping term."), "R1.21"),
+    "listing_parcels_not_pledged": (Conflict, "parcel_codes", _l(
+        "A parcel is pledged for an overlapping term; it can be listed once the pledge is released."),
+        "R1.30"),
+    "retransfers_no_overlap": (Conflict, "term_start", _l(
+        "This transfer is already re-transferred for an overlapping term."), "R1.29"),
     "uq_bids_listing_id_price": (Conflict, "price", _l(
         "Another bid at this price came first: bid higher."), "R8.4"),
     "uq_offers_one_accepted": (Conflict, "listing_id", _l(

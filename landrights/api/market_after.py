@@ -1,0 +1,167 @@
+"""JSON API of the market's later steps (tag Market): scanned signatures, re-transfer with consent,
+pledges, and the listing parcels as bbox-limited GeoJSON for the market map."""
+from __future__ import annotations
+
+from apiflask import Schema
+from apiflask.fields import Date, Decimal, Integer, List, Nested, String
+from apiflask.validators import Length, OneOf, Range, Regexp
+from flask import current_app
+
+from landrights.accounts.views import current_actor
+from landrights.api import _ERRORS, _bbox, bp
+from landrights.api import schemas as s
+from landrights.api.certification import FileIn, _file
+from landrights.api.market import MONEY, TAG, ContractOut
+from landrights.extensions import db
+from landrights.market import contracts, pledges, queries, retransfers
+
+
+class ScanIn(Schema):
+    scan = Nested(FileIn, required=True, metadata={"description": "the paper contract signed by both"})
+
+
+class ConsentIn(Schema):
+    until = Date(metadata={"description": "latest last day of a re-transfer; default the transfer's end"})
+    signer_name = String(validate=Length(max=100))
+    scan = Nested(FileIn, metadata={"description": "required when the officer records it (R1.29)"})
+
+
+class ConsentOut(Schema):
+    id = Integer()
+    until = Date()
+    method = String()
+
+
+class RetransferIn(Schema):
+    to_transferee_id = Integer(required=True)
+    term_start = Date(required=True)
+    term_end = Date(required=True)
+    price = Decimal(required=True, **MONEY, metadata={"description": "yuan per mu per year"})
+    payment_schedule = String(required=True, validate=Length(min=1, max=200))
+
+
+class RetransferOut(Schema):
+    code = String()
+    status = String()
+    to_transferee_id = Integer()
+    price = Decimal(**MONEY)
+    annual_rent_yuan = Decimal(**MONEY)
+
+
+class PledgeIn(Schema):
+    household_code = String(required=True, validate=Regexp(r"^\d{18}$"))
+    parcel_codes = List(String(validate=Regexp(r"^\d{19}$")), required=True, validate=Length(min=1))
+    creditor = String(required=True, validate=Length(min=1, max=100))
+    amount_yuan = Decimal(required=True, **MONEY)
+    term_start = Date(required=True)
+    term_end = Date(required=True)
+    document = String(required=True, validate=Length(min=1, max=200))
+    contract_code = String(validate=Regexp(r"^\d{18}$"), metadata={"description": "a transferee's pledge"})
+    consent_document = String(validate=Length(max=200),
+                              metadata={"description": "the household's written consent (R1.30)"})
+
+
+class PledgeOut(Schema):
+    id = Integer()
+    household_code = String()
+    pledgor = String()
+    creditor = String()
+    amount_yuan = Decimal(**MONEY)
+    parcel_codes = List(String())
+    status = String()
+
+
+class ReleaseIn(Schema):
+    document = String(required=True, validate=Length(min=1, max=200))
+
+
+class MapQuery(Schema):
+    bbox = String(required=True, metadata={"description": "minLon,minLat,maxLon,maxLat (CGCS2000)"})
+    listing = Integer(metadata={"description": "one listing's parcels, whatever its state"})
+    township = String(validate=Regexp(r"^\d{9}$"))
+    land_use = String(validate=OneOf(["grain", "cash_crops", "vegetables", "livestock", "aquaculture"]))
+    min_area_mu = Decimal(places=2)
+    max_price = Decimal(places=2)
+    limit = Integer(load_default=500, validate=Range(min=1, max=1500))
+
+
+@bp.get("/listings/parcels")
+@bp.input(MapQuery, location="query")
+@bp.output(s.FeatureCollection)
+@bp.doc(summary="Parcels of open listings (or one listing) in a bbox, as GeoJSON; no personal data",
+        tags=TAG, responses=[422])
+def listing_parcels(query_data):
+    args = dict(query_data)
+    bbox = _bbox(args.pop("bbox"))
+    limit = min(args.pop("limit"), current_app.config.get("MAP_MAX_FEATURES", 1500))
+    return queries.listing_parcel_features(db.session, bbox=bbox, listing_id=args.pop("listing", None),
+                                           limit=limit, **args)
+
+
+@bp.post("/transfer-contracts/<code>/scanned-signatures")
+@bp.input(ScanIn, location="json")
+@bp.output(ContractOut)
+@bp.doc(summary="The officer records both parties' signatures with the scan; the contract is filed",
+        tags=TAG, responses=[*_ERRORS, 409])
+def scanned_signatures(code, json_data):
+    contract = contracts.record_scanned_signatures(db.session, current_actor(), code=code,
+                                                   scan=_file(json_data["scan"]))
+    db.session.commit()
+    return contract
+
+
+@bp.post("/transfer-contracts/<code>/retransfer-consents")
+@bp.input(ConsentIn, location="json")
+@bp.output(ConsentOut, status_code=201)
+@bp.doc(summary="The household's written consent to a re-transfer (R1.29): itself, or the officer "
+                "with the scan", tags=TAG, responses=[*_ERRORS, 409])
+def retransfer_consent(code, json_data):
+    consent = retransfers.consent_to_retransfer(db.session, current_actor(), code=code,
+                                                until=json_data.get("until"),
+                                                scan=_file(json_data.get("scan")),
+                                                signer_name=json_data.get("signer_name"))
+    db.session.commit()
+    return consent
+
+
+@bp.post("/transfer-contracts/<code>/retransfers")
+@bp.input(RetransferIn, location="json")
+@bp.output(RetransferOut, status_code=201)
+@bp.doc(summary="Re-transfer (再流转) as the transferee, within the remaining term, with the "
+                "household's consent (R1.29)", tags=TAG, responses=[*_ERRORS, 409])
+def create_retransfer(code, json_data):
+    done = retransfers.retransfer(db.session, current_actor(), code=code, **json_data)
+    db.session.commit()
+    return done
+
+
+@bp.post("/retransfers/<code>/sign")
+@bp.output(RetransferOut)
+@bp.doc(summary="Sign a re-transfer as the new transferee; it is filed and in the ledger", tags=TAG,
+        responses=[*_ERRORS, 409])
+def sign_retransfer(code):
+    done = retransfers.sign_retransfer(db.session, current_actor(), code=code)
+    db.session.commit()
+    return done
+
+
+@bp.post("/pledges")
+@bp.input(PledgeIn, location="json")
+@bp.output(PledgeOut, status_code=201)
+@bp.doc(summary="File a pledge of the management right (融资担保, R1.30; township officer)", tags=TAG,
+        responses=[*_ERRORS, 409])
+def record_pledge(json_data):
+    pledge = pledges.record_pledge(db.session, current_actor(), **json_data)
+    db.session.commit()
+    return pledge
+
+
+@bp.post("/pledges/<int:pledge_id>/release")
+@bp.input(ReleaseIn, location="json")
+@bp.output(PledgeOut)
+@bp.doc(summary="Release a pledge (township officer)", tags=TAG, responses=[*_ERRORS, 409])
+def release_pledge(pledge_id, json_data):
+    pledge = pledges.release_pledge(db.session, current_actor(), pledge_id=pledge_id,
+                                    document=json_data["document"])
+    db.session.commit()
+    return pledge

@@ -1,0 +1,126 @@
+"""Market pages after the award: one transfer contract (signatures in the app or the officer's
+scan, registration of five years or more, the household's consent to a re-transfer, the
+re-transfer), the new transferee's signature, and the officer's pledges. Routes on market.bp."""
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from flask import Response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+from flask_wtf import FlaskForm
+
+from landrights.accounts.views import current_actor
+from landrights.errors import NotFound
+from landrights.extensions import db
+from landrights.market import contracts, documents, pledges, queries, retransfers
+from landrights.market.views import bp
+from landrights.web.actions import expired_form, form_date, form_decimal, run_and_report, uploaded
+
+
+def _post(back: str, action, message: str):
+    if (refused := expired_form(back)) is not None:
+        return refused
+    failed, _result = run_and_report(action, message, back)
+    return failed or redirect(back)
+
+
+def _whole(name: str) -> int:
+    value = (request.form.get(name) or "").strip()
+    return int(value) if value.isdigit() else 0
+
+
+@bp.get("/contracts/<code>")
+@login_required
+def contract(code: str):
+    """A transfer contract for its parties and the officials of its area, with what each may do."""
+    return render_template("market/contract.html", p=queries.contract_page(db.session, current_actor(), code),
+                           form=FlaskForm())
+
+
+@bp.post("/contracts/<code>/scan")
+@login_required
+def scanned_signatures(code: str):
+    """The township officer records both parties' signatures with the signed paper's scan."""
+    return _post(url_for("market.contract", code=code), lambda: contracts.record_scanned_signatures(
+        db.session, current_actor(), code=code, scan=uploaded("scan")),
+        _("The signatures are recorded; the contract is filed."))
+
+
+@bp.get("/contracts/<code>/signatures")
+@login_required
+def signatures_scan(code: str):
+    """Download the scan of the signed paper contract."""
+    found = documents.contract_for(db.session, current_actor(), code)
+    if found.signature_scan is None:
+        raise NotFound(_("This contract was signed in the app: there is no scan."), field="code")
+    ext = found.signature_scan_name.rsplit(".", 1)[-1]
+    return Response(found.signature_scan, mimetype=found.signature_scan_type,
+                    headers={"Content-Disposition": f'attachment; filename="{code}-signed.{ext}"'})
+
+
+@bp.post("/contracts/<code>/registration")
+@login_required
+def registration(code: str):
+    """The township officer registers a filed transfer of five years or more (R1.24)."""
+    return _post(url_for("market.contract", code=code), lambda: contracts.register_transfer(
+        db.session, current_actor(), code=code), _("The management right is registered."))
+
+
+@bp.post("/contracts/<code>/consent")
+@login_required
+def consent(code: str):
+    """The household consents to a re-transfer, or the officer records its signed consent (R1.29)."""
+    until = (request.form.get("until") or "").strip()
+    return _post(url_for("market.contract", code=code), lambda: retransfers.consent_to_retransfer(
+        db.session, current_actor(), code=code, until=form_date("until") if until else None,
+        scan=uploaded("scan"), signer_name=request.form.get("signer_name") or None),
+        _("The consent to a re-transfer is recorded."))
+
+
+@bp.post("/contracts/<code>/retransfer")
+@login_required
+def retransfer(code: str):
+    """The transferee re-transfers for the remaining term or less (R1.29)."""
+    return _post(url_for("market.contract", code=code), lambda: retransfers.retransfer(
+        db.session, current_actor(), code=code, to_transferee_id=_whole("to_transferee_id"),
+        term_start=form_date("term_start"), term_end=form_date("term_end"),
+        price=form_decimal("price") or Decimal(0), payment_schedule=request.form.get("payment_schedule", "")),
+        _("The re-transfer is made; it is filed when the new transferee signs."))
+
+
+@bp.post("/retransfers/<code>/sign")
+@login_required
+def sign_retransfer(code: str):
+    """The new transferee signs a re-transfer; it is filed and entered in the ledger."""
+    return _post(url_for("market.my_bids"), lambda: retransfers.sign_retransfer(
+        db.session, current_actor(), code=code), _("Signed. The re-transfer is filed."))
+
+
+@bp.route("/pledges", methods=["GET", "POST"])
+@login_required
+def pledge_list():
+    """The township officer's pledges (融资担保, R1.30): file one, release one."""
+    actor, form = current_actor(), FlaskForm()
+    area = request.args.get("area") or (actor.area_prefix or "")[:9]
+    if request.method == "POST" and form.validate_on_submit():
+        back = url_for("market.pledge_list", area=area)
+        failed, _result = run_and_report(lambda: _pledge_step(actor), _("Recorded."), back)
+        return failed or redirect(back)
+    return render_template("market/pledges.html", area=area, form=form,
+                           items=[(x, x.term.upper - timedelta(days=1))
+                                  for x in pledges.pledges_in_area(db.session, actor, area)])
+
+
+def _pledge_step(actor):
+    if request.form.get("action") == "release":
+        return pledges.release_pledge(db.session, actor, pledge_id=_whole("pledge_id"),
+                                      document=request.form.get("document", ""))
+    return pledges.record_pledge(
+        db.session, actor, household_code=request.form.get("household_code", "").strip(),
+        parcel_codes=request.form.get("parcel_codes", "").split(), creditor=request.form.get("creditor", ""),
+        amount_yuan=form_decimal("amount_yuan") or Decimal(0), term_start=form_date("term_start"),
+        term_end=form_date("term_end"), document=request.form.get("document", ""),
+        contract_code=(request.form.get("contract_code") or "").strip() or None,
+        consent_document=request.form.get("consent_document") or None)
