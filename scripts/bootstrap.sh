@@ -2,7 +2,7 @@
 # Install what landrights needs, once, then return quickly on later calls:
 #   Debian packages: PostgreSQL 15 + PostGIS 3, Noto CJK fonts, Pango/HarfBuzz for WeasyPrint's
 #   PDFs, python3-venv (and for the tests: Chromium, poppler-utils to read PDFs, zbar-tools to
-#   decode QR codes); then the Python virtual environment .venv with the project installed.
+#   decode QR codes, gdal-bin whose ogrinfo/ogr2ogr read the OGC API); then the Python virtual environment .venv with the project installed.
 # Usage: scripts/bootstrap.sh [run|test]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +31,7 @@ if [ "$purpose" = test ]; then
   [ -x /usr/bin/chromium ] || packages+=(chromium)
   command -v pdftotext >/dev/null || packages+=(poppler-utils)
   command -v zbarimg >/dev/null || packages+=(zbar-tools)
+  command -v ogrinfo >/dev/null || packages+=(gdal-bin)
 fi
 
 if [ ${#packages[@]} -gt 0 ]; then
