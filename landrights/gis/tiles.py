@@ -1,0 +1,165 @@
+"""Mapbox vector tiles made by PostGIS in one statement each (ST_AsMVT), and the data version of a
+tile that its ETag is made from. No Flask here; the bytes go to the client as PostGIS made them.
+
+The tile envelope (EPSG:3857) is transformed to EPSG:4490 so that ``geom && envelope`` uses the
+parcels' GiST index. Tiles carry codes, status, areas, the parcel name (DKMC) and listing terms:
+no holder, no ID number, no phone, no neighbour names (the four sides), no pointer name.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.orm import Session
+
+from landrights import clock
+from landrights.accounts.permissions import Actor, require_login
+from landrights.market.models import Listing, ListingParcel
+from landrights.registry.models import Parcel
+from landrights.registry.queries import parcel_scope
+
+EXTENT = 4096          # MVT coordinate units per tile side
+BUFFER = 64            # units drawn beyond the edge, so strokes do not break at tile seams
+MAX_ZOOM = 22
+FULL_DETAIL_ZOOM = 16  # below this, geometries are simplified to half a screen pixel
+WORLD_M = 40075016.68557849  # EPSG:3857 world width
+TILE_FORMAT = "1"      # part of every ETag: bump when the tile's layout changes
+
+
+@dataclass(frozen=True)
+class Layer:
+    """A tile layer: its name and the lowest zoom at which it carries features."""
+
+    name: str
+    min_zoom: int
+
+
+# A z13 tile of a county holds ~4,000 parcels at Liaoyuan's density (PERFORMANCE.md: ~1,000 at
+# z14): below z14 the parcels layer is empty and the map asks to zoom in.
+LAYERS = {"parcels": Layer("parcels", 14), "listings": Layer("listings", 10)}
+
+
+def in_grid(z: int, x: int, y: int) -> bool:
+    """Tell whether z/x/y names a tile of the Web Mercator grid up to MAX_ZOOM."""
+    return 0 <= z <= MAX_ZOOM and 0 <= x < 2 ** z and 0 <= y < 2 ** z
+
+
+def _envelope(z: int, x: int, y: int):
+    return sa.func.ST_TileEnvelope(sa.cast(z, sa.Integer), sa.cast(x, sa.Integer), sa.cast(y, sa.Integer))
+
+
+def _mvt_geom(geom, z: int, x: int, y: int):
+    """Clip and quantize a 4490 geometry to the tile; simplify it below FULL_DETAIL_ZOOM."""
+    merc = sa.func.ST_Transform(geom, 3857)
+    if z < FULL_DETAIL_ZOOM:
+        half_pixel = WORLD_M / 2 ** z / 512  # 256-pixel tiles
+        merc = sa.func.ST_Simplify(merc, half_pixel, True)
+    return sa.func.ST_AsMVTGeom(merc, _envelope(z, x, y), EXTENT, BUFFER, True)
+
+
+def _in_tile(z: int, x: int, y: int):
+    # && against the envelope in the column's SRID: the GiST index on parcels.geom applies
+    return Parcel.geom.op("&&")(sa.func.ST_Transform(_envelope(z, x, y), 4490))
+
+
+def _area_mu():
+    return sa.cast(sa.func.round(sa.cast(Parcel.area_m2 * 15 / 10000, sa.Numeric), 2), sa.Float)
+
+
+def _parcel_where(actor: Actor, z: int, x: int, y: int) -> list:
+    return [_in_tile(z, x, y), Parcel.valid_to.is_(None), parcel_scope(actor)]
+
+
+def _parcel_rows(actor: Actor, z: int, x: int, y: int):
+    """The parcels layer: live parcels the actor may see, coloured on the map by status."""
+    return sa.select(
+        _mvt_geom(Parcel.geom, z, x, y).label("geom"), Parcel.id, Parcel.code, Parcel.name,
+        Parcel.status, Parcel.collective_code,
+        sa.cast(sa.func.round(sa.cast(Parcel.area_m2, sa.Numeric), 2), sa.Float).label("area_m2"),
+        _area_mu().label("area_mu"),
+    ).where(*_parcel_where(actor, z, x, y))
+
+
+def _listing_where(z: int, x: int, y: int) -> list:
+    return [_in_tile(z, x, y), Parcel.valid_to.is_(None), Listing.status == "open",
+            Listing.closes_at > clock.now(), ListingParcel.status == "listed"]
+
+
+def _listing_join(select):
+    return (select.select_from(ListingParcel)
+            .join(Listing, Listing.id == ListingParcel.listing_id)
+            .join(Parcel, sa.and_(Parcel.county_code == ListingParcel.county_code,
+                                  Parcel.code == ListingParcel.parcel_code)))
+
+
+def _listing_rows(z: int, x: int, y: int):
+    """The listings layer: parcels of open listings (public facts, as on the market page)."""
+    return _listing_join(sa.select(
+        _mvt_geom(Parcel.geom, z, x, y).label("geom"), ListingParcel.id,
+        Listing.id.label("listing_id"), Parcel.code, Listing.mode, Listing.land_use,
+        sa.cast(sa.func.coalesce(Listing.best_price, Listing.reserve_price), sa.Float).label("price"),
+        sa.cast(Listing.reserve_price, sa.Float).label("reserve_price"),
+        sa.func.to_char(sa.func.lower(Listing.term), "YYYY-MM-DD").label("term_start"),
+        sa.func.to_char(sa.func.upper(Listing.term) - 1, "YYYY-MM-DD").label("term_end"),
+        sa.func.to_char(sa.func.timezone("Asia/Shanghai", Listing.closes_at),
+                        "YYYY-MM-DD HH24:MI").label("closes_at"),
+        Listing.bid_count,
+    )).where(*_listing_where(z, x, y))
+
+
+def tile(session: Session, actor: Actor, layer: str, z: int, x: int, y: int) -> bytes:
+    """Return the MVT bytes of one layer's tile (empty below the layer's minimum zoom).
+
+    Raises:
+        Unauthenticated: anonymous (the map is for accounts).
+    """
+    require_login(actor)
+    if z < LAYERS[layer].min_zoom:
+        return b""
+    rows = (_parcel_rows(actor, z, x, y) if layer == "parcels" else _listing_rows(z, x, y)).subquery("t")
+    data = session.scalar(
+        sa.select(sa.func.ST_AsMVT(sa.literal_column("t"), layer, EXTENT, "geom", "id"))
+        .select_from(rows).where(rows.c.geom.is_not(None)))
+    return bytes(data or b"")
+
+
+def _parcel_version(actor: Actor, z: int, x: int, y: int):
+    stamp = sa.literal_column("parcels.id::text || ':' || parcels.xmin::text")
+    return sa.select(_digest(stamp, Parcel.id)).where(*_parcel_where(actor, z, x, y))
+
+
+def _listing_version(z: int, x: int, y: int):
+    stamp = sa.literal_column("listing_parcels.id::text || ':' || listing_parcels.xmin::text || ':' || "
+                              "listings.xmin::text || ':' || parcels.id::text || ':' || parcels.xmin::text")
+    return _listing_join(sa.select(_digest(stamp, ListingParcel.id))).where(*_listing_where(z, x, y))
+
+
+def _digest(stamp, order):
+    return sa.func.md5(sa.func.string_agg(stamp, aggregate_order_by(sa.literal(","), order)))
+
+
+def tile_version(session: Session, actor: Actor, layer: str, z: int, x: int, y: int) -> str:
+    """Return a short tag that changes whenever the tile's content may change for this actor.
+
+    It digests the ids and row versions (xmin) of the rows the tile is made from, found through
+    the same index, without building the tile: any insert, update, closing or deletion of one of
+    them, or a listing closing, gives another tag. The actor's scope is part of it because two
+    accounts see different parcels under one URL.
+
+    Raises:
+        Unauthenticated: anonymous.
+    """
+    require_login(actor)
+    if z < LAYERS[layer].min_zoom:
+        digest = "empty"
+    else:
+        query = _parcel_version(actor, z, x, y) if layer == "parcels" else _listing_version(z, x, y)
+        digest = session.scalar(query) or "none"
+    scope = f"{actor.role}:{actor.area_prefix if actor.area_prefix is not None else '-'}"
+    return f"{TILE_FORMAT}-{layer}-{z}-{digest[:20]}-{_short(scope)}"
+
+
+def _short(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
