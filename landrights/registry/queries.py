@@ -7,7 +7,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, join, outerjoin, selectinload
 
 from landrights.accounts.permissions import Actor, covers, require_area, require_login
 from landrights.errors import NotFound, forbidden
@@ -114,6 +114,35 @@ def get_parcel(session: Session, actor: Actor, code: str, as_of: datetime | None
     return {"parcel": parcel, "geometry": json.loads(geometry),
             "contract_parcel": link[0] if link else None,
             "contract": link[1] if link else None, "household": link[2] if link else None}
+
+
+def _live_link():
+    """Contract parcel, live contract and its household, to outer-join onto a parcel."""
+    return join(ContractParcel, Contract, sa.and_(Contract.id == ContractParcel.contract_id,
+                                                         Contract.valid_to.is_(None))) \
+        .join(Household, Household.code == Contract.household_code)
+
+
+def parcel_at(session: Session, actor: Actor, lon: float, lat: float) -> dict:
+    """Return the live parcel the actor may see that contains a point (EPSG:4490 lon/lat), with its
+    contract and holder, as get_parcel does, in one index-using query.
+
+    A parcel outside the actor's area is not found, so a point lookup never reveals one.
+
+    Raises:
+        NotFound: no live parcel the actor may see there. Unauthenticated: anonymous.
+    """
+    point = sa.func.ST_SetSRID(sa.func.ST_MakePoint(lon, lat), 4490)
+    row = session.execute(
+        sa.select(Parcel, sa.func.ST_AsGeoJSON(Parcel.geom, 8), ContractParcel, Contract, Household)
+        .select_from(outerjoin(Parcel, _live_link(), ContractParcel.parcel_code == Parcel.code))
+        .where(Parcel.valid_to.is_(None), parcel_scope(actor), Parcel.geom.ST_Intersects(point))
+        .order_by(Parcel.code).limit(1)).first()
+    if row is None:
+        raise NotFound(_l("No parcel you may see lies at %(lon)s, %(lat)s.", lon=lon, lat=lat),
+                       field="lon")
+    return {"parcel": row[0], "geometry": json.loads(row[1]), "contract_parcel": row[2],
+            "contract": row[3], "household": row[4]}
 
 
 def parcel_history(session: Session, actor: Actor, code: str) -> list[Parcel]:
