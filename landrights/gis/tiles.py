@@ -4,11 +4,16 @@ tile that its ETag is made from. No Flask here; the bytes go to the client as Po
 The tile envelope (EPSG:3857) is transformed to EPSG:4490 so that ``geom && envelope`` uses the
 parcels' GiST index. Tiles carry codes, status, areas, the parcel name (DKMC) and listing terms:
 no holder, no ID number, no phone, no neighbour names (the four sides), no pointer name.
+
+Each statement is built once per layer, scope kind and detail level with bound parameters
+(z, x, y, the scope's code, the time), so a tile request costs one cached statement and one
+round trip; psycopg prepares it on the server after a few uses.
 """
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import cache
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import aggregate_order_by
@@ -46,58 +51,66 @@ def in_grid(z: int, x: int, y: int) -> bool:
     return 0 <= z <= MAX_ZOOM and 0 <= x < 2 ** z and 0 <= y < 2 ** z
 
 
-def _envelope(z: int, x: int, y: int):
-    return sa.func.ST_TileEnvelope(sa.cast(z, sa.Integer), sa.cast(x, sa.Integer), sa.cast(y, sa.Integer))
+def _envelope():
+    return sa.func.ST_TileEnvelope(sa.bindparam("z", type_=sa.Integer),
+                                   sa.bindparam("x", type_=sa.Integer),
+                                   sa.bindparam("y", type_=sa.Integer))
 
 
-def _mvt_geom(geom, z: int, x: int, y: int):
+def _mvt_geom(geom, simplify: bool):
     """Clip and quantize a 4490 geometry to the tile; simplify it below FULL_DETAIL_ZOOM."""
     merc = sa.func.ST_Transform(geom, 3857)
-    if z < FULL_DETAIL_ZOOM:
-        half_pixel = WORLD_M / 2 ** z / 512  # 256-pixel tiles
-        merc = sa.func.ST_Simplify(merc, half_pixel, True)
-    return sa.func.ST_AsMVTGeom(merc, _envelope(z, x, y), EXTENT, BUFFER, True)
+    if simplify:
+        merc = sa.func.ST_Simplify(merc, sa.bindparam("tolerance", type_=sa.Float), True)
+    return sa.func.ST_AsMVTGeom(merc, _envelope(), EXTENT, BUFFER, True)
 
 
-def _in_tile(z: int, x: int, y: int):
+def _in_tile():
     # && against the envelope in the column's SRID: the GiST index on parcels.geom applies
-    return Parcel.geom.op("&&")(sa.func.ST_Transform(_envelope(z, x, y), 4490))
+    return Parcel.geom.op("&&")(sa.func.ST_Transform(_envelope(), 4490))
 
 
-def _area_mu():
-    return sa.cast(sa.func.round(sa.cast(Parcel.area_m2 * 15 / 10000, sa.Numeric), 2), sa.Float)
+def _scope_kind(actor: Actor) -> str:
+    if actor.role == "farmer":
+        return "household"
+    return "none" if actor.area_prefix is None else "area"
 
 
-def _parcel_where(actor: Actor, z: int, x: int, y: int) -> list:
-    return [_in_tile(z, x, y), Parcel.valid_to.is_(None), parcel_scope(actor)]
+def _scope(kind: str):
+    """The parcel scope of an actor of this kind, its code left as the bound parameter 'scope'."""
+    code = sa.bindparam("scope", type_=sa.String)
+    return parcel_scope({"household": Actor(role="farmer", household_code=code),
+                         "area": Actor(role="county_admin", county_code=code),
+                         "none": Actor(role="transferee")}[kind])
 
 
-def _parcel_rows(actor: Actor, z: int, x: int, y: int):
+def _round(expr):
+    return sa.cast(sa.func.round(sa.cast(expr, sa.Numeric), 2), sa.Float)
+
+
+def _parcel_rows(kind: str, simplify: bool):
     """The parcels layer: live parcels the actor may see, coloured on the map by status."""
     return sa.select(
-        _mvt_geom(Parcel.geom, z, x, y).label("geom"), Parcel.id, Parcel.code, Parcel.name,
-        Parcel.status, Parcel.collective_code,
-        sa.cast(sa.func.round(sa.cast(Parcel.area_m2, sa.Numeric), 2), sa.Float).label("area_m2"),
-        _area_mu().label("area_mu"),
-    ).where(*_parcel_where(actor, z, x, y))
+        _mvt_geom(Parcel.geom, simplify).label("geom"), Parcel.id, Parcel.code, Parcel.name,
+        Parcel.status, Parcel.collective_code, _round(Parcel.area_m2).label("area_m2"),
+        _round(Parcel.area_m2 * 15 / 10000).label("area_mu"),
+    ).where(_in_tile(), Parcel.valid_to.is_(None), _scope(kind))
 
 
-def _listing_where(z: int, x: int, y: int) -> list:
-    return [_in_tile(z, x, y), Parcel.valid_to.is_(None), Listing.status == "open",
-            Listing.closes_at > clock.now(), ListingParcel.status == "listed"]
-
-
-def _listing_join(select):
+def _listing_from(select):
     return (select.select_from(ListingParcel)
             .join(Listing, Listing.id == ListingParcel.listing_id)
             .join(Parcel, sa.and_(Parcel.county_code == ListingParcel.county_code,
-                                  Parcel.code == ListingParcel.parcel_code)))
+                                  Parcel.code == ListingParcel.parcel_code))
+            .where(_in_tile(), Parcel.valid_to.is_(None), Listing.status == "open",
+                   Listing.closes_at > sa.bindparam("now", type_=sa.DateTime(timezone=True)),
+                   ListingParcel.status == "listed"))
 
 
-def _listing_rows(z: int, x: int, y: int):
+def _listing_rows(simplify: bool):
     """The listings layer: parcels of open listings (public facts, as on the market page)."""
-    return _listing_join(sa.select(
-        _mvt_geom(Parcel.geom, z, x, y).label("geom"), ListingParcel.id,
+    return _listing_from(sa.select(
+        _mvt_geom(Parcel.geom, simplify).label("geom"), ListingParcel.id,
         Listing.id.label("listing_id"), Parcel.code, Listing.mode, Listing.land_use,
         sa.cast(sa.func.coalesce(Listing.best_price, Listing.reserve_price), sa.Float).label("price"),
         sa.cast(Listing.reserve_price, sa.Float).label("reserve_price"),
@@ -105,8 +118,35 @@ def _listing_rows(z: int, x: int, y: int):
         sa.func.to_char(sa.func.upper(Listing.term) - 1, "YYYY-MM-DD").label("term_end"),
         sa.func.to_char(sa.func.timezone("Asia/Shanghai", Listing.closes_at),
                         "YYYY-MM-DD HH24:MI").label("closes_at"),
-        Listing.bid_count,
-    )).where(*_listing_where(z, x, y))
+        Listing.bid_count))
+
+
+@cache
+def _tile_statement(layer: str, kind: str, simplify: bool):
+    rows = (_parcel_rows(kind, simplify) if layer == "parcels" else _listing_rows(simplify)).subquery("t")
+    # ST_AsMVT skips the rows whose geometry ST_AsMVTGeom clipped away (NULL)
+    return sa.select(sa.func.ST_AsMVT(sa.literal_column("t"), layer, EXTENT, "geom", "id")).select_from(rows)
+
+
+def _digest(stamp, order):
+    return sa.func.md5(sa.func.string_agg(stamp, aggregate_order_by(sa.literal(","), order)))
+
+
+@cache
+def _version_statement(layer: str, kind: str):
+    if layer == "parcels":
+        stamp = sa.literal_column("parcels.id::text || ':' || parcels.xmin::text")
+        return sa.select(_digest(stamp, Parcel.id)).where(_in_tile(), Parcel.valid_to.is_(None),
+                                                          _scope(kind))
+    stamp = sa.literal_column("listing_parcels.id::text || ':' || listing_parcels.xmin::text || ':' || "
+                              "listings.xmin::text || ':' || parcels.id::text || ':' || parcels.xmin::text")
+    return _listing_from(sa.select(_digest(stamp, ListingParcel.id)))
+
+
+def _params(actor: Actor, z: int, x: int, y: int) -> dict:
+    return {"z": z, "x": x, "y": y, "tolerance": WORLD_M / 2 ** z / 512,  # half a 256-px pixel
+            "scope": actor.household_code if actor.role == "farmer" else actor.area_prefix,
+            "now": clock.now()}
 
 
 def tile(session: Session, actor: Actor, layer: str, z: int, x: int, y: int) -> bytes:
@@ -118,26 +158,8 @@ def tile(session: Session, actor: Actor, layer: str, z: int, x: int, y: int) -> 
     require_login(actor)
     if z < LAYERS[layer].min_zoom:
         return b""
-    rows = (_parcel_rows(actor, z, x, y) if layer == "parcels" else _listing_rows(z, x, y)).subquery("t")
-    data = session.scalar(
-        sa.select(sa.func.ST_AsMVT(sa.literal_column("t"), layer, EXTENT, "geom", "id"))
-        .select_from(rows).where(rows.c.geom.is_not(None)))
-    return bytes(data or b"")
-
-
-def _parcel_version(actor: Actor, z: int, x: int, y: int):
-    stamp = sa.literal_column("parcels.id::text || ':' || parcels.xmin::text")
-    return sa.select(_digest(stamp, Parcel.id)).where(*_parcel_where(actor, z, x, y))
-
-
-def _listing_version(z: int, x: int, y: int):
-    stamp = sa.literal_column("listing_parcels.id::text || ':' || listing_parcels.xmin::text || ':' || "
-                              "listings.xmin::text || ':' || parcels.id::text || ':' || parcels.xmin::text")
-    return _listing_join(sa.select(_digest(stamp, ListingParcel.id))).where(*_listing_where(z, x, y))
-
-
-def _digest(stamp, order):
-    return sa.func.md5(sa.func.string_agg(stamp, aggregate_order_by(sa.literal(","), order)))
+    statement = _tile_statement(layer, _scope_kind(actor), z < FULL_DETAIL_ZOOM)
+    return bytes(session.scalar(statement, _params(actor, z, x, y)) or b"")
 
 
 def tile_version(session: Session, actor: Actor, layer: str, z: int, x: int, y: int) -> str:
@@ -155,8 +177,8 @@ def tile_version(session: Session, actor: Actor, layer: str, z: int, x: int, y: 
     if z < LAYERS[layer].min_zoom:
         digest = "empty"
     else:
-        query = _parcel_version(actor, z, x, y) if layer == "parcels" else _listing_version(z, x, y)
-        digest = session.scalar(query) or "none"
+        statement = _version_statement(layer, _scope_kind(actor))
+        digest = session.scalar(statement, _params(actor, z, x, y)) or "none"
     scope = f"{actor.role}:{actor.area_prefix if actor.area_prefix is not None else '-'}"
     return f"{TILE_FORMAT}-{layer}-{z}-{digest[:20]}-{_short(scope)}"
 

@@ -150,9 +150,10 @@ def test_listings_layer_shows_open_listings_until_they_close(client, session, to
 def test_tile_query_can_use_the_gist_index(app, session):
     from landrights.gis import tiles as t
 
+    z, x, y = tile_of(125.4, 42.9, 14)
     with app.app_context():
-        rows = t._parcel_rows(SYSTEM, *tile_of(125.4, 42.9, 14)).subquery("t")
-        query = sa.select(sa.func.ST_AsMVT(sa.literal_column("t"), "parcels")).select_from(rows)
+        query = t._tile_statement("parcels", "area", True).params(z=z, x=x, y=y, tolerance=1.0,
+                                                                  scope="220421")
         sql = str(query.compile(session.get_bind(), compile_kwargs={"literal_binds": True}))
     session.execute(sa.text("SET LOCAL enable_seqscan = off"))
     plan = "\n".join(session.scalars(sa.text("EXPLAIN " + sql)).all())
