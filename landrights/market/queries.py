@@ -12,7 +12,8 @@ from landrights import clock
 from landrights.accounts.permissions import Actor, require_area, require_login
 from landrights.errors import forbidden
 from landrights.geo.area import m2_to_mu
-from landrights.market.models import Bid, LedgerEntry, Listing, TransferContract, Transferee
+from landrights.market.models import Bid, LedgerEntry, Listing, ListingParcel, TransferContract, Transferee
+from landrights.registry.models import Parcel
 
 MU_IN_M2 = Decimal(10000) / Decimal(15)
 
@@ -43,6 +44,19 @@ def open_listings(session: Session, *, township: str | None = None, land_use: st
     if max_price is not None:
         query = query.where(sa.func.coalesce(Listing.best_price, Listing.reserve_price) <= max_price)
     return [listing_dict(x) for x in session.scalars(query.order_by(Listing.closes_at).limit(limit))]
+
+
+def open_listings_bounds(session: Session) -> tuple[float, float, float, float] | None:
+    """Return the lon/lat box of the parcels of open listings (public facts), or None if none."""
+    box = sa.func.ST_Extent(Parcel.geom)
+    row = session.execute(
+        sa.select(sa.func.ST_XMin(box), sa.func.ST_YMin(box), sa.func.ST_XMax(box), sa.func.ST_YMax(box))
+        .select_from(ListingParcel).join(Listing, Listing.id == ListingParcel.listing_id)
+        .join(Parcel, sa.and_(Parcel.county_code == ListingParcel.county_code,
+                              Parcel.code == ListingParcel.parcel_code, Parcel.valid_to.is_(None)))
+        .where(Listing.status == "open", Listing.closes_at > clock.now(),
+               ListingParcel.status == "listed")).one()
+    return None if row[0] is None else tuple(row)
 
 
 def contract_of_listing(session: Session, listing_id: int) -> TransferContract | None:

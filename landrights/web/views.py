@@ -12,6 +12,7 @@ from landrights.api.serializers import household_dict
 from landrights.extensions import db
 from landrights.geo.area import display_m2, display_mu
 from landrights.gis import tiles
+from landrights.market import queries as market_queries
 from landrights.registry import queries, rules
 
 bp = Blueprint("web", __name__)
@@ -57,8 +58,10 @@ def m2_filter(m2) -> str:
 @bp.get("/")
 @login_required
 def home():
-    """Show the map of the parcels in the user's area (drawn from vector tiles)."""
-    bounds = queries.jurisdiction_bounds(db.session, current_actor())
+    """Show the map of the parcels in the user's area (drawn from vector tiles); an account with no
+    area (a transferee) sees the open listings."""
+    bounds = queries.jurisdiction_bounds(db.session, current_actor()) or \
+        market_queries.open_listings_bounds(db.session)
     return render_template("map.html", bounds=bounds, min_zoom=tiles.LAYERS["parcels"].min_zoom)
 
 

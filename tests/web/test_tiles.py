@@ -158,3 +158,11 @@ def test_tile_query_can_use_the_gist_index(app, session):
     session.execute(sa.text("SET LOCAL enable_seqscan = off"))
     plan = "\n".join(session.scalars(sa.text("EXPLAIN " + sql)).all())
     assert "idx_parcels_geom" in plan
+
+
+def test_a_transferee_without_an_area_sees_the_open_listings_on_the_map(client, session, auth):
+    auth.login("transferee")
+    assert 'id="map"' not in client.get("/").get_data(as_text=True)
+    _list(session)
+    page = client.get("/").get_data(as_text=True)
+    assert 'id="map"' in page and "/tiles/{layer}/{z}/{x}/{y}.mvt" in page
