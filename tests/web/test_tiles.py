@@ -12,7 +12,7 @@ from landrights.accounts import services as accounts
 from landrights.accounts.permissions import SYSTEM
 from tests.market.test_market import _list
 
-PARCEL_KEYS = {"code", "name", "status", "collective_code", "area_m2", "area_mu"}
+PARCEL_KEYS = {"code", "name", "status", "area_mu"}
 
 
 @pytest.fixture

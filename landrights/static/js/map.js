@@ -2,9 +2,9 @@
  *
  * Reads its configuration from the data-* attributes of <div id="map">, fits the map to
  * data-bounds (minLon,minLat,maxLon,maxLat) and draws the parcels and the open market listings
- * from vector tiles (data-tiles, a URL template with {layer}). Tiles carry codes, status, areas
- * and the parcel name only; clicking a parcel opens a popup that asks the parcel API (data-api)
- * for the holder, so personal data follows the API's permissions. Below data-min-zoom the tiles
+ * from vector tiles (data-tiles, a URL template with {layer}). Tiles carry code, status, area in
+ * mu and the parcel name only; clicking a parcel opens a popup that asks the parcel API (data-api)
+ * for the area in m² and the holder, so personal data follows the API's permissions. Below data-min-zoom the tiles
  * are empty and the status asks to zoom in: no page ever receives all parcels.
  * No base-map tiles: the machine may be offline.
  *
@@ -137,23 +137,27 @@
     return box;
   }
 
-  function fillHolder(dd, code) {
+  // The tile carries the area in mu only; m² and the holder come from the parcel API.
+  function fillDetails(area, holder, code) {
     fetch(api + encodeURIComponent(code), {credentials: 'same-origin',
                                           headers: {'Accept': 'application/geo+json'}})
       .then(function (res) { return res.ok ? res.json() : null; })
       .then(function (body) {
-        var holder = body && body.properties && body.properties.holder;
-        dd.textContent = holder || '—';
+        var p = (body && body.properties) || {};
+        if (typeof p.area_m2 === 'number') {
+          area.textContent = num(p.area_m2, 2) + ' m² / ' + num(p.area_mu, 2) + ' ' + text.mu;
+        }
+        holder.textContent = p.holder || '—';
       })
-      .catch(function () { dd.textContent = '—'; });
+      .catch(function () { holder.textContent = '—'; });
   }
 
   function parcelPopup(p) {
     var code = String(p.code);
     var box = popupBox(p.name || code, p.name ? code : null);
     box.row(text.status, text[p.status] || p.status || '—');
-    box.row(text.area, num(p.area_m2, 2) + ' m² / ' + num(p.area_mu, 2) + ' ' + text.mu);
-    fillHolder(box.row(text.holder, '…'), code);
+    var area = box.row(text.area, num(p.area_mu, 2) + ' ' + text.mu);
+    fillDetails(area, box.row(text.holder, '…'), code);
     box.link(parcelUrl + encodeURIComponent(code), text.open);
     return box;
   }
