@@ -166,3 +166,16 @@ def test_a_transferee_without_an_area_sees_the_open_listings_on_the_map(client, 
     _list(session)
     page = client.get("/").get_data(as_text=True)
     assert 'id="map"' in page and "/tiles/{layer}/{z}/{x}/{y}.mvt" in page
+
+
+def test_a_new_version_of_a_registered_parcel_changes_the_etag(client, session, token):
+    from landrights.registry import services
+
+    code = a_code(session)
+    url, h = f"/tiles/parcels/{parcel_tile(session, code, 16)}.mvt", token("officer")
+    etag = client.get(url, headers=h).headers["ETag"]
+    services.revise_parcel(session, SYSTEM, code=code, reason="更正地块名称", name="更正后名称")
+    changed = client.get(url, headers={**h, "If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    found = {f["properties"]["code"]: f["properties"] for f in features(changed.data)}
+    assert found[code]["name"] == "更正后名称" and found[code]["status"] == "surveyed"
