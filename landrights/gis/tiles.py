@@ -23,7 +23,7 @@ from landrights import clock
 from landrights.accounts.permissions import Actor, require_login
 from landrights.market.models import Listing, ListingParcel
 from landrights.registry.models import Parcel
-from landrights.registry.queries import parcel_scope
+from landrights.registry.queries import bound_parcel_scope, scope_code, scope_kind
 
 EXTENT = 4096          # MVT coordinate units per tile side
 BUFFER = 64            # units drawn beyond the edge, so strokes do not break at tile seams
@@ -70,20 +70,6 @@ def _in_tile():
     return Parcel.geom.op("&&")(sa.func.ST_Transform(_envelope(), 4490))
 
 
-def _scope_kind(actor: Actor) -> str:
-    if actor.role == "farmer":
-        return "household"
-    return "none" if actor.area_prefix is None else "area"
-
-
-def _scope(kind: str):
-    """The parcel scope of an actor of this kind, its code left as the bound parameter 'scope'."""
-    code = sa.bindparam("scope", type_=sa.String)
-    return parcel_scope({"household": Actor(role="farmer", household_code=code),
-                         "area": Actor(role="county_admin", county_code=code),
-                         "none": Actor(role="transferee")}[kind])
-
-
 def _round(expr):
     return sa.cast(sa.func.round(sa.cast(expr, sa.Numeric), 2), sa.Float)
 
@@ -95,7 +81,7 @@ def _parcel_rows(kind: str, simplify: bool):
     return sa.select(
         _mvt_geom(Parcel.geom, simplify).label("geom"), Parcel.id, Parcel.code, Parcel.name,
         Parcel.status, sa.cast(_round(Parcel.area_m2 * 15 / 10000), sa.REAL).label("area_mu"),
-    ).where(_in_tile(), Parcel.valid_to.is_(None), _scope(kind))
+    ).where(_in_tile(), Parcel.valid_to.is_(None), bound_parcel_scope(kind))
 
 
 def _listing_from(select):
@@ -138,7 +124,7 @@ def _version_statement(layer: str, kind: str):
     if layer == "parcels":
         stamp = sa.literal_column("parcels.id::text || ':' || parcels.xmin::text")
         return sa.select(_digest(stamp, Parcel.id)).where(_in_tile(), Parcel.valid_to.is_(None),
-                                                          _scope(kind))
+                                                          bound_parcel_scope(kind))
     stamp = sa.literal_column("listing_parcels.id::text || ':' || listing_parcels.xmin::text || ':' || "
                               "listings.xmin::text || ':' || parcels.id::text || ':' || parcels.xmin::text")
     return _listing_from(sa.select(_digest(stamp, ListingParcel.id)))
@@ -146,7 +132,7 @@ def _version_statement(layer: str, kind: str):
 
 def _params(actor: Actor, z: int, x: int, y: int) -> dict:
     return {"z": z, "x": x, "y": y, "tolerance": WORLD_M / 2 ** z / 512,  # half a 256-px pixel
-            "scope": actor.household_code if actor.role == "farmer" else actor.area_prefix,
+            "scope": scope_code(actor),
             "now": clock.now()}
 
 
@@ -159,7 +145,7 @@ def tile(session: Session, actor: Actor, layer: str, z: int, x: int, y: int) -> 
     require_login(actor)
     if z < LAYERS[layer].min_zoom:
         return b""
-    statement = _tile_statement(layer, _scope_kind(actor), z < FULL_DETAIL_ZOOM)
+    statement = _tile_statement(layer, scope_kind(actor), z < FULL_DETAIL_ZOOM)
     return bytes(session.scalar(statement, _params(actor, z, x, y)) or b"")
 
 
@@ -178,7 +164,7 @@ def tile_version(session: Session, actor: Actor, layer: str, z: int, x: int, y: 
     if z < LAYERS[layer].min_zoom:
         digest = "empty"
     else:
-        statement = _version_statement(layer, _scope_kind(actor))
+        statement = _version_statement(layer, scope_kind(actor))
         digest = session.scalar(statement, _params(actor, z, x, y)) or "none"
     scope = f"{actor.role}:{actor.area_prefix if actor.area_prefix is not None else '-'}"
     return f"{TILE_FORMAT}-{layer}-{z}-{digest[:20]}-{_short(scope)}"
