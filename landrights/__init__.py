@@ -58,6 +58,8 @@ def create_app(test_config: dict | None = None) -> APIFlask:
     from landrights.accounts.views import init_login
     from landrights.api import bp as api_bp
     from landrights.api import format_error
+    from landrights.api.ogc import bp as ogc_bp
+    from landrights.api.tiles import bp as tiles_bp
     from landrights.certification.views import bp as cert_bp
     from landrights.market.views import bp as market_bp
     from landrights.market.views import verify_bp as market_verify_bp
@@ -75,6 +77,8 @@ def create_app(test_config: dict | None = None) -> APIFlask:
     app.register_blueprint(market_bp)
     app.register_blueprint(market_verify_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(tiles_bp)
+    app.register_blueprint(ogc_bp)
     app.error_processor(format_error)
     web_errors.init_app(app)
     return app

@@ -48,7 +48,6 @@ def load(test_config: dict | None = None) -> dict:
         "LOGIN_RATE_LIMIT": "20/minute",
         "PASSWORD_METHOD": "scrypt",
         "API_PAGE_MAX": 2000,
-        "MAP_MAX_FEATURES": 1500,
         "DEMO_DATA": not production,
     }
     if test_config:

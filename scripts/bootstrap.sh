@@ -2,8 +2,8 @@
 # Install what landrights needs, once, then return quickly on later calls:
 #   Debian packages: PostgreSQL 15 + PostGIS 3, Noto CJK fonts, Pango/HarfBuzz for WeasyPrint's
 #   PDFs, python3-venv (and for the tests: Chromium, poppler-utils to read PDFs, zbar-tools to
-#   decode QR codes, gdal-bin to read exports with GDAL's ogrinfo); then the Python virtual
-#   environment .venv with the project installed.
+#   decode QR codes, gdal-bin: GDAL's ogrinfo/ogr2ogr read the exports and the OGC API); then the
+#   Python virtual environment .venv with the project installed.
 # Usage: scripts/bootstrap.sh [run|test]
 set -euo pipefail
 cd "$(dirname "$0")/.."

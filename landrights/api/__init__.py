@@ -78,6 +78,20 @@ def create_parcel(json_data):
     return out.parcel_detail(queries.get_parcel(db.session, current_actor(), parcel.code))
 
 
+@bp.get("/parcels/at")
+@bp.input(s.PointQuery, location="query")
+@bp.output(s.Feature)
+@bp.doc(summary="The live parcel containing a point (lon/lat, EPSG:4490), as by its code; 404 if "
+                "none you may see lies there", responses=_ERRORS)
+def parcel_at(query_data):
+    lon, lat = query_data["lon"], query_data["lat"]
+    if not -180 <= lon <= 180:
+        raise ValidationFailed(_("lon must be a longitude from -180 to 180 degrees"), field="lon")
+    if not -90 <= lat <= 90:
+        raise ValidationFailed(_("lat must be a latitude from -90 to 90 degrees"), field="lat")
+    return out.parcel_detail(queries.parcel_at(db.session, current_actor(), lon, lat))
+
+
 @bp.get("/parcels/<code>")
 @bp.input(s.AsOfQuery, location="query")
 @bp.output(s.Feature)
@@ -204,6 +218,8 @@ def list_quality_rules(query_data):
 _MARSHMALLOW_MESSAGES = {
     "Missing data for required field.": lambda: _("This field is required."),
     "Not a valid integer.": lambda: _("Enter a whole number."),
+    "Not a valid number.": lambda: _("Enter a number."),
+    "Special numeric values (nan or infinity) are not permitted.": lambda: _("Enter a number."),
     "Not a valid string.": lambda: _("Enter text."),
     "String does not match expected pattern.": lambda: _("The value does not have the required "
                                                          "format."),

@@ -15,6 +15,11 @@ class ParcelQuery(PageQuery):
     status = String(validate=OneOf(["surveyed", "registered"]))
 
 
+class PointQuery(Schema):
+    lon = Float(required=True, metadata={"description": "longitude, EPSG:4490 degrees (-180 to 180)"})
+    lat = Float(required=True, metadata={"description": "latitude, EPSG:4490 degrees (-90 to 90)"})
+
+
 class AsOfQuery(Schema):
     as_of = DateTime(metadata={"description": "show the version valid at this time (ISO 8601)"})
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Session, defer, selectinload
+from sqlalchemy.orm import Session, aliased, defer, selectinload
 
 from landrights.accounts.permissions import Actor, covers, require_area, require_login
 from landrights.errors import NotFound, forbidden
@@ -61,6 +62,28 @@ def parcel_scope(actor: Actor):
     return sa.false() if prefix is None else Parcel.code.startswith(prefix)
 
 
+def scope_kind(actor: Actor) -> str:
+    """Name the shape of the actor's parcel scope: a household's, an area's, or none."""
+    if actor.role == "farmer":
+        return "household"
+    return "none" if actor.area_prefix is None else "area"
+
+
+def scope_code(actor: Actor) -> str | None:
+    """Return the code that bounds the actor's parcel scope (household code or area prefix)."""
+    return actor.household_code if actor.role == "farmer" else actor.area_prefix
+
+
+@cache
+def bound_parcel_scope(kind: str):
+    """Return parcel_scope for actors of one kind with their code as the bound parameter 'scope',
+    so one cached statement serves every account of that kind. The caller checks the login."""
+    code = sa.bindparam("scope", type_=sa.String)
+    return parcel_scope({"household": Actor(role="farmer", household_code=code),
+                         "area": Actor(role="county_admin", county_code=code),
+                         "none": Actor(role="transferee")}[kind])
+
+
 def _holder_subquery():
     """Live holder's name per parcel code (the household of the live contract)."""
     return (sa.select(Household.name)
@@ -109,15 +132,57 @@ def get_parcel(session: Session, actor: Actor, code: str, as_of: datetime | None
     parcel, visible, geometry = row
     if not visible:
         raise forbidden()
-    link = session.execute(
-        sa.select(ContractParcel, Contract, Household)
-        .join(Contract, Contract.id == ContractParcel.contract_id)
-        .join(Household, Household.code == Contract.household_code)
-        .where(ContractParcel.parcel_code == code, _live_at(Contract, as_of))
-    ).first()
+    link = session.execute(_contract_link(parcel.county_code, code, as_of)).first()
     return {"parcel": parcel, "geometry": json.loads(geometry),
             "contract_parcel": link[0] if link else None,
             "contract": link[1] if link else None, "household": link[2] if link else None}
+
+
+def _contract_link(county_code, code, as_of: datetime | None = None):
+    """Select a parcel code's contract parcel, contract (live or as of a time) and household.
+
+    It goes through indexes at any size: the code's versions (county, code, version), then
+    contract_parcels.parcel_id (its FK with parcel_code makes this the same as matching the code,
+    which has no index), the contract's id and the household's county and code.
+    """
+    version = aliased(Parcel)
+    return (sa.select(ContractParcel, Contract, Household)
+            .join(version, version.id == ContractParcel.parcel_id)
+            .join(Contract, sa.and_(Contract.id == ContractParcel.contract_id, _live_at(Contract, as_of)))
+            .join(Household, sa.and_(Household.county_code == Contract.county_code,
+                                     Household.code == Contract.household_code))
+            .where(version.county_code == county_code, version.code == code))
+
+
+@cache
+def _parcel_at_statement(kind: str):
+    point = sa.func.ST_SetSRID(sa.func.ST_MakePoint(sa.bindparam("lon", type_=sa.Float),
+                                                    sa.bindparam("lat", type_=sa.Float)), 4490)
+    link = _contract_link(Parcel.county_code, Parcel.code).limit(1).lateral("link")
+    return (sa.select(Parcel, sa.func.ST_AsGeoJSON(Parcel.geom, 8), aliased(ContractParcel, link),
+                      aliased(Contract, link), aliased(Household, link))
+            .select_from(Parcel).outerjoin(link, sa.true())
+            .where(Parcel.valid_to.is_(None), bound_parcel_scope(kind), Parcel.geom.ST_Intersects(point))
+            .order_by(Parcel.code).limit(1))
+
+
+def parcel_at(session: Session, actor: Actor, lon: float, lat: float) -> dict:
+    """Return the live parcel the actor may see that contains a point (EPSG:4490 lon/lat), with its
+    contract and holder, as get_parcel does, in one index-using query.
+
+    A parcel outside the actor's area is not found, so a point lookup never reveals one.
+
+    Raises:
+        NotFound: no live parcel the actor may see there. Unauthenticated: anonymous.
+    """
+    require_login(actor)
+    row = session.execute(_parcel_at_statement(scope_kind(actor)),
+                          {"lon": lon, "lat": lat, "scope": scope_code(actor)}).first()
+    if row is None:
+        raise NotFound(_l("No parcel you may see lies at %(lon)s, %(lat)s.", lon=lon, lat=lat),
+                       field="lon")
+    return {"parcel": row[0], "geometry": json.loads(row[1]), "contract_parcel": row[2],
+            "contract": row[3], "household": row[4]}
 
 
 def parcel_history(session: Session, actor: Actor, code: str) -> list[Parcel]:

@@ -14,7 +14,8 @@ _HTTP_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+    return (request.path.startswith(("/api/", "/tiles/", "/ogc"))
+            or request.accept_mimetypes.best == "application/json")
 
 
 def render_error(status: int, code: str, message: str, field: str | None = None,

@@ -2,7 +2,7 @@
 query, and renders."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, has_request_context, render_template, request
+from flask import Blueprint, has_request_context, render_template, request
 from flask_babel import get_locale
 from flask_login import login_required
 
@@ -11,6 +11,8 @@ from landrights.accounts.views import current_actor
 from landrights.api.serializers import household_dict
 from landrights.extensions import db
 from landrights.geo.area import display_m2, display_mu
+from landrights.gis import tiles
+from landrights.market import queries as market_queries
 from landrights.registry import queries, rules
 
 bp = Blueprint("web", __name__)
@@ -56,10 +58,11 @@ def m2_filter(m2) -> str:
 @bp.get("/")
 @login_required
 def home():
-    """Show the map of the parcels in the user's area."""
-    bounds = queries.jurisdiction_bounds(db.session, current_actor())
-    return render_template("map.html", bounds=bounds,
-                           max_features=current_app.config["MAP_MAX_FEATURES"])
+    """Show the map of the parcels in the user's area (drawn from vector tiles); an account with no
+    area (a transferee) sees the open listings."""
+    bounds = queries.jurisdiction_bounds(db.session, current_actor()) or \
+        market_queries.listing_bounds(db.session)
+    return render_template("map.html", bounds=bounds, min_zoom=tiles.LAYERS["parcels"].min_zoom)
 
 
 @bp.get("/parcels/<code>")

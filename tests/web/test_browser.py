@@ -50,15 +50,22 @@ def login(page, base: str, username: str) -> None:
 
 
 def test_officer_sees_parcels_on_the_map_and_opens_one(phone, live_server, tmp_path):
+    urls = []
+    phone.on("request", lambda r: urls.append(r.url))
     login(phone, live_server, "officer")
     parcels = phone.locator("path.lr-parcel")
     expect(parcels.first).to_be_visible(timeout=15_000)
+    expect(phone.locator("#map")).to_have_attribute("data-state", "ready", timeout=15_000)
     assert parcels.count() >= 50
     expect(phone.locator("#map-status")).to_contain_text("宗地块")
+    assert phone.locator("path.lr-parcel[data-code][data-status=registered]").count() > 0
+    assert any("/tiles/parcels/" in u and u.endswith(".mvt") for u in urls)
+    assert not any("/api/v1/parcels?" in u for u in urls)  # the map never asks for parcel lists
     parcels.nth(parcels.count() // 2).click(force=True)
     popup = phone.locator(".leaflet-popup-content")
     expect(popup).to_contain_text(re.compile(r"22042110120\d{8}"))
     expect(popup).to_contain_text("亩")
+    expect(popup.locator("dd").nth(2)).not_to_have_text("…")  # the holder, asked of the API
     phone.screenshot(path=str(tmp_path / "map-phone.png"))
     popup.locator("a").click()
     expect(phone.locator("h1")).to_contain_text(re.compile(r"\d{19}"))

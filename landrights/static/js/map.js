@@ -1,21 +1,21 @@
-/* landrights parcel map — plain ES2017 + Leaflet 1.9.4 (vendored), no other library.
+/* landrights parcel map — plain ES2017 + Leaflet 1.9.4 + Leaflet.VectorGrid 1.3.0 (vendored).
  *
  * Reads its configuration from the data-* attributes of <div id="map">, fits the map to
- * data-bounds (minLon,minLat,maxLon,maxLat), and after every move (debounced) loads the parcels
- * in view from data-api as GeoJSON, replacing the previous layer. Status text goes to
- * #map-status. No base-map tiles: the machine may be offline.
+ * data-bounds (minLon,minLat,maxLon,maxLat) and draws the parcels and the open market listings
+ * from vector tiles (data-tiles, a URL template with {layer}). Tiles carry code, status, area in
+ * mu and the parcel name only; clicking a parcel opens a popup that asks the parcel API (data-api)
+ * for the area in m² and the holder, so personal data follows the API's permissions. Below data-min-zoom the tiles
+ * are empty and the status asks to zoom in: no page ever receives all parcels.
+ * No base-map tiles: the machine may be offline.
  *
- * For tests: each parcel is an SVG <path class="lr-parcel ..." data-code="..." data-status="...">;
- * #map gets data-state="loading|ready|error" and data-count/data-matched after each load;
- * window.landrightsMap = {map, reload} exposes the Leaflet map.
+ * For tests: each parcel is an SVG <path class="lr-parcel lr-status-..." data-code="..."
+ * data-status="...">; #map gets data-state="loading|ready" and data-count (distinct parcels in
+ * the loaded tiles); window.landrightsMap = {map, parcels, listings, reload}.
  */
 (function () {
   'use strict';
 
-  var DEBOUNCE_MS = 250;
-  var STYLE = {color: '#1b5e36', weight: 1, opacity: 0.9, fillColor: '#9fd8b0', fillOpacity: 0.3,
-               className: 'lr-parcel'};
-  var HOVER = {color: '#0b3d20', weight: 3, opacity: 1, fillColor: '#5fbf80', fillOpacity: 0.5};
+  var COLOURS = {registered: ['#1b5e36', '#9fd8b0'], surveyed: ['#8a5a00', '#f5d58a']};
 
   var el = document.getElementById('map');
   if (!el) return;
@@ -37,25 +37,36 @@
 
   var text = {
     loading: msg('msgLoading', 'Loading…'),
-    tooMany: msg('msgTooMany', 'Too many parcels ({n}): zoom in'),
+    zoomIn: msg('msgZoomIn', 'Zoom in to see the parcels'),
     error: msg('msgError', 'Could not load parcels: {msg}'),
     count: msg('msgCount', '{n} parcels'),
     open: msg('msgOpen', 'Open parcel'),
     area: msg('msgArea', 'Area'),
     mu: msg('msgMu', 'mu'),
-    holder: msg('msgHolder', 'Holder')
+    holder: msg('msgHolder', 'Holder'),
+    status: msg('msgStatus', 'Status'),
+    registered: msg('msgRegistered', 'registered'),
+    surveyed: msg('msgSurveyed', 'surveyed'),
+    parcels: msg('msgParcels', 'Parcels'),
+    listings: msg('msgListings', 'Open listings'),
+    listing: msg('msgListing', 'Listing'),
+    price: msg('msgPrice', 'Price (yuan per mu and year)'),
+    term: msg('msgTerm', 'Term'),
+    openListing: msg('msgOpenListing', 'Open listing')
   };
 
-  if (typeof window.L === 'undefined') {
+  if (typeof window.L === 'undefined' || !window.L.vectorGrid) {
     setStatus(fill(text.error, 'msg', 'Leaflet did not load'), 'error');
     return;
   }
   var L = window.L;
 
-  var api = ds.api || '/api/v1/parcels';
+  var tiles = ds.tiles || '/tiles/{layer}/{z}/{x}/{y}.mvt';
+  var api = ds.api || '/api/v1/parcels/';
   var parcelUrl = ds.parcelUrl || '/parcels/';
-  var maxFeatures = parseInt(ds.maxFeatures, 10);
-  if (!(maxFeatures > 0)) maxFeatures = 1500;
+  var listingUrl = ds.listingUrl || '/market/';
+  var minZoom = parseInt(ds.minZoom, 10);
+  if (!(minZoom >= 0)) minZoom = 14;
 
   var b = String(ds.bounds || '').split(',').map(Number);
   var startBounds = null;
@@ -66,164 +77,189 @@
   // The stylesheet gives the size; this only keeps the map visible if it did not load.
   if (el.clientHeight === 0) el.style.height = '60vh';
 
-  var map = L.map(el, {
-    preferCanvas: false,      // SVG paths: needed for className and data-code on each parcel
-    zoomControl: true,
-    maxZoom: 22,
-    minZoom: 3,
-    worldCopyJump: false
-  });
+  var map = L.map(el, {zoomControl: true, maxZoom: 22, minZoom: 3, worldCopyJump: false});
   L.control.scale({metric: true, imperial: false, maxWidth: 160}).addTo(map);
   map.attributionControl.setPrefix(
     '<a href="https://leafletjs.com" title="A JavaScript library for interactive maps">Leaflet</a>');
 
   if (startBounds) {
     map.fitBounds(startBounds, {padding: [8, 8], animate: false});
+    // An area too large to draw parcel by parcel: start at its centre where parcels show.
+    if (map.getZoom() < minZoom) map.setView(startBounds.getCenter(), minZoom, {animate: false});
   } else {
     map.setView([35, 105], 4);   // China, when no jurisdiction bounds were given
   }
-
-  var layer = null;
-  var controller = null;
-  var timer = null;
 
   function num(v, places) {
     return typeof v === 'number' && isFinite(v) ? v.toFixed(places) : '—';
   }
 
-  function popupContent(p, code) {
+  function parcelStyle(p) {
+    var c = COLOURS[p.status] || COLOURS.surveyed;
+    return {color: c[0], weight: 1, opacity: 0.9, fill: true, fillColor: c[1], fillOpacity: 0.35,
+            className: 'lr-parcel lr-status-' + (p.status || 'unknown')};
+  }
+
+  function popupBox(titleText, small) {
     var box = document.createElement('div');
     box.className = 'lr-popup';
     var title = document.createElement('p');
     title.className = 'lr-popup-title';
     var strong = document.createElement('strong');
-    strong.textContent = p.name || code;
+    strong.textContent = titleText;
     title.appendChild(strong);
-    if (p.name) {
-      var small = document.createElement('span');
-      small.className = 'lr-code';
-      small.textContent = code;
+    if (small) {
+      var span = document.createElement('span');
+      span.className = 'lr-code';
+      span.textContent = small;
       title.appendChild(document.createElement('br'));
-      title.appendChild(small);
+      title.appendChild(span);
     }
     box.appendChild(title);
-
     var dl = document.createElement('dl');
-    function row(label, value) {
+    box.appendChild(dl);
+    box.row = function (label, value) {
       var dt = document.createElement('dt');
       dt.textContent = label;
       var dd = document.createElement('dd');
       dd.textContent = value;
       dl.appendChild(dt);
       dl.appendChild(dd);
-    }
-    row(text.holder, p.holder || '—');
-    row(text.area, num(p.area_m2, 2) + ' m² / ' + num(p.area_mu, 2) + ' ' + text.mu);
-    box.appendChild(dl);
-
-    var a = document.createElement('a');
-    a.className = 'lr-button lr-popup-open';
-    a.href = parcelUrl + encodeURIComponent(code);
-    a.textContent = text.open;
-    box.appendChild(a);
+      return dd;
+    };
+    box.link = function (href, label) {
+      var a = document.createElement('a');
+      a.className = 'lr-button lr-popup-open';
+      a.href = href;
+      a.textContent = label;
+      box.appendChild(a);
+    };
     return box;
   }
 
-  function onEachFeature(feature, lyr) {
-    var p = feature.properties || {};
-    var code = String(feature.id !== undefined && feature.id !== null ? feature.id : p.code);
-    lyr.bindPopup(function () { return popupContent(p, code); }, {maxWidth: 280, minWidth: 200});
-    lyr.on('add', function () {
-      var path = lyr.getElement();
+  // The tile carries the area in mu only; m² and the holder come from the parcel API.
+  function fillDetails(area, holder, code) {
+    fetch(api + encodeURIComponent(code), {credentials: 'same-origin',
+                                          headers: {'Accept': 'application/geo+json'}})
+      .then(function (res) { return res.ok ? res.json() : null; })
+      .then(function (body) {
+        var p = (body && body.properties) || {};
+        if (typeof p.area_m2 === 'number') {
+          area.textContent = num(p.area_m2, 2) + ' m² / ' + num(p.area_mu, 2) + ' ' + text.mu;
+        }
+        holder.textContent = p.holder || '—';
+      })
+      .catch(function () { holder.textContent = '—'; });
+  }
+
+  function parcelPopup(p) {
+    var code = String(p.code);
+    var box = popupBox(p.name || code, p.name ? code : null);
+    box.row(text.status, text[p.status] || p.status || '—');
+    var area = box.row(text.area, num(p.area_mu, 2) + ' ' + text.mu);
+    fillDetails(area, box.row(text.holder, '…'), code);
+    box.link(parcelUrl + encodeURIComponent(code), text.open);
+    return box;
+  }
+
+  function listingPopup(p) {
+    var box = popupBox(text.listing + ' ' + p.listing_id, String(p.code));
+    box.row(text.price, num(p.price, 2));
+    box.row(text.term, (p.term_start || '') + ' – ' + (p.term_end || ''));
+    box.link(listingUrl + encodeURIComponent(p.listing_id), text.openListing);
+    return box;
+  }
+
+  function tileLayer(name, options) {
+    return L.vectorGrid.protobuf(fill(tiles, 'layer', name), L.extend({
+      rendererFactory: L.svg.tile,
+      interactive: true,
+      maxZoom: 22,
+      fetchOptions: {credentials: 'same-origin'}
+    }, options));
+  }
+
+  var parcels = tileLayer('parcels', {
+    getFeatureId: function (f) { return f.properties.code; },
+    vectorTileLayerStyles: {parcels: function (p) { return parcelStyle(p); }}
+  });
+  var listings = tileLayer('listings', {
+    getFeatureId: function (f) { return 'l' + f.properties.listing_id + '-' + f.properties.code; },
+    vectorTileLayerStyles: {listings: function () {
+      return {color: '#c2410c', weight: 3, opacity: 1, dashArray: '6 4', fill: false,
+              className: 'lr-listing'};
+    }}
+  });
+
+  function openAt(latlng, content) {
+    L.popup({maxWidth: 280, minWidth: 200}).setLatLng(latlng).setContent(content).openOn(map);
+  }
+
+  parcels.on('click', function (e) {
+    openAt(e.latlng, parcelPopup(e.layer.properties || {}));
+  });
+  listings.on('click', function (e) {
+    openAt(e.latlng, listingPopup(e.layer.properties || {}));
+  });
+
+  // Give each parcel path its code and status, and make it reachable by keyboard.
+  parcels.on('tileload', function (e) {
+    var tile = parcels._vectorTiles && parcels._vectorTiles[parcels._tileCoordsToKey(e.coords)];
+    if (!tile || !tile._features) return;
+    Object.keys(tile._features).forEach(function (id) {
+      var f = tile._features[id].feature;
+      var path = f && f._path;
+      var p = (f && f.properties) || {};
       if (!path) return;
-      path.setAttribute('data-code', code);
+      path.setAttribute('data-code', String(p.code));
       if (p.status) path.setAttribute('data-status', p.status);
       path.setAttribute('tabindex', '0');
       path.setAttribute('role', 'button');
-      path.setAttribute('aria-label', (p.name ? p.name + ' ' : '') + code);
+      path.setAttribute('aria-label', (p.name ? p.name + ' ' : '') + p.code);
       path.addEventListener('keydown', function (ev) {
-        if (ev.key === 'Enter' || ev.key === ' ') {
-          ev.preventDefault();
-          lyr.openPopup();
-        }
+        if (ev.key !== 'Enter' && ev.key !== ' ') return;
+        ev.preventDefault();
+        var r = path.getBoundingClientRect(), m = el.getBoundingClientRect();
+        var point = L.point(r.left + r.width / 2 - m.left, r.top + r.height / 2 - m.top);
+        openAt(map.containerPointToLatLng(point), parcelPopup(p));
       });
     });
-    lyr.on('mouseover', function () { lyr.setStyle(HOVER); lyr.bringToFront(); });
-    lyr.on('mouseout', function () { if (!lyr.isPopupOpen()) lyr.setStyle(STYLE); });
-    lyr.on('popupopen', function () { lyr.setStyle(HOVER); lyr.bringToFront(); });
-    lyr.on('popupclose', function () { lyr.setStyle(STYLE); });
+  });
+
+  function countParcels() {
+    var seen = {};
+    var all = parcels._vectorTiles || {};
+    Object.keys(all).forEach(function (key) {
+      Object.keys(all[key]._features || {}).forEach(function (code) { seen[code] = true; });
+    });
+    return Object.keys(seen).length;
   }
 
-  function bboxParam() {
-    var bounds = map.getBounds();
-    var clamp = function (v, lo, hi) { return Math.min(hi, Math.max(lo, v)); };
-    var x0 = clamp(bounds.getWest(), -180, 180), x1 = clamp(bounds.getEast(), -180, 180);
-    var y0 = clamp(bounds.getSouth(), -90, 90), y1 = clamp(bounds.getNorth(), -90, 90);
-    if (!(x0 < x1 && y0 < y1)) return null;
-    return [x0, y0, x1, y1].map(function (v) { return v.toFixed(7); }).join(',');
-  }
-
-  async function errorMessage(res) {
-    try {
-      var body = await res.json();
-      if (body && body.error && body.error.message) return body.error.message;
-    } catch (e) { /* not JSON */ }
-    return 'HTTP ' + res.status + (res.statusText ? ' ' + res.statusText : '');
-  }
-
-  async function load() {
-    var bbox = bboxParam();
-    if (!bbox) return;
-    if (controller) controller.abort();
-    var mine = new AbortController();
-    controller = mine;
-    setStatus(text.loading, 'loading');
-    var sep = api.indexOf('?') === -1 ? '?' : '&';
-    var url = api + sep + 'bbox=' + encodeURIComponent(bbox) + '&limit=' + maxFeatures;
-    try {
-      var res = await fetch(url, {
-        credentials: 'same-origin',
-        headers: {'Accept': 'application/geo+json'},
-        signal: mine.signal
-      });
-      if (!res.ok) {
-        var m = await errorMessage(res);
-        if (controller !== mine) return;
-        throw new Error(m);
-      }
-      var data = await res.json();
-      if (controller !== mine) return;       // a newer request has started
-      var features = (data && data.features) || [];
-      var returned = typeof data.numberReturned === 'number' ? data.numberReturned : features.length;
-      var matched = typeof data.numberMatched === 'number' ? data.numberMatched : returned;
-
-      var next = L.geoJSON(data, {style: function () { return STYLE; }, onEachFeature: onEachFeature});
-      if (layer) map.removeLayer(layer);
-      layer = next.addTo(map);
-
-      el.setAttribute('data-count', String(returned));
-      el.setAttribute('data-matched', String(matched));
-      if (matched > returned) {
-        setStatus(fill(text.tooMany, 'n', matched), 'ready');
-      } else {
-        setStatus(fill(text.count, 'n', returned), 'ready');
-      }
-    } catch (err) {
-      if (err && err.name === 'AbortError') return;
-      if (controller !== mine) return;
-      setStatus(fill(text.error, 'msg', (err && err.message) || String(err)), 'error');
-    } finally {
-      if (controller === mine) controller = null;
+  function showState() {
+    if (map.getZoom() < minZoom) {
+      el.setAttribute('data-count', '0');
+      setStatus(text.zoomIn, 'ready');
+      return;
     }
+    var n = countParcels();
+    el.setAttribute('data-count', String(n));
+    setStatus(fill(text.count, 'n', n), 'ready');
   }
 
-  function schedule() {
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(function () { timer = null; load(); }, DEBOUNCE_MS);
-  }
+  parcels.on('loading', function () {
+    if (map.getZoom() >= minZoom) setStatus(text.loading, 'loading');
+  });
+  parcels.on('load', showState);
+  map.on('zoomend', function () { if (map.getZoom() < minZoom) showState(); });
 
-  map.on('moveend', schedule);
-  load();
+  parcels.addTo(map);
+  listings.addTo(map);
+  var overlays = {};
+  overlays[text.parcels] = parcels;
+  overlays[text.listings] = listings;
+  L.control.layers(null, overlays, {collapsed: true}).addTo(map);
+  setStatus(text.loading, 'loading');
 
-  window.landrightsMap = {map: map, reload: load};
+  window.landrightsMap = {map: map, parcels: parcels, listings: listings,
+                          reload: function () { parcels.redraw(); listings.redraw(); }};
 })();

@@ -1,0 +1,174 @@
+"""Mapbox vector tiles made by PostGIS in one statement each (ST_AsMVT), and the data version of a
+tile that its ETag is made from. No Flask here; the bytes go to the client as PostGIS made them.
+
+The tile envelope (EPSG:3857) is transformed to EPSG:4490 so that ``geom && envelope`` uses the
+parcels' GiST index. Tiles carry codes, status, areas, the parcel name (DKMC) and listing terms:
+no holder, no ID number, no phone, no neighbour names (the four sides), no pointer name.
+
+Each statement is built once per layer, scope kind and detail level with bound parameters
+(z, x, y, the scope's code, the time), so a tile request costs one cached statement and one
+round trip; psycopg prepares it on the server after a few uses.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import cache
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.orm import Session
+
+from landrights import clock
+from landrights.accounts.permissions import Actor, require_login
+from landrights.market.models import Listing, ListingParcel
+from landrights.registry.models import Parcel
+from landrights.registry.queries import bound_parcel_scope, scope_code, scope_kind
+
+EXTENT = 4096          # MVT coordinate units per tile side
+BUFFER = 64            # units drawn beyond the edge, so strokes do not break at tile seams
+MAX_ZOOM = 22
+FULL_DETAIL_ZOOM = 16  # below this, geometries are simplified to half a screen pixel
+WORLD_M = 40075016.68557849  # EPSG:3857 world width
+TILE_FORMAT = "1"      # part of every ETag: bump when the tile's layout changes
+
+
+@dataclass(frozen=True)
+class Layer:
+    """A tile layer: its name and the lowest zoom at which it carries features."""
+
+    name: str
+    min_zoom: int
+
+
+# A z13 tile of a county holds ~4,000 parcels at Liaoyuan's density (PERFORMANCE.md: ~1,000 at
+# z14): below z14 the parcels layer is empty and the map asks to zoom in.
+LAYERS = {"parcels": Layer("parcels", 14), "listings": Layer("listings", 10)}
+
+
+def in_grid(z: int, x: int, y: int) -> bool:
+    """Tell whether z/x/y names a tile of the Web Mercator grid up to MAX_ZOOM."""
+    return 0 <= z <= MAX_ZOOM and 0 <= x < 2 ** z and 0 <= y < 2 ** z
+
+
+def _envelope():
+    return sa.func.ST_TileEnvelope(sa.bindparam("z", type_=sa.Integer),
+                                   sa.bindparam("x", type_=sa.Integer),
+                                   sa.bindparam("y", type_=sa.Integer))
+
+
+def _mvt_geom(geom, simplify: bool):
+    """Clip and quantize a 4490 geometry to the tile; simplify it below FULL_DETAIL_ZOOM."""
+    merc = sa.func.ST_Transform(geom, 3857)
+    if simplify:
+        merc = sa.func.ST_Simplify(merc, sa.bindparam("tolerance", type_=sa.Float), True)
+    return sa.func.ST_AsMVTGeom(merc, _envelope(), EXTENT, BUFFER, True)
+
+
+def _in_tile():
+    # && against the envelope in the column's SRID: the GiST index on parcels.geom applies
+    return Parcel.geom.op("&&")(sa.func.ST_Transform(_envelope(), 4490))
+
+
+def _round(expr):
+    return sa.cast(sa.func.round(sa.cast(expr, sa.Numeric), 2), sa.Float)
+
+
+def _parcel_rows(kind: str, simplify: bool):
+    """The parcels layer: live parcels the actor may see, coloured on the map by status."""
+    # what a label needs and no more: attributes are most of a tile's bytes (the geometry of the
+    # densest demo z14 tile is a quarter of it); the popup asks the API for the rest
+    return sa.select(
+        _mvt_geom(Parcel.geom, simplify).label("geom"), Parcel.id, Parcel.code, Parcel.name,
+        Parcel.status, sa.cast(_round(Parcel.area_m2 * 15 / 10000), sa.REAL).label("area_mu"),
+    ).where(_in_tile(), Parcel.valid_to.is_(None), bound_parcel_scope(kind))
+
+
+def _listing_from(select):
+    return (select.select_from(ListingParcel)
+            .join(Listing, Listing.id == ListingParcel.listing_id)
+            .join(Parcel, sa.and_(Parcel.county_code == ListingParcel.county_code,
+                                  Parcel.code == ListingParcel.parcel_code))
+            .where(_in_tile(), Parcel.valid_to.is_(None), Listing.status == "open",
+                   Listing.closes_at > sa.bindparam("now", type_=sa.DateTime(timezone=True)),
+                   ListingParcel.status == "listed"))
+
+
+def _listing_rows(simplify: bool):
+    """The listings layer: parcels of open listings (public facts, as on the market page)."""
+    return _listing_from(sa.select(
+        _mvt_geom(Parcel.geom, simplify).label("geom"), ListingParcel.id,
+        Listing.id.label("listing_id"), Parcel.code, Listing.mode, Listing.land_use,
+        sa.cast(sa.func.coalesce(Listing.best_price, Listing.reserve_price), sa.Float).label("price"),
+        sa.cast(Listing.reserve_price, sa.Float).label("reserve_price"),
+        sa.func.to_char(sa.func.lower(Listing.term), "YYYY-MM-DD").label("term_start"),
+        sa.func.to_char(sa.func.upper(Listing.term) - 1, "YYYY-MM-DD").label("term_end"),
+        sa.func.to_char(sa.func.timezone("Asia/Shanghai", Listing.closes_at),
+                        "YYYY-MM-DD HH24:MI").label("closes_at"),
+        Listing.bid_count))
+
+
+@cache
+def _tile_statement(layer: str, kind: str, simplify: bool):
+    rows = (_parcel_rows(kind, simplify) if layer == "parcels" else _listing_rows(simplify)).subquery("t")
+    # ST_AsMVT skips the rows whose geometry ST_AsMVTGeom clipped away (NULL)
+    return sa.select(sa.func.ST_AsMVT(sa.literal_column("t"), layer, EXTENT, "geom", "id")).select_from(rows)
+
+
+def _digest(stamp, order):
+    return sa.func.md5(sa.func.string_agg(stamp, aggregate_order_by(sa.literal(","), order)))
+
+
+@cache
+def _version_statement(layer: str, kind: str):
+    if layer == "parcels":
+        stamp = sa.literal_column("parcels.id::text || ':' || parcels.xmin::text")
+        return sa.select(_digest(stamp, Parcel.id)).where(_in_tile(), Parcel.valid_to.is_(None),
+                                                          bound_parcel_scope(kind))
+    stamp = sa.literal_column("listing_parcels.id::text || ':' || listing_parcels.xmin::text || ':' || "
+                              "listings.xmin::text || ':' || parcels.id::text || ':' || parcels.xmin::text")
+    return _listing_from(sa.select(_digest(stamp, ListingParcel.id)))
+
+
+def _params(actor: Actor, z: int, x: int, y: int) -> dict:
+    return {"z": z, "x": x, "y": y, "tolerance": WORLD_M / 2 ** z / 512,  # half a 256-px pixel
+            "scope": scope_code(actor),
+            "now": clock.now()}
+
+
+def tile(session: Session, actor: Actor, layer: str, z: int, x: int, y: int) -> bytes:
+    """Return the MVT bytes of one layer's tile (empty below the layer's minimum zoom).
+
+    Raises:
+        Unauthenticated: anonymous (the map is for accounts).
+    """
+    require_login(actor)
+    if z < LAYERS[layer].min_zoom:
+        return b""
+    statement = _tile_statement(layer, scope_kind(actor), z < FULL_DETAIL_ZOOM)
+    return bytes(session.scalar(statement, _params(actor, z, x, y)) or b"")
+
+
+def tile_version(session: Session, actor: Actor, layer: str, z: int, x: int, y: int) -> str:
+    """Return a short tag that changes whenever the tile's content may change for this actor.
+
+    It digests the ids and row versions (xmin) of the rows the tile is made from, found through
+    the same index, without building the tile: any insert, update, closing or deletion of one of
+    them, or a listing closing, gives another tag. The actor's scope is part of it because two
+    accounts see different parcels under one URL.
+
+    Raises:
+        Unauthenticated: anonymous.
+    """
+    require_login(actor)
+    if z < LAYERS[layer].min_zoom:
+        digest = "empty"
+    else:
+        statement = _version_statement(layer, scope_kind(actor))
+        digest = session.scalar(statement, _params(actor, z, x, y)) or "none"
+    scope = f"{actor.role}:{actor.area_prefix if actor.area_prefix is not None else '-'}"
+    return f"{TILE_FORMAT}-{layer}-{z}-{digest[:20]}-{_short(scope)}"
+
+
+def _short(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:12]

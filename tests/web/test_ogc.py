@@ -1,0 +1,139 @@
+"""OGC API – Features through the test client: landing page, conformance, collections, items with
+bbox and paging, single items, content types, no personal data, access as for the map."""
+import pytest
+import sqlalchemy as sa
+
+from landrights.accounts import services as accounts
+from landrights.accounts.permissions import SYSTEM
+from tests.market.test_market import _list
+
+GEO = "application/geo+json"
+
+
+@pytest.fixture
+def token(session):
+    def make(username: str) -> dict:
+        return {"Authorization": f"Bearer {accounts.issue_token(session, SYSTEM, username, 'test')}"}
+    return make
+
+
+def live_count(session, prefix: str) -> int:
+    return session.scalar(sa.text("SELECT count(*) FROM parcels WHERE valid_to IS NULL AND "
+                                  "code LIKE :p || '%'"), {"p": prefix})
+
+
+def test_landing_page_links_and_conformance(client):
+    body = client.get("/ogc").get_json()
+    rels = {link["rel"]: link for link in body["links"]}
+    assert {"self", "service-desc", "conformance", "data"} <= set(rels)
+    conf = client.get("/ogc/conformance").get_json()["conformsTo"]
+    assert "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson" in conf
+    api = client.get("/ogc/api")
+    assert api.mimetype == "application/vnd.oai.openapi+json"
+    assert "/collections/{collectionId}/items/{featureId}" in api.get_json()["paths"]
+
+
+def test_collections_need_an_account(client):
+    assert client.get("/ogc/collections").status_code == 401
+    assert client.get("/ogc/collections/parcels/items").status_code == 401
+
+
+def test_collections_list_the_three_with_extent_in_crs84(client, token):
+    body = client.get("/ogc/collections", headers=token("officer")).get_json()
+    found = {c["id"]: c for c in body["collections"]}
+    assert set(found) == {"parcels", "homesteads", "listings"}
+    x0, y0, x1, y1 = found["parcels"]["extent"]["spatial"]["bbox"][0]
+    assert 124 < x0 < x1 < 127 and 42 < y0 < y1 < 44  # lon first: Liaoyuan, not swapped
+    assert found["parcels"]["crs"] == ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"]
+
+
+def test_items_page_with_next_and_prev_links_and_counts(client, session, token):
+    h = token("officer")
+    first = client.get("/ogc/collections/parcels/items?limit=50", headers=h)
+    assert first.status_code == 200 and first.mimetype == GEO
+    body = first.get_json()
+    assert body["numberMatched"] == live_count(session, "220421101")
+    assert body["numberReturned"] == len(body["features"]) == 50
+    nxt = next(link["href"] for link in body["links"] if link["rel"] == "next")
+    assert "offset=50" in nxt and not any(link["rel"] == "prev" for link in body["links"])
+    second = client.get(nxt.replace("http://localhost", ""), headers=h).get_json()
+    assert not {f["id"] for f in body["features"]} & {f["id"] for f in second["features"]}
+    assert any(link["rel"] == "prev" for link in second["links"])
+
+
+def test_last_page_has_no_next_link(client, session, token):
+    n = live_count(session, "220421101")
+    body = client.get(f"/ogc/collections/parcels/items?limit=100&offset={n - 3}",
+                      headers=token("officer")).get_json()
+    assert body["numberReturned"] == 3 and not any(link["rel"] == "next" for link in body["links"])
+
+
+def test_limit_above_the_maximum_is_lowered(client, token):
+    body = client.get("/ogc/collections/parcels/items?limit=5000", headers=token("officer")).get_json()
+    self_link = next(link["href"] for link in body["links"] if link["rel"] == "self")
+    assert "limit=1000" in self_link
+
+
+def test_bbox_limits_the_items_and_lon_comes_first(client, session, token):
+    code, x0, y0, x1, y1 = session.execute(sa.text(
+        "SELECT code, ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom) FROM parcels "
+        "WHERE valid_to IS NULL ORDER BY code LIMIT 1")).one()
+    body = client.get(f"/ogc/collections/parcels/items?bbox={x0},{y0},{x1},{y1}",
+                      headers=token("officer")).get_json()
+    assert code in {f["properties"]["code"] for f in body["features"]}
+    assert 0 < body["numberMatched"] < 20
+    lon, lat = body["features"][0]["geometry"]["coordinates"][0][0][0]
+    assert 124 < lon < 127 and 42 < lat < 44
+
+
+def test_items_carry_no_personal_data(client, session, token):
+    body = client.get("/ogc/collections/parcels/items?limit=1000", headers=token("county"))
+    text = body.get_data(as_text=True)
+    props = body.get_json()["features"][0]["properties"]
+    assert not {"holder", "east", "west", "south", "north", "pointer_name"} & set(props)
+    names = session.scalars(sa.text("SELECT name FROM households UNION SELECT id_number FROM persons "
+                                    "UNION SELECT name FROM persons")).all()
+    assert [n for n in names if n and n in text] == []
+
+
+def test_single_item_by_id_and_404(client, session, token):
+    h = token("officer")
+    pid, code = session.execute(sa.text("SELECT id, code FROM parcels WHERE valid_to IS NULL "
+                                        "ORDER BY id LIMIT 1")).one()
+    res = client.get(f"/ogc/collections/parcels/items/{pid}", headers=h)
+    assert res.status_code == 200 and res.mimetype == GEO
+    assert res.get_json()["id"] == pid and res.get_json()["properties"]["code"] == code
+    assert client.get("/ogc/collections/parcels/items/999999999", headers=h).status_code == 404
+    assert client.get("/ogc/collections/owners/items", headers=h).get_json()["error"]["field"] == \
+        "collectionId"
+
+
+def test_farmer_reads_only_own_parcels(client, session, token):
+    body = client.get("/ogc/collections/parcels/items", headers=token("farmer")).get_json()
+    own = set(session.scalars(sa.text(
+        "SELECT cp.parcel_code FROM contract_parcels cp JOIN contracts c ON c.id = cp.contract_id "
+        "JOIN users u ON u.household_code = c.household_code WHERE u.username = 'farmer' "
+        "AND c.valid_to IS NULL")).all())
+    assert {f["properties"]["code"] for f in body["features"]} == own
+
+
+def test_homesteads_and_open_listings(client, session, token):
+    h = token("officer")
+    homesteads = client.get("/ogc/collections/homesteads/items", headers=h).get_json()
+    assert homesteads["numberMatched"] == session.scalar(sa.text(
+        "SELECT count(*) FROM homesteads WHERE valid_to IS NULL"))
+    listing = _list(session)
+    body = client.get("/ogc/collections/listings/items", headers=h).get_json()
+    mine = [f for f in body["features"] if f["id"] == listing.id]
+    assert mine and mine[0]["geometry"]["type"] == "MultiPolygon"
+    props = mine[0]["properties"]
+    assert props["price"] == 500.0 and props["term_end"] == "2028-12-31"
+    assert sorted(props["parcel_codes"]) == sorted(p.parcel_code for p in listing.parcels)
+
+
+@pytest.mark.parametrize("query, field", [("bbox=1,2,3", "bbox"), ("bbox=5,5,1,1", "bbox"),
+                                          ("limit=0", "limit"), ("limit=x", "limit"),
+                                          ("offset=-1", "offset")])
+def test_bad_parameters_are_400_naming_the_field(client, token, query, field):
+    res = client.get(f"/ogc/collections/parcels/items?{query}", headers=token("officer"))
+    assert res.status_code == 400 and res.get_json()["error"]["field"] == field

@@ -1,0 +1,181 @@
+"""Vector tiles: decoded with mapbox-vector-tile — features, attributes, no personal data, zoom
+limits, ETag/304 and a change showing at once, the listings layer, and the GiST index in use."""
+import math
+from datetime import timedelta
+
+import mapbox_vector_tile
+import pytest
+import sqlalchemy as sa
+
+from landrights import clock
+from landrights.accounts import services as accounts
+from landrights.accounts.permissions import SYSTEM
+from tests.market.test_market import _list
+
+PARCEL_KEYS = {"code", "name", "status", "area_mu"}
+
+
+@pytest.fixture
+def token(session):
+    def make(username: str) -> dict:
+        return {"Authorization": f"Bearer {accounts.issue_token(session, SYSTEM, username, 'test')}"}
+    return make
+
+
+def tile_of(lon: float, lat: float, z: int) -> tuple[int, int, int]:
+    n = 2 ** z
+    y = (1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n
+    return z, int((lon + 180) / 360 * n), int(y)
+
+
+def parcel_tile(session, code: str, z: int) -> str:
+    lon, lat = session.execute(sa.text(
+        "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM parcels "
+        "WHERE code = :c AND valid_to IS NULL) s"), {"c": code}).one()
+    return "/".join(map(str, tile_of(lon, lat, z)))
+
+
+def a_code(session, status: str = "registered") -> str:
+    return session.scalar(sa.text("SELECT code FROM parcels WHERE valid_to IS NULL AND status = :s "
+                                  "ORDER BY code LIMIT 1"), {"s": status})
+
+
+def features(body: bytes, layer: str = "parcels") -> list[dict]:
+    return mapbox_vector_tile.decode(body).get(layer, {}).get("features", [])
+
+
+def test_parcel_tile_has_the_parcel_with_code_status_and_area(client, session, token):
+    code = a_code(session)
+    res = client.get(f"/tiles/parcels/{parcel_tile(session, code, 16)}.mvt", headers=token("officer"))
+    assert res.status_code == 200 and res.mimetype == "application/vnd.mapbox-vector-tile"
+    found = {f["properties"]["code"]: f for f in features(res.data)}
+    assert code in found
+    props = found[code]["properties"]
+    assert set(props) == PARCEL_KEYS
+    area = session.scalar(sa.text("SELECT area_m2 FROM parcels WHERE code = :c AND valid_to IS NULL"),
+                          {"c": code})
+    assert props["status"] == "registered"
+    assert props["area_mu"] == pytest.approx(round(area * 15 / 10000, 2))
+    assert found[code]["geometry"]["type"] in ("Polygon", "MultiPolygon")
+
+
+def test_tiles_carry_no_personal_data(client, session, token):
+    code = a_code(session)
+    body = client.get(f"/tiles/parcels/{parcel_tile(session, code, 14)}.mvt",
+                      headers=token("officer")).data
+    assert len(features(body)) >= 50
+    secrets = session.scalars(sa.text(
+        "SELECT name FROM households UNION SELECT name FROM persons UNION SELECT id_number FROM persons "
+        "UNION SELECT phone FROM persons WHERE phone IS NOT NULL "
+        "UNION SELECT pointer_name FROM parcels WHERE pointer_name IS NOT NULL")).all()
+    leaked = [s for s in secrets if s and s.encode() in body]
+    assert leaked == []
+
+
+def test_farmer_tile_holds_only_the_own_parcels(client, session, token):
+    own = set(session.scalars(sa.text(
+        "SELECT cp.parcel_code FROM contract_parcels cp JOIN contracts c ON c.id = cp.contract_id "
+        "JOIN users u ON u.household_code = c.household_code WHERE u.username = 'farmer' "
+        "AND c.valid_to IS NULL")).all())
+    path = parcel_tile(session, sorted(own)[0], 14)
+    farmer = {f["properties"]["code"] for f in features(client.get(f"/tiles/parcels/{path}.mvt",
+                                                                   headers=token("farmer")).data)}
+    officer = {f["properties"]["code"] for f in features(client.get(f"/tiles/parcels/{path}.mvt",
+                                                                    headers=token("officer")).data)}
+    assert farmer and farmer <= own and len(officer) > len(farmer)
+
+
+def test_anonymous_gets_401(client, session):
+    res = client.get(f"/tiles/parcels/{parcel_tile(session, a_code(session), 16)}.mvt")
+    assert res.status_code == 401 and res.get_json()["error"]["code"] == "unauthenticated"
+
+
+def test_below_the_minimum_zoom_the_tile_is_empty(client, session, token):
+    res = client.get(f"/tiles/parcels/{parcel_tile(session, a_code(session), 13)}.mvt",
+                     headers=token("officer"))
+    assert res.status_code == 200 and res.data == b"" and features(res.data) == []
+
+
+@pytest.mark.parametrize("path, field", [
+    ("/tiles/parcels/3/8/0.mvt", "x"), ("/tiles/parcels/3/0/8.mvt", "y"),
+    ("/tiles/parcels/3/-1/0.mvt", "x"), ("/tiles/parcels/23/0/0.mvt", "z"),
+    ("/tiles/owners/14/0/0.mvt", "layer")])
+def test_tiles_outside_the_grid_are_404_naming_the_field(client, token, path, field):
+    res = client.get(path, headers=token("officer"))
+    assert res.status_code == 404 and res.get_json()["error"]["field"] == field
+
+
+def test_etag_gives_304_and_a_changed_parcel_changes_it(client, session, token):
+    code = a_code(session, "surveyed")
+    url, h = f"/tiles/parcels/{parcel_tile(session, code, 16)}.mvt", token("officer")
+    first = client.get(url, headers=h)
+    etag = first.headers["ETag"]
+    assert "private" in first.headers["Cache-Control"]
+    again = client.get(url, headers={**h, "If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    session.execute(sa.text("UPDATE parcels SET name = '新改名地块' WHERE code = :c AND valid_to IS NULL"),
+                    {"c": code})
+    changed = client.get(url, headers={**h, "If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    names = {f["properties"]["code"]: f["properties"]["name"] for f in features(changed.data)}
+    assert names[code] == "新改名地块"
+
+
+def test_etag_differs_between_accounts_of_different_scope(client, session, token):
+    url = f"/tiles/parcels/{parcel_tile(session, a_code(session), 16)}.mvt"
+    officer = client.get(url, headers=token("officer")).headers["ETag"]
+    county = client.get(url, headers=token("county")).headers["ETag"]
+    assert officer != county
+
+
+def test_listings_layer_shows_open_listings_until_they_close(client, session, token):
+    listing = _list(session)
+    code = listing.parcels[0].parcel_code
+    url, h = f"/tiles/listings/{parcel_tile(session, code, 16)}.mvt", token("transferee")
+    res = client.get(url, headers=h)
+    found = [f["properties"] for f in features(res.data, "listings")]
+    mine = [p for p in found if p["code"] == code]
+    assert mine and mine[0]["listing_id"] == listing.id
+    assert mine[0]["price"] == 500.0 and mine[0]["term_start"] == "2027-01-01"
+    assert mine[0]["term_end"] == "2028-12-31"
+    clock.travel(listing.closes_at - clock.now() + timedelta(minutes=1))
+    try:
+        closed = client.get(url, headers={**h, "If-None-Match": res.headers["ETag"]})
+    finally:
+        clock.reset()
+    assert closed.status_code == 200
+    assert code not in {f["properties"]["code"] for f in features(closed.data, "listings")}
+
+
+def test_tile_query_can_use_the_gist_index(app, session):
+    from landrights.gis import tiles as t
+
+    z, x, y = tile_of(125.4, 42.9, 14)
+    with app.app_context():
+        query = t._tile_statement("parcels", "area", True).params(z=z, x=x, y=y, tolerance=1.0,
+                                                                  scope="220421")
+        sql = str(query.compile(session.get_bind(), compile_kwargs={"literal_binds": True}))
+    session.execute(sa.text("SET LOCAL enable_seqscan = off"))
+    plan = "\n".join(session.scalars(sa.text("EXPLAIN " + sql)).all())
+    assert "idx_parcels_geom" in plan
+
+
+def test_a_transferee_without_an_area_sees_the_open_listings_on_the_map(client, session, auth):
+    auth.login("transferee")
+    assert 'id="map"' not in client.get("/").get_data(as_text=True)
+    _list(session)
+    page = client.get("/").get_data(as_text=True)
+    assert 'id="map"' in page and "/tiles/{layer}/{z}/{x}/{y}.mvt" in page
+
+
+def test_a_new_version_of_a_registered_parcel_changes_the_etag(client, session, token):
+    from landrights.registry import services
+
+    code = a_code(session)
+    url, h = f"/tiles/parcels/{parcel_tile(session, code, 16)}.mvt", token("officer")
+    etag = client.get(url, headers=h).headers["ETag"]
+    services.revise_parcel(session, SYSTEM, code=code, reason="更正地块名称", name="更正后名称")
+    changed = client.get(url, headers={**h, "If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    found = {f["properties"]["code"]: f["properties"] for f in features(changed.data)}
+    assert found[code]["name"] == "更正后名称" and found[code]["status"] == "surveyed"
