@@ -34,6 +34,7 @@ class RetransferConsent(Base):
     )
 
     id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    county_code: Mapped[str] = mapped_column(sa.String(6))  # the distribution key (docs/scale.md)
     contract_id: Mapped[int] = mapped_column(sa.ForeignKey("transfer_contracts.id", ondelete="RESTRICT"),
                                              index=True)
     until: Mapped[date] = mapped_column(sa.Date, comment="the latest last day a re-transfer may have")
@@ -52,7 +53,7 @@ class Retransfer(Base):
 
     __tablename__ = "retransfers"
     __table_args__ = (
-        sa.UniqueConstraint("code"),
+        sa.UniqueConstraint("county_code", "code"),  # the code begins with the county
         Check("code ~ '^[0-9]{18}$' AND left(code, 6) = county_code", name="code_shape"),
         Check("NOT isempty(term)", name="term_not_empty"),
         Check("price > 0", name="price_positive"),

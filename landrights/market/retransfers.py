@@ -46,7 +46,8 @@ def consent_to_retransfer(session: Session, actor: Actor, *, code: str, until: d
     if until > last_day(contract):
         raise ValidationFailed(_l("A re-transfer cannot last past the transfer's end, %(end)s.",
                                   end=last_day(contract)), field="until", rule="R1.21")
-    consent = RetransferConsent(contract_id=contract.id, until=until, method=method,
+    consent = RetransferConsent(county_code=contract.county_code, contract_id=contract.id, until=until,
+                                method=method,
                                 signer_name=signer_name or actor.name or contract.household_code,
                                 consented_at=clock.now(), recorded_by=actor.user_id,
                                 scan_name=scan and scan.name, scan_type=scan and scan.content_type,

@@ -134,6 +134,7 @@ def upgrade() -> None:
     )
     op.create_table('retransfer_consents',
     sa.Column('id', sa.BigInteger(), sa.Identity(always=False), nullable=False),
+    sa.Column('county_code', sa.String(length=6), nullable=False),
     sa.Column('contract_id', sa.BigInteger(), nullable=False),
     sa.Column('until', sa.Date(), nullable=False, comment='the latest last day a re-transfer may have'),
     sa.Column('method', sa.String(length=12), nullable=False),
@@ -185,7 +186,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['contract_id'], ['transfer_contracts.id'], name=op.f('fk_retransfers_contract_id_transfer_contracts'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['to_transferee_id'], ['transferees.id'], name=op.f('fk_retransfers_to_transferee_id_transferees'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_retransfers')),
-    sa.UniqueConstraint('code', name=op.f('uq_retransfers_code'))
+    sa.UniqueConstraint('county_code', 'code', name=op.f('uq_retransfers_county_code_code'))
     )
     op.add_column('listings', sa.Column('renewal_of_id', sa.BigInteger(), nullable=True, comment='the filed transfer of these parcels ending just before: its transferee may match (R2.6)'))
     op.create_foreign_key(op.f('fk_listings_renewal_of_id_transfer_contracts'), 'listings', 'transfer_contracts', ['renewal_of_id'], ['id'], ondelete='RESTRICT')
