@@ -5,6 +5,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -121,21 +122,66 @@ def get_parcel(session: Session, actor: Actor, code: str, as_of: datetime | None
     Raises:
         NotFound: no such parcel (then). Forbidden: outside the actor's area.
     """
-    # one round trip for the version, whether the actor may see it, and its geometry (a map click
-    # lands here: PERFORMANCE.md's identify-parcel budget)
+    if as_of is None:  # a map click or an API lookup: one cached statement, one round trip
+        require_login(actor)
+        row = session.execute(_live_parcel_statement(scope_kind(actor)),
+                              {"county": code[:6], "code": code, "scope": scope_code(actor)}).first()
+        if row is None:
+            raise NotFound(_l("No parcel with code %(code)s.", code=code), field="code")
+        if not row.visible:
+            raise forbidden()
+        return _found(row)
     row = session.execute(
-        sa.select(Parcel, parcel_scope(actor).label("visible"), sa.func.ST_AsGeoJSON(Parcel.geom, 8))
-        .options(defer(Parcel.geom))  # the GeoJSON is what is shown: no WKB to parse
-        .where(Parcel.code == code, _live_at(Parcel, as_of))).first()
+        sa.select(Parcel, parcel_scope(actor), sa.func.ST_AsGeoJSON(Parcel.geom, 8))
+        .options(defer(Parcel.geom)).where(Parcel.code == code, _live_at(Parcel, as_of))).first()
     if row is None:
         raise NotFound(_l("No parcel with code %(code)s.", code=code), field="code")
     parcel, visible, geometry = row
     if not visible:
         raise forbidden()
-    link = session.execute(_contract_link(parcel.county_code, code, as_of)).first()
+    link = session.execute(_contract_link(parcel.county_code, code, as_of)).first() or (None,) * 3
     return {"parcel": parcel, "geometry": json.loads(geometry),
-            "contract_parcel": link[0] if link else None,
-            "contract": link[1] if link else None, "household": link[2] if link else None}
+            "contract_parcel": link[0], "contract": link[1], "household": link[2]}
+
+
+# what a parcel lookup shows: every column but the WKB geometry (the GeoJSON is what is shown),
+# and of its live contract only what the parcel page and the API print
+_LINK_SHOWN = {"contract_parcel": ("confirmed_area_m2",), "contract": ("code", "term_start", "term_end"),
+               "household": ("code", "name")}
+
+
+def _shown_columns(kind: str):
+    link = _contract_link(Parcel.county_code, Parcel.code).limit(1)
+    models = {"contract_parcel": ContractParcel, "contract": Contract, "household": Household}
+    link = link.with_only_columns(*[getattr(models[part], name).label(f"{part}__{name}")
+                                    for part, names in _LINK_SHOWN.items() for name in names]).lateral("link")
+    own = [c for c in Parcel.__table__.c if c.name != "geom"]
+    return link, [*own, bound_parcel_scope(kind).label("visible"),
+                  sa.func.ST_AsGeoJSON(Parcel.geom, 8).label("geometry"), *link.c]
+
+
+def _found(row) -> dict:
+    """Turn a row of _shown_columns into get_parcel's dict; a missing contract gives None parts."""
+    values = row._mapping
+    found = {"parcel": SimpleNamespace(**{c.name: values[c.name] for c in Parcel.__table__.c
+                                          if c.name != "geom"}),
+             "geometry": json.loads(values["geometry"])}
+    for part, names in _LINK_SHOWN.items():
+        first = values[f"{part}__{names[0]}"]
+        found[part] = None if first is None else \
+            SimpleNamespace(**{n: values[f"{part}__{n}"] for n in names})
+    return found
+
+
+@cache
+def _live_parcel_statement(kind: str):
+    """Select a live parcel by county and code with whether an actor of this kind may see it
+    (bound 'scope'), its GeoJSON, and what is shown of its live contract (one round trip, plain
+    columns: a lookup is a map click, PERFORMANCE.md's identify-parcel budget)."""
+    link, columns = _shown_columns(kind)
+    return (sa.select(*columns).select_from(Parcel).outerjoin(link, sa.true())
+            .where(Parcel.county_code == sa.bindparam("county", type_=sa.String),
+                   Parcel.code == sa.bindparam("code", type_=sa.String), Parcel.valid_to.is_(None)))
 
 
 def _contract_link(county_code, code, as_of: datetime | None = None):
@@ -158,10 +204,8 @@ def _contract_link(county_code, code, as_of: datetime | None = None):
 def _parcel_at_statement(kind: str):
     point = sa.func.ST_SetSRID(sa.func.ST_MakePoint(sa.bindparam("lon", type_=sa.Float),
                                                     sa.bindparam("lat", type_=sa.Float)), 4490)
-    link = _contract_link(Parcel.county_code, Parcel.code).limit(1).lateral("link")
-    return (sa.select(Parcel, sa.func.ST_AsGeoJSON(Parcel.geom, 8), aliased(ContractParcel, link),
-                      aliased(Contract, link), aliased(Household, link))
-            .select_from(Parcel).outerjoin(link, sa.true())
+    link, columns = _shown_columns(kind)
+    return (sa.select(*columns).select_from(Parcel).outerjoin(link, sa.true())
             .where(Parcel.valid_to.is_(None), bound_parcel_scope(kind), Parcel.geom.ST_Intersects(point))
             .order_by(Parcel.code).limit(1))
 
@@ -181,8 +225,7 @@ def parcel_at(session: Session, actor: Actor, lon: float, lat: float) -> dict:
     if row is None:
         raise NotFound(_l("No parcel you may see lies at %(lon)s, %(lat)s.", lon=lon, lat=lat),
                        field="lon")
-    return {"parcel": row[0], "geometry": json.loads(row[1]), "contract_parcel": row[2],
-            "contract": row[3], "household": row[4]}
+    return _found(row)
 
 
 def parcel_history(session: Session, actor: Actor, code: str) -> list[Parcel]:
