@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
+from landrights.accounts.permissions import Actor, require_login, require_notice_officer
 from landrights.errors import ValidationFailed
 
 EVIDENCE_TYPES = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
@@ -52,3 +53,23 @@ _UPLOAD_PROBLEMS = {
     "too_large": _l("The file is larger than 10 MB."),
     "type": _l("Only PDF, JPEG or PNG files are accepted, and the file must really be one."),
 }
+
+
+def signature_method(actor: Actor, household_code: str, scan: Upload | None, *, missing_scan,
+                     rule: str, in_app: str = "farmer") -> str:
+    """Return how a household's signature is recorded: by its own account in the app (in_app), or
+    by a township officer of its area with the scan of the signed paper ('officer_scan').
+
+    Raises:
+        Unauthenticated: anonymous. Forbidden: neither the household nor an officer of its area.
+        ValidationFailed: an officer without a scan (missing_scan, field 'scan'), or a scan that
+            is not a PDF/JPEG/PNG of at most 10 MB.
+    """
+    require_login(actor)
+    if actor.role == "farmer" and actor.household_code == household_code:
+        return in_app
+    require_notice_officer(actor, household_code)
+    if scan is None:
+        raise ValidationFailed(missing_scan, field="scan", rule=rule)
+    check_upload(scan, "scan")
+    return "officer_scan"

@@ -15,12 +15,12 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 
 from landrights import clock
-from landrights.accounts.permissions import Actor, require_login, require_notice_officer
+from landrights.accounts.permissions import Actor, require_notice_officer
 from landrights.certification import rules
 from landrights.certification.models import Claim, Notice, NoticeEntry, Objection, SignOff
 from landrights.db import flush_or_raise
 from landrights.errors import Conflict, NotFound, ValidationFailed
-from landrights.evidence import Upload, check_upload
+from landrights.evidence import Upload, signature_method
 from landrights.registry import services as registry
 from landrights.registry.models import (
     Collective,
@@ -251,7 +251,8 @@ def sign_off(session: Session, actor: Actor, *, household_code: str, scan: Uploa
         ValidationFailed: an officer without the scan of the signed, fingerprinted form.
         Conflict: the household waits (notice up, objection open) or nothing new to confirm.
     """
-    method = _sign_off_method(actor, household_code, scan)
+    method = signature_method(actor, household_code, scan, missing_scan=_l(
+        "Attach the scan of the form the household signed and fingerprinted."), rule="R5.5")
     registry.lock_code(session, "sign_off", household_code)
     household = session.scalar(sa.select(Household).where(Household.code == household_code))
     if household is None:
@@ -284,18 +285,6 @@ def sign_off(session: Session, actor: Actor, *, household_code: str, scan: Uploa
     session.add(signed)
     flush_or_raise(session)
     return signed
-
-
-def _sign_off_method(actor: Actor, household_code: str, scan: Upload | None) -> str:
-    require_login(actor)
-    if actor.role == "farmer" and actor.household_code == household_code:
-        return "farmer"
-    require_notice_officer(actor, household_code)
-    if scan is None:
-        raise ValidationFailed(_l("Attach the scan of the form the household signed and "
-                                  "fingerprinted."), field="scan", rule="R5.5")
-    check_upload(scan, "scan")
-    return "officer_scan"
 
 
 def _term(session: Session) -> tuple[date, date]:

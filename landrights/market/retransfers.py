@@ -13,10 +13,10 @@ from sqlalchemy.dialects.postgresql import Range
 from sqlalchemy.orm import Session
 
 from landrights import clock
-from landrights.accounts.permissions import Actor, require_login, require_notice_officer
+from landrights.accounts.permissions import Actor
 from landrights.db import flush_or_raise
 from landrights.errors import Conflict, NotFound, ValidationFailed, forbidden
-from landrights.evidence import Upload, check_upload
+from landrights.evidence import Upload, signature_method
 from landrights.geo.area import m2_to_mu
 from landrights.market.after_models import Retransfer, RetransferConsent
 from landrights.market.contracts import _contract, passes_gate
@@ -39,7 +39,8 @@ def consent_to_retransfer(session: Session, actor: Actor, *, code: str, until: d
             valid scan; an end past the transfer's. Conflict: the transfer is not filed.
     """
     contract = _contract(session, code)
-    method = _consent_method(actor, contract.household_code, scan)
+    method = signature_method(actor, contract.household_code, scan, missing_scan=_l(
+        "Attach the scan of the consent the household signed."), rule="R1.29")
     if contract.status != "filed":
         raise Conflict(_l("Only a filed transfer can be re-transferred."), field="code", rule="R1.29")
     until = until or last_day(contract)
@@ -55,18 +56,6 @@ def consent_to_retransfer(session: Session, actor: Actor, *, code: str, until: d
     session.add(consent)
     flush_or_raise(session)
     return consent
-
-
-def _consent_method(actor: Actor, household_code: str, scan: Upload | None) -> str:
-    require_login(actor)
-    if actor.role == "farmer" and actor.household_code == household_code:
-        return "farmer"
-    require_notice_officer(actor, household_code)
-    if scan is None:
-        raise ValidationFailed(_l("Attach the scan of the consent the household signed."), field="scan",
-                               rule="R1.29")
-    check_upload(scan, "scan")
-    return "officer_scan"
 
 
 def retransfer(session: Session, actor: Actor, *, code: str, to_transferee_id: int, term_start: date,

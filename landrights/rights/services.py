@@ -21,7 +21,6 @@ from landrights.accounts.permissions import (
     SYSTEM,
     Actor,
     require_certificate_issuer,
-    require_login,
     require_notice_officer,
     require_registry_writer,
 )
@@ -31,7 +30,7 @@ from landrights.collective import services as collective
 from landrights.collective.models import ShareHolding
 from landrights.db import flush_or_raise
 from landrights.errors import Conflict, NotFound, ValidationFailed, forbidden
-from landrights.evidence import Upload, check_upload
+from landrights.evidence import Upload, signature_method
 from landrights.homestead import services as homestead
 from landrights.homestead.models import Homestead
 from landrights.registry import services as registry
@@ -89,7 +88,9 @@ def request_withdrawal(session: Session, actor: Actor, *, household_code: str, k
             request. ValidationFailed: no compensation, land returned on less than six months'
             written notice (R1.14), an officer without the scan, a right the household does not hold.
     """
-    method = _request_method(actor, household_code, scan)
+    method = signature_method(actor, household_code, scan, in_app="holder", missing_scan=_l(
+        "An officer records a withdrawal only with the scan of the holder's own signed request."),
+        rule="G3")
     if kind not in KINDS:
         raise ValidationFailed(_l("Kind is land_return, homestead or shares."), field="kind")
     if compensation_yuan is None or compensation_yuan <= 0:
@@ -117,18 +118,6 @@ def request_withdrawal(session: Session, actor: Actor, *, household_code: str, k
     registry.record(session, actor, "request_withdrawal", kind, household_code,
                     details={"withdrawal": withdrawal.id, "compensation": str(compensation_yuan)})
     return withdrawal
-
-
-def _request_method(actor: Actor, household_code: str, scan: Upload | None) -> str:
-    require_login(actor)
-    if actor.role == "farmer" and actor.household_code == household_code:
-        return "holder"
-    require_notice_officer(actor, household_code)
-    if scan is None:
-        raise ValidationFailed(_l("An officer records a withdrawal only with the scan of the holder's "
-                                  "own signed request."), field="scan", rule="G3")
-    check_upload(scan, "scan")
-    return "officer_scan"
 
 
 def _add_months(day: date, months: int) -> date:
