@@ -45,6 +45,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from import_survey import raw_pipeline  # noqa: E402  (binary COPY + GiST + ST_IsValid + self-join)
 
 COUNTY = "220422"
 PER_VILLAGE = 5_000
@@ -240,45 +243,6 @@ def app_import(url: str, instance: Path, files, jobs: int) -> dict:
             "rejected": sum(r["rejected"] for r in done),
             "per_village": statistics.median(r["seconds"] for r in done),
             "maxrss_mib": max(r["maxrss_kib"] for r in done) / 1024}
-
-
-def raw_pipeline(cluster, codes, geoms) -> dict:
-    """Binary COPY of the same rows + GiST + ST_IsValid + && / ST_Relate self-join; time each."""
-    import psycopg
-    import shapely
-
-    cluster.ensure_database("raw")
-    steps = {}
-    with psycopg.connect(cluster.conninfo("raw")) as conn:
-        t_all = time.perf_counter()
-        t = time.perf_counter()
-        wkb = shapely.to_wkb(geoms, include_srid=True)
-        steps["encode"] = time.perf_counter() - t
-        conn.execute("CREATE TABLE raw_parcels (id int, code text, geom geometry(MultiPolygon, 4490))")
-        t = time.perf_counter()
-        with conn.cursor().copy("COPY raw_parcels (id, code, geom) FROM STDIN (FORMAT BINARY)") as copy:
-            copy.set_types(["int4", "text", "bytea"])
-            for i, (code, ewkb) in enumerate(zip(codes, wkb, strict=True)):
-                copy.write_row((i + 1, code, ewkb))
-        steps["copy"] = time.perf_counter() - t
-        for name, stmt in (("gist", "CREATE INDEX ON raw_parcels USING gist (geom)"),
-                           ("analyze", "ANALYZE raw_parcels")):
-            t = time.perf_counter()
-            conn.execute(stmt)
-            steps[name] = time.perf_counter() - t
-        t = time.perf_counter()
-        invalid = conn.execute("SELECT count(*) FROM raw_parcels WHERE NOT ST_IsValid(geom)").fetchone()[0]
-        steps["isvalid"] = time.perf_counter() - t
-        t = time.perf_counter()
-        overlaps = conn.execute(
-            "SELECT count(*) FROM raw_parcels a JOIN raw_parcels b ON a.id < b.id AND a.geom && b.geom "
-            "AND ST_Relate(a.geom, b.geom, '2********')").fetchone()[0]
-        steps["overlaps"] = time.perf_counter() - t
-        t = time.perf_counter()
-        conn.commit()
-        steps["commit"] = time.perf_counter() - t
-        total = time.perf_counter() - t_all
-    return {"seconds": total, "steps": steps, "invalid": invalid, "overlaps": overlaps}
 
 
 # --- HTTP on gunicorn ---------------------------------------------------------------------------
@@ -569,7 +533,7 @@ def main() -> None:
         print("importing through import_survey ...", flush=True)
         imp = app_import(url, base / "instance", files, args.jobs)
         print("raw pipeline ...", flush=True)
-        raw = raw_pipeline(cluster, codes, geoms)
+        raw = raw_pipeline(cluster, "raw", codes, geoms)  # the survey benchmark's, on our rows
         del geoms
         dsn = url.replace("postgresql+psycopg://", "postgresql://")
         with __import__("psycopg").connect(dsn, autocommit=True) as conn:
