@@ -27,6 +27,7 @@ def _check_tile(layer: str, z: int, x: int, y: int) -> None:
 
 
 @bp.get("/<layer>/<int(signed=True):z>/<int(signed=True):x>/<int(signed=True):y>.mvt")
+@db.reads_only
 def tile(layer: str, z: int, x: int, y: int):
     """Return one vector tile of a layer (parcels, listings), or 304 if the client's copy is current."""
     _check_tile(layer, z, x, y)
