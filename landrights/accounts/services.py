@@ -146,8 +146,8 @@ _TOKEN_USER = (sa.select(*[_users[f.name] for f in fields(TokenUser)])
 def user_for_token(session: Session, token: str, now: datetime | None = None) -> TokenUser | None:
     """Return the active account a live bearer token belongs to, or None (unknown, revoked or
     expired token, or a deactivated account): checked in the database on every request."""
-    row = session.execute(_TOKEN_USER, {"digest": rules.token_digest(token),
-                                        "now": now or _utcnow()}).first()
+    row = session.connection().execute(_TOKEN_USER, {"digest": rules.token_digest(token),
+                                                     "now": now or _utcnow()}).first()
     return None if row is None else TokenUser(*row)
 
 

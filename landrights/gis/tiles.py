@@ -180,8 +180,8 @@ def tile_if_changed(session: Session, actor: Actor, layer: str, z: int, x: int, 
         return etag, None if any_tag or etag in tags else b""
     known = [t[len(prefix):-len(suffix)] for t in tags if t.startswith(prefix) and t.endswith(suffix)]
     statement = _tile_if_changed_statement(layer, scope_kind(actor), z < FULL_DETAIL_ZOOM)
-    digest, data, _ = session.execute(statement, {**_params(actor, z, x, y), "known": known,
-                                                  "any": any_tag}).one()
+    params = {**_params(actor, z, x, y), "known": known, "any": any_tag}
+    digest, data, _ = session.connection().execute(statement, params).one()
     etag = f"{prefix}{digest[:20]}{suffix}"
     if any_tag or etag in tags:
         return etag, None
