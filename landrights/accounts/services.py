@@ -1,11 +1,13 @@
 """Account use cases: create users, log in with throttling, issue and check API tokens."""
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Session, joinedload
+from flask_login import UserMixin
+from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from landrights.accounts import rules
@@ -116,14 +118,37 @@ def issue_token(session: Session, actor: Actor, username: str, name: str = "api"
     return token
 
 
-def user_for_token(session: Session, token: str, now: datetime | None = None) -> User | None:
-    """Return the active user a bearer token belongs to, or None."""
-    now = now or _utcnow()
-    row = session.scalar(sa.select(ApiToken).options(joinedload(ApiToken.user))
-                         .where(ApiToken.token_hash == rules.token_digest(token)))
-    if row is None or row.revoked_at or (row.expires_at and row.expires_at <= now):
-        return None
-    return row.user if row.user.is_active else None
+@dataclass(frozen=True, eq=False)
+class TokenUser(UserMixin):
+    """The account of a bearer-token request, as Flask-Login, Actor.of and the templates read it:
+    only an active account's role, name and jurisdiction (no ORM entity, no relationships)."""
+
+    id: int
+    role: str
+    display_name: str
+    county_code: str | None
+    township_code: str | None
+    collective_code: str | None
+    household_code: str | None
+
+
+_users, _tokens = User.__table__.c, ApiToken.__table__.c
+# one Core statement, compiled once: a live token (not revoked, not expired) of an active account
+_TOKEN_USER = (sa.select(*[_users[f.name] for f in fields(TokenUser)])
+               .select_from(ApiToken.__table__.join(User.__table__, _users.id == _tokens.user_id))
+               .where(_tokens.token_hash == sa.bindparam("digest", type_=sa.String),
+                      _tokens.revoked_at.is_(None),
+                      sa.or_(_tokens.expires_at.is_(None),
+                             _tokens.expires_at > sa.bindparam("now", type_=sa.DateTime(timezone=True))),
+                      _users.is_active))
+
+
+def user_for_token(session: Session, token: str, now: datetime | None = None) -> TokenUser | None:
+    """Return the active account a live bearer token belongs to, or None (unknown, revoked or
+    expired token, or a deactivated account): checked in the database on every request."""
+    row = session.connection().execute(_TOKEN_USER, {"digest": rules.token_digest(token),
+                                                     "now": now or _utcnow()}).first()
+    return None if row is None else TokenUser(*row)
 
 
 def list_users(session: Session, actor: Actor) -> list[User]:

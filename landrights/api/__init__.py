@@ -83,6 +83,7 @@ def create_parcel(json_data):
 @bp.output(s.Feature)
 @bp.doc(summary="The live parcel containing a point (lon/lat, EPSG:4490), as by its code; 404 if "
                 "none you may see lies there", responses=_ERRORS)
+@db.reads_only
 def parcel_at(query_data):
     lon, lat = query_data["lon"], query_data["lat"]
     if not -180 <= lon <= 180:
@@ -97,6 +98,7 @@ def parcel_at(query_data):
 @bp.output(s.Feature)
 @bp.doc(summary="One parcel as a GeoJSON Feature with area in m² and mu (live or as of a time)",
         responses=_ERRORS)
+@db.reads_only
 def get_parcel(code, query_data):
     found = queries.get_parcel(db.session, current_actor(), code, as_of=query_data.get("as_of"))
     return out.parcel_detail(found)

@@ -27,15 +27,13 @@ def _check_tile(layer: str, z: int, x: int, y: int) -> None:
 
 
 @bp.get("/<layer>/<int(signed=True):z>/<int(signed=True):x>/<int(signed=True):y>.mvt")
+@db.reads_only
 def tile(layer: str, z: int, x: int, y: int):
     """Return one vector tile of a layer (parcels, listings), or 304 if the client's copy is current."""
     _check_tile(layer, z, x, y)
-    actor = current_actor()
-    etag = tiles.tile_version(db.session, actor, layer, z, x, y)
-    if request.if_none_match.contains(etag):
-        resp = Response(status=304)
-    else:
-        resp = Response(tiles.tile(db.session, actor, layer, z, x, y), mimetype=MVT)
+    etag, data = tiles.tile_if_changed(db.session, current_actor(), layer, z, x, y,
+                                       request.if_none_match.as_set(), request.if_none_match.star_tag)
+    resp = Response(status=304) if data is None else Response(data, mimetype=MVT)
     resp.set_etag(etag)
     # private: the tile depends on the account; no-cache: revalidate every time (a 304 is cheap)
     resp.headers["Cache-Control"] = "private, no-cache"

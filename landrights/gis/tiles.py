@@ -6,17 +6,19 @@ parcels' GiST index. Tiles carry codes, status, areas, the parcel name (DKMC) an
 no holder, no ID number, no phone, no neighbour names (the four sides), no pointer name.
 
 Each statement is built once per layer, scope kind and detail level with bound parameters
-(z, x, y, the scope's code, the time), so a tile request costs one cached statement and one
-round trip; psycopg prepares it on the server after a few uses.
+(z, x, y, the scope's code, the time, the client's tags), so a tile request costs one cached
+statement (the version and, unless the client's copy is current, the tile) and one round trip;
+psycopg prepares it on the server after a few uses (the view ends with COMMIT: db.reads_only).
 """
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.orm import Session
 
 from landrights import clock
@@ -138,42 +140,52 @@ def _params(actor: Actor, z: int, x: int, y: int) -> dict:
             "now": clock.now()}
 
 
-def tile(session: Session, actor: Actor, layer: str, z: int, x: int, y: int) -> bytes:
-    """Return the MVT bytes of one layer's tile (empty below the layer's minimum zoom).
+@cache
+def _tile_if_changed_statement(layer: str, kind: str, simplify: bool):
+    """One statement: the tile's version digest and, unless it is one the client holds (bound
+    'known', 'any'), the tile. The tile is an InitPlan the CASE runs only when it is needed."""
+    version = _version_statement(layer, kind).subquery("v")
+    digest = sa.func.coalesce(version.c[0], "none")
+    known = sa.func.left(digest, 20) == sa.any_(sa.bindparam("known", type_=ARRAY(sa.String)))
+    tile = _tile_statement(layer, kind, simplify).scalar_subquery()
+    # ST_AsMVT combines in parallel, so the planner prices a parallel sequential scan of all
+    # parcels below the GiST probe (at 100,000 parcels: 40-150 ms for a 6 ms tile; one tile is a
+    # few hundred rows, which the index finds at once). set_config is PARALLEL UNSAFE: no part of
+    # a statement calling it is planned parallel (this replaced a SET LOCAL and its round trip).
+    no_parallel = sa.func.set_config("max_parallel_workers_per_gather", "0", True)
+    return sa.select(digest, sa.case((sa.bindparam("any", type_=sa.Boolean) | known, None),
+                                     else_=tile), no_parallel).select_from(version)
+
+
+def tile_if_changed(session: Session, actor: Actor, layer: str, z: int, x: int, y: int,
+                    client_tags: Iterable[str] = (), any_tag: bool = False) -> tuple[str, bytes | None]:
+    """Return a layer tile's ETag and its MVT bytes, or None for the bytes if the client's copy
+    is current (client_tags holds the tag, or any_tag: If-None-Match "*"); one round trip.
+
+    The tag digests the ids and row versions (xmin) of the rows the tile is made from, found
+    through the same index, in the same statement (so the same snapshot) as the tile: any insert,
+    update, closing or deletion of one of them, or a listing closing, gives another tag. The
+    actor's scope is part of it because two accounts see different parcels under one URL. Below
+    the layer's minimum zoom the tile is empty.
 
     Raises:
         Unauthenticated: anonymous (the map is for accounts).
     """
     require_login(actor)
+    area = actor.area_prefix if actor.area_prefix is not None else "-"
+    prefix, suffix = f"{TILE_FORMAT}-{layer}-{z}-", f"-{_short(f'{actor.role}:{area}')}"
+    tags = set(client_tags)
     if z < LAYERS[layer].min_zoom:
-        return b""
-    statement = _tile_statement(layer, scope_kind(actor), z < FULL_DETAIL_ZOOM)
-    # ST_AsMVT combines in parallel, so the planner prices a parallel sequential scan of all
-    # parcels below the GiST probe (at 100,000 parcels: 40-150 ms for a 6 ms tile); one tile is a
-    # few hundred rows, which the index finds at once
-    session.execute(sa.text("SET LOCAL max_parallel_workers_per_gather = 0"))
-    return bytes(session.scalar(statement, _params(actor, z, x, y)) or b"")
-
-
-def tile_version(session: Session, actor: Actor, layer: str, z: int, x: int, y: int) -> str:
-    """Return a short tag that changes whenever the tile's content may change for this actor.
-
-    It digests the ids and row versions (xmin) of the rows the tile is made from, found through
-    the same index, without building the tile: any insert, update, closing or deletion of one of
-    them, or a listing closing, gives another tag. The actor's scope is part of it because two
-    accounts see different parcels under one URL.
-
-    Raises:
-        Unauthenticated: anonymous.
-    """
-    require_login(actor)
-    if z < LAYERS[layer].min_zoom:
-        digest = "empty"
-    else:
-        statement = _version_statement(layer, scope_kind(actor))
-        digest = session.scalar(statement, _params(actor, z, x, y)) or "none"
-    scope = f"{actor.role}:{actor.area_prefix if actor.area_prefix is not None else '-'}"
-    return f"{TILE_FORMAT}-{layer}-{z}-{digest[:20]}-{_short(scope)}"
+        etag = f"{prefix}empty{suffix}"
+        return etag, None if any_tag or etag in tags else b""
+    known = [t[len(prefix):-len(suffix)] for t in tags if t.startswith(prefix) and t.endswith(suffix)]
+    statement = _tile_if_changed_statement(layer, scope_kind(actor), z < FULL_DETAIL_ZOOM)
+    params = {**_params(actor, z, x, y), "known": known, "any": any_tag}
+    digest, data, _ = session.connection().execute(statement, params).one()
+    etag = f"{prefix}{digest[:20]}{suffix}"
+    if any_tag or etag in tags:
+        return etag, None
+    return etag, bytes(data or b"")
 
 
 def _short(text: str) -> str:

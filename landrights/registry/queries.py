@@ -124,8 +124,10 @@ def get_parcel(session: Session, actor: Actor, code: str, as_of: datetime | None
     """
     if as_of is None:  # a map click or an API lookup: one cached statement, one round trip
         require_login(actor)
-        row = session.execute(_live_parcel_statement(scope_kind(actor)),
-                              {"county": code[:6], "code": code, "scope": scope_code(actor)}).first()
+        # on the connection: a Core result of plain columns, without the ORM's per-statement setup
+        row = session.connection().execute(
+            _live_parcel_statement(scope_kind(actor)),
+            {"county": code[:6], "code": code, "scope": scope_code(actor)}).first()
         if row is None:
             raise NotFound(_l("No parcel with code %(code)s.", code=code), field="code")
         if not row.visible:
@@ -220,8 +222,8 @@ def parcel_at(session: Session, actor: Actor, lon: float, lat: float) -> dict:
         NotFound: no live parcel the actor may see there. Unauthenticated: anonymous.
     """
     require_login(actor)
-    row = session.execute(_parcel_at_statement(scope_kind(actor)),
-                          {"lon": lon, "lat": lat, "scope": scope_code(actor)}).first()
+    row = session.connection().execute(_parcel_at_statement(scope_kind(actor)),
+                                       {"lon": lon, "lat": lat, "scope": scope_code(actor)}).first()
     if row is None:
         raise NotFound(_l("No parcel you may see lies at %(lon)s, %(lat)s.", lon=lon, lat=lat),
                        field="lon")

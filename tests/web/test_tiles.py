@@ -179,3 +179,13 @@ def test_a_new_version_of_a_registered_parcel_changes_the_etag(client, session, 
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
     found = {f["properties"]["code"]: f["properties"] for f in features(changed.data)}
     assert found[code]["name"] == "更正后名称" and found[code]["status"] == "surveyed"
+
+
+def test_if_none_match_star_or_a_foreign_tag(client, session, token):
+    url, h = f"/tiles/parcels/{parcel_tile(session, a_code(session), 16)}.mvt", token("officer")
+    etag = client.get(url, headers=h).headers["ETag"]
+    assert client.get(url, headers={**h, "If-None-Match": "*"}).status_code == 304
+    other = client.get(url, headers={**h, "If-None-Match": '"1-parcels-16-0123-abc", "x"'})
+    assert other.status_code == 200 and other.headers["ETag"] == etag and features(other.data)
+    both = client.get(url, headers={**h, "If-None-Match": f'"x", {etag}'})
+    assert both.status_code == 304 and both.headers["ETag"] == etag
