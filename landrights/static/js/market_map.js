@@ -72,9 +72,12 @@
     });
   }
 
-  var layer = null, controller = null, timer = null;
+  // What the last complete answer covered (the view padded by half): a move inside it needs no
+  // reload. While a popup is open nothing is reloaded either: replacing the layer would close the
+  // popup the user just opened (its auto-pan moves the map); the reload waits for it to close.
+  var layer = null, controller = null, timer = null, covered = null, popupOpen = false, stale = false;
   async function load() {
-    var bounds = map.getBounds();
+    var bounds = map.getBounds().pad(0.5);
     var clamp = function (v, lo, hi) { return Math.min(hi, Math.max(lo, v)); };
     var box = [clamp(bounds.getWest(), -180, 180), clamp(bounds.getSouth(), -90, 90),
                clamp(bounds.getEast(), -180, 180), clamp(bounds.getNorth(), -90, 90)];
@@ -95,6 +98,7 @@
       var next = L.geoJSON(data, {style: function () { return STYLE; }, onEachFeature: onEach});
       if (layer) map.removeLayer(layer);
       layer = next.addTo(map);
+      covered = data.numberMatched > data.numberReturned ? null : bounds;
       el.setAttribute('data-count', String(data.numberReturned));
       el.setAttribute('data-matched', String(data.numberMatched));
       var text = data.numberMatched > data.numberReturned ? msg('msgTooMany', 'Zoom in: {n} parcels')
@@ -107,7 +111,14 @@
       if (controller === mine) controller = null;
     }
   }
+  map.on('popupopen', function () { popupOpen = true; });
+  map.on('popupclose', function () {
+    popupOpen = false;
+    if (stale) { stale = false; map.fire('moveend'); }
+  });
   map.on('moveend', function () {
+    if (covered && covered.contains(map.getBounds())) return;
+    if (popupOpen) { stale = true; return; }
     if (timer) clearTimeout(timer);
     timer = setTimeout(function () { timer = null; load(); }, 250);
   });
