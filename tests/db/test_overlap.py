@@ -80,3 +80,32 @@ def test_demo_village_has_no_overlaps(session):
         "WHERE a.valid_to IS NULL AND b.valid_to IS NULL "
         "AND ST_Area(ST_Intersection(a.geom, b.geom)::geography) > 1"))
     assert pairs == 0
+
+
+TWO_ROWS_SQL = ("INSERT INTO parcels (county_code, code, collective_code, version, geom, status) "
+                "VALUES ('220421', :a, :c, 1, ST_GeomFromEWKT(:ga), 'surveyed'), "
+                "('220421', :b, :c, 1, ST_GeomFromEWKT(:gb), 'surveyed')")
+
+
+def test_two_overlapping_rows_of_one_statement_are_refused_either_way_round(session):
+    # R4.15: a pair of one statement's rows is related once (migration 0008), whichever comes first
+    big, inside = square(*FAR, size_deg=0.002), square(FAR[0] + 0.0005, FAR[1] + 0.0005)
+    for first, second in ((big, inside), (inside, big)):
+        state, name = refused(session, TWO_ROWS_SQL, a=A, b=B, c=COLLECTIVE, ga=first, gb=second)
+        assert (state, name) == ("23P01", "parcels_no_overlap")
+
+
+def test_two_neighbours_of_one_statement_are_accepted(session):
+    session.execute(sa.text(TWO_ROWS_SQL), {"a": A, "b": B, "c": COLLECTIVE, "ga": square(*FAR),
+                                            "gb": square(FAR[0] + 0.001, FAR[1])})
+    assert session.scalar(sa.text("SELECT count(*) FROM parcels WHERE code IN (:a, :b)"),
+                          {"a": A, "b": B}) == 2
+
+
+def test_moving_a_parcel_onto_a_later_one_is_refused(session):
+    # the moved row has the lower id and the live parcel it now overlaps is not in the statement
+    insert_parcel(session, A, square(*FAR))
+    insert_parcel(session, B, square(FAR[0] + 0.01, FAR[1]))
+    state, name = refused(session, "UPDATE parcels SET geom = ST_GeomFromEWKT(:g) WHERE code = :a",
+                          a=A, g=square(FAR[0] + 0.0105, FAR[1]))
+    assert (state, name) == ("23P01", "parcels_no_overlap")
