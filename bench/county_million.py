@@ -31,9 +31,7 @@ import multiprocessing
 import os
 import random
 import resource
-import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -47,6 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from common import discard_cluster, free_port, wait_for_port  # noqa: E402
 from import_survey import raw_pipeline  # noqa: E402  (binary COPY + GiST + ST_IsValid + self-join)
 
 COUNTY = "220422"
@@ -247,12 +246,6 @@ def app_import(url: str, instance: Path, files, jobs: int) -> dict:
 
 # --- HTTP on gunicorn ---------------------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_gunicorn(url: str, instance: Path, workers: int, threads: int):
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench", "CERTIFICATE_KEY": "bench",
@@ -260,13 +253,8 @@ def start_gunicorn(url: str, instance: Path, workers: int, threads: int):
     proc = subprocess.Popen(
         [str(ROOT / ".venv/bin/gunicorn"), "-w", str(workers), "--threads", str(threads), "-b",
          f"127.0.0.1:{port}", "--log-level", "warning", "landrights:create_app()"], env=env, cwd=ROOT)
-    for _ in range(600):
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return proc, port
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit("gunicorn did not start")
+    wait_for_port(port)
+    return proc, port
 
 
 def worker_peaks_mib(proc) -> list[float]:
@@ -553,11 +541,7 @@ def main() -> None:
         if args.keep:
             print(f"cluster left running: {cluster.url('county')} (stop: pg_ctl -D {cluster.data_dir} stop)")
         else:
-            if cluster.is_running():
-                cluster.stop(mode="immediate")
-            if cluster.root != base / "instance" / "pgdata":
-                shutil.rmtree(cluster.root, ignore_errors=True)
-            shutil.rmtree(base, ignore_errors=True)
+            discard_cluster(cluster, base)
     print(f"\nbenchmark wall time {time.perf_counter() - t_start:.0f} s")
 
 

@@ -14,7 +14,6 @@ import math
 import multiprocessing
 import os
 import resource
-import shutil
 import sys
 import tempfile
 import time
@@ -22,6 +21,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from common import discard_cluster  # noqa: E402  (bench/common.py)
 
 SYNTHETIC = "22042110120104"
 
@@ -144,11 +145,7 @@ def main() -> None:
         measure(url, base, f"synthetic collective {SYNTHETIC}", {"collective_code": SYNTHETIC})
         measure(url, base, "demo county + synthetic collective", county)
     finally:
-        if cluster.is_running():
-            cluster.stop(mode="immediate")
-        if cluster.root != base / "pg" / "pgdata":
-            shutil.rmtree(cluster.root, ignore_errors=True)
-        shutil.rmtree(base, ignore_errors=True)
+        discard_cluster(cluster, base)
     print(f"(cpus {os.cpu_count()}, {time.strftime('%Y-%m-%d')})")
 
 

@@ -23,7 +23,6 @@ import math
 import multiprocessing
 import os
 import resource
-import shutil
 import sys
 import tempfile
 import time
@@ -32,6 +31,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from common import discard_cluster  # noqa: E402  (bench/common.py)
 
 COLLECTIVE = "22042110120101"
 OTHER = "22042110120199"
@@ -266,11 +267,7 @@ def main() -> None:
             print(f"{n:,} parcels ...", flush=True)
             results.append(bench_size(cluster, base, n))
     finally:
-        if cluster.is_running():
-            cluster.stop(mode="immediate")
-        if cluster.root != base / "pg" / "pgdata":
-            shutil.rmtree(cluster.root, ignore_errors=True)
-        shutil.rmtree(base, ignore_errors=True)
+        discard_cluster(cluster, base)
     if results:
         print_report(results)
     print(f"\nbenchmark wall time {time.perf_counter() - t0:.0f} s (cpus {os.cpu_count()})")

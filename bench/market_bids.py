@@ -17,9 +17,7 @@ import http.client
 import json
 import os
 import random
-import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,11 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from common import discard_cluster, free_port, wait_for_port  # noqa: E402  (bench/common.py)
 
 
 def prepare(url: str, bidders: int) -> tuple[int, list[str], int]:
@@ -185,7 +179,7 @@ def main() -> None:
         gunicorn = subprocess.Popen(
             [str(ROOT / ".venv/bin/gunicorn"), "-w", str(args.workers), "--threads", str(args.threads), "-b",
              f"127.0.0.1:{port}", "--log-level", "warning", "landrights:create_app()"], env=env, cwd=ROOT)
-        _wait(port)
+        wait_for_port(port)
         started = time.monotonic()
         results = http_bidders(port, listing_id, tokens, args.seconds)
         elapsed = time.monotonic() - started
@@ -200,18 +194,7 @@ def main() -> None:
         if gunicorn is not None:
             gunicorn.send_signal(signal.SIGTERM)
             gunicorn.wait(timeout=30)
-        cluster.stop(mode="immediate")
-        shutil.rmtree(base, ignore_errors=True)
-
-
-def _wait(port: int) -> None:
-    for _ in range(300):
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit("gunicorn did not start")
+        discard_cluster(cluster, base)
 
 
 def _report(url: str, listing_id: int, results, elapsed: float, args) -> None:

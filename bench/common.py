@@ -1,0 +1,35 @@
+"""What the benchmarks share: a free loopback port, waiting for a server, discarding a cluster."""
+from __future__ import annotations
+
+import shutil
+import socket
+import time
+from pathlib import Path
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that is free now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, what: str = "gunicorn", tries: int = 600) -> None:
+    """Wait until something listens on 127.0.0.1:port (0.1 s between tries), else stop."""
+    for _ in range(tries):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"{what} did not start")
+
+
+def discard_cluster(cluster, base: Path) -> None:
+    """Stop a throwaway cluster and remove it with its base folder; as root its data may live in
+    the fallback folder outside base (landrights.pg), which goes too."""
+    if cluster.is_running():
+        cluster.stop(mode="immediate")
+    if Path(base).resolve() not in Path(cluster.root).resolve().parents:
+        shutil.rmtree(cluster.root, ignore_errors=True)
+    shutil.rmtree(base, ignore_errors=True)
