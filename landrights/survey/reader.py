@@ -10,6 +10,7 @@ import re
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -43,9 +44,22 @@ class SurveyFile:
     file_format: str
     encoding: str | None
     source_srid: int
-    records: list[dict]  # attribute dicts with upper-case field names
+    columns: dict[str, list]  # upper-case field name -> one value per feature (text stripped)
     geometries: np.ndarray  # shapely geometries, EPSG:4490
     collectives: list[dict] = field(default_factory=list)  # FBF rows, if the package carries them
+
+    def column(self, name: str) -> list:
+        """Return a field's values, one per feature (None throughout if the file lacks it)."""
+        found = self.columns.get(name)
+        return found if found is not None else [None] * len(self.geometries)
+
+    @cached_property
+    def records(self) -> list[dict]:
+        """The features' attributes as dicts with upper-case field names."""
+        names = list(self.columns)
+        if not names:
+            return [{} for _ in range(len(self.geometries))]
+        return [dict(zip(names, row, strict=True)) for row in zip(*self.columns.values(), strict=True)]
 
 
 def read_survey(path: str | Path, *, encoding: str | None = None,
@@ -115,16 +129,15 @@ def _read_layer(path: Path, file_format: str, encoding: str | None, srid: int | 
         meta, _, wkb, values = pyogrio.raw.read(path, layer=layer, encoding=read_with)
     except Exception as exc:  # GDAL raises several types for unreadable files
         raise SurveyFileError("unreadable", "file", name=path.name, reason=str(exc)) from None
-    names = [n.upper() for n in meta["fields"]]
-    columns = [_clean_column(column) for column in values]
-    records = [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)] \
-        if columns else [{} for _ in range(len(wkb))]
+    columns = {}
+    for name, column in zip(meta["fields"], values, strict=True):
+        columns[name.upper()] = _clean_column(column)  # "dkbm" and "DKBM": the last, as before
     geoms = shapely.from_wkb(np.asarray(wkb, dtype=object), on_invalid="ignore")
     source_srid = srid or _srid_of(meta.get("crs"), path)
     geoms = _to_storage(geoms, source_srid)
     return SurveyFile(file_format=file_format, encoding=used or "UTF-8", source_srid=source_srid,
-                      records=records,
-                      geometries=geoms, collectives=_fbf_rows(path, file_format, read_with))
+                      columns=columns, geometries=geoms,
+                      collectives=_fbf_rows(path, file_format, read_with))
 
 
 def _dk_layer(path: Path) -> str | int:

@@ -1,32 +1,57 @@
 """Quality rules: run the enabled ones of a moment (SQL over the staging table, or Python over the
-records read), and render findings in the user's language."""
+whole layer as read: columns and shapely arrays, never a query per parcel), and render findings in
+the user's language."""
 from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 
+import numpy as np
+import shapely
 import sqlalchemy as sa
+from pyproj import Geod
 from sqlalchemy.orm import Session
 
 from landrights.survey.models import QualityRule, QualityRuleSwitch
+from landrights.survey.reader import SurveyFile
 
 # Latin-1 letters and the replacement character in a Chinese survey file mean the DBF was decoded
 # with the wrong code page (ECOSYSTEM.md §3.2): "ÕÅÈý" instead of "张三"
 _GARBLED = re.compile(r"[\u0080-\u00ff\ufffd]")
 TEXT_FIELDS = ("DKMC", "DKDZ", "DKNZ", "DKXZ", "DKBZ", "ZJRXM", "DKBZXX")
+# CGCS2000's ellipsoid is GRS80's (a 6378137 m, 1/f 298.257222101): the spheroid PostGIS measures
+# geography on for EPSG:4490, so an area here is the area_m2 the registry stores
+GEOD = Geod(ellps="GRS80")
 
 
-def text_encoding(records: list[dict], codes: list[str | None]) -> list[dict]:
-    """Find text fields decoded with the wrong code page (mojibake)."""
-    found = []
-    for row_no, (record, code) in enumerate(zip(records, codes, strict=True), start=1):
-        for name in TEXT_FIELDS:
-            value = record.get(name)
-            if isinstance(value, str) and _GARBLED.search(value):
-                found.append({"row_no": row_no, "parcel_code": code, "location": None,
-                              "params": {"code": code or "", "field": name, "value": value[:40]}})
-                break
-    return found
+@dataclass
+class Layer:
+    """What the Python rules read: the file as read, its codes, and which rows are usable polygons
+    (valid, non-empty Polygon or MultiPolygon: the rows staged with ok)."""
+
+    survey: SurveyFile
+    codes: list[str | None]
+    ok: np.ndarray
+
+    def finding(self, i: int, params: dict, location=None) -> dict:
+        return {"row_no": i + 1, "parcel_code": self.codes[i], "params": params,
+                "location": location}
+
+
+def text_encoding(layer: Layer, params: dict) -> list[dict]:
+    """Find text fields decoded with the wrong code page (mojibake): one finding per row."""
+    found: dict[int, dict] = {}
+    for name in TEXT_FIELDS:
+        column = layer.survey.columns.get(name)
+        texts = [v for v in column or () if isinstance(v, str)]
+        if not _GARBLED.search("\n".join(texts)):  # one scan of the whole column first
+            continue
+        for i, value in enumerate(column):
+            if i not in found and isinstance(value, str) and _GARBLED.search(value):
+                found[i] = layer.finding(i, {"code": layer.codes[i] or "", "field": name,
+                                             "value": value[:40]})
+    return [found[i] for i in sorted(found)]
 
 
 # NY/T 2539 code tables (R4.21-R4.24, R4.27): the values the parcels table accepts
@@ -51,20 +76,99 @@ def field_text(name: str, value) -> str | None:
     return text or None
 
 
-def code_tables(records: list[dict], codes: list[str | None]) -> list[dict]:
-    """Find attribute values outside the NY/T 2539 code tables."""
+def code_tables(layer: Layer, params: dict) -> list[dict]:
+    """Find attribute values outside the NY/T 2539 code tables: one finding per row."""
+    found: dict[int, dict] = {}
+    for name, allowed in CODE_TABLES.items():
+        column = layer.survey.columns.get(name)
+        if column is None:
+            continue
+        bad = {}  # a column holds few distinct values: judge each once
+        for value in set(column):
+            text = field_text(name, value)
+            if text is not None and text not in allowed:
+                bad[value] = text
+        if not bad:
+            continue
+        for i, value in enumerate(column):
+            if i not in found and value in bad:
+                found[i] = layer.finding(i, {"code": layer.codes[i] or "", "field": name,
+                                             "value": bad[value]})
+    return [found[i] for i in sorted(found)]
+
+
+def geodesic_area(geometries) -> np.ndarray:
+    """Return each geometry's area on the CGCS2000 spheroid in m² (as ST_Area(geography))."""
+    return np.array([abs(GEOD.geometry_area_perimeter(g)[0]) for g in geometries], dtype=float)
+
+
+def _usable(layer: Layer) -> tuple[np.ndarray, np.ndarray, shapely.STRtree]:
+    rows = np.flatnonzero(layer.ok)
+    geoms = layer.survey.geometries[rows]
+    return rows, geoms, shapely.STRtree(geoms)
+
+
+def overlap_file(layer: Layer, params: dict) -> list[dict]:
+    """Find pairs of the file's parcels whose interiors overlap by more than the tolerance (R4.18):
+    boxes from an STR tree, each pair related once ('2********': the interiors share an area, so
+    touching neighbours pass and a parcel inside another does not), the overlap measured on the
+    spheroid. Both parcels get a finding naming the other."""
+    rows, geoms, tree = _usable(layer)
+    a, b = tree.query(geoms)
+    a, b = a[a < b], b[a < b]
+    related = shapely.relate_pattern(geoms[a], geoms[b], "2********")
+    a, b = a[related], b[related]
+    shared = shapely.intersection(geoms[a], geoms[b])
+    areas = geodesic_area(shared)
     found = []
-    for row_no, (record, code) in enumerate(zip(records, codes, strict=True), start=1):
-        for name, allowed in CODE_TABLES.items():
-            value = field_text(name, record.get(name))
-            if value is not None and value not in allowed:
-                found.append({"row_no": row_no, "parcel_code": code, "location": None,
-                              "params": {"code": code or "", "field": name, "value": value}})
-                break
+    for i, j, location, m2 in zip(rows[a], rows[b], shared, areas, strict=True):
+        if m2 > float(params.get("tolerance_m2", 1.0)):
+            for me, other in ((i, j), (j, i)):
+                found.append(layer.finding(me, {"code": layer.codes[me], "other_code":
+                                                layer.codes[other], "overlap_m2": round(m2, 2)},
+                                           location))
     return found
 
 
-PYTHON_RULES = {"text_encoding": text_encoding, "code_tables": code_tables}
+def gap(layer: Layer, params: dict) -> list[dict]:
+    """Find narrow gaps between neighbours (R4.15): pairs closer than max_gap_m on the plane in
+    degrees (1 m < 1/80,000 degree here) but not touching, then the geodesic length of their
+    shortest line below max_gap_m. The finding goes to the pair's first row."""
+    max_gap = float(params.get("max_gap_m", 0.5))
+    rows, geoms, tree = _usable(layer)
+    a, b = tree.query(geoms, predicate="dwithin", distance=max_gap / 80000.0)
+    a, b = a[a < b], b[a < b]
+    apart = shapely.distance(geoms[a], geoms[b]) >= 1e-12
+    a, b = a[apart], b[apart]
+    found = []
+    for i, j, line in zip(rows[a], rows[b], shapely.shortest_line(geoms[a], geoms[b]), strict=True):
+        (x0, y0), (x1, y1) = shapely.get_coordinates(line)
+        metres = GEOD.inv(x0, y0, x1, y1)[2]
+        if metres < max_gap:
+            found.append(layer.finding(i, {"code": layer.codes[i], "other_code": layer.codes[j],
+                                           "gap_m": round(metres, 2)}, line))
+    return found
+
+
+PYTHON_RULES = {"text_encoding": text_encoding, "code_tables": code_tables,
+                "overlap_file": overlap_file, "gap": gap}
+
+
+@dataclass(frozen=True)
+class PythonRule:
+    """A Python rule to run, detached from the session (it runs beside the staging COPY)."""
+
+    id: str
+    severity: str
+    body: str
+    params: dict
+
+
+def run_python_rules(selected: list[PythonRule], layer: Layer) -> list[tuple[PythonRule, list]]:
+    """Run Python rules over the layer; return each with its findings. No database, no Flask:
+    the import runs this in a thread while PostgreSQL takes the staging COPY (shapely releases
+    the GIL in its array functions)."""
+    return [(rule, PYTHON_RULES[rule.body](layer, rule.params)) for rule in selected]
 
 
 def enabled_rules(session: Session, county_code: str, moment: str) -> list[QualityRule]:

@@ -4,6 +4,7 @@ quality rules set-based over it, classify it against the registry, and enter the
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -12,6 +13,7 @@ import numpy as np
 import shapely
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from psycopg.types.json import Jsonb
 from sqlalchemy.orm import Session
 
 from landrights.accounts.permissions import (
@@ -31,15 +33,26 @@ from landrights.survey import rules
 from landrights.survey.models import QualityRule, QualityRuleSwitch, SurveyFinding, SurveyImport
 from landrights.survey.reader import SurveyFile, SurveyFileError, read_survey
 
+_AREAS = ("SCMJ", "SCMJM")
+_KNOWN = {*registry_rules.DK_FIELDS, "DKBM"}
+# the staging table: one row per feature, as the file has it; area_m2 and perimeter_m (on the
+# spheroid, of the usable polygons) are computed once here by the database, for every rule
 STAGE_COLUMNS = ["row_no", "parcel_code", "ok", "geom", *registry_rules.DK_FIELDS.values(), "extra"]
+_STAGE_TYPES = ["int4", "text", "bool", "bytea", "text", "text", "text", "text", "text", "text",
+                "bool", "text", "text", "text", "text", "text", "text", "numeric", "numeric",
+                "jsonb"]
 _STAGE_DDL = """
+DROP TABLE IF EXISTS survey_class;
 DROP TABLE IF EXISTS survey_stage;
 CREATE TEMP TABLE survey_stage (
     row_no int PRIMARY KEY, parcel_code text, ok boolean NOT NULL, geom geometry(Geometry, 4490),
     name text, ownership text, category text, land_use_type text, soil_grade text, land_use text,
     is_basic_farmland boolean, east text, south text, west text, north text, pointer_name text,
     remark text, surveyed_area_m2 numeric, surveyed_area_mu numeric, extra jsonb,
-    class text, accepted boolean NOT NULL DEFAULT false
+    area_m2 double precision GENERATED ALWAYS AS
+        (CASE WHEN ok THEN ST_Area(geom::geography) END) STORED,
+    perimeter_m double precision GENERATED ALWAYS AS
+        (CASE WHEN ok THEN ST_Perimeter(geom::geography) END) STORED
 ) ON COMMIT DROP"""
 _COMPARED = ["name", "ownership", "category", "land_use_type", "soil_grade", "land_use",
              "is_basic_farmland", "east", "south", "west", "north", "pointer_name", "remark",
@@ -62,7 +75,7 @@ def import_survey(session: Session, actor: Actor, path: str | Path, *, collectiv
     except SurveyFileError as err:
         raise file_error(err) from None
     _ensure_collectives(session, actor, survey, collective_code)
-    codes = [rules.field_text("DKBM", r.get("DKBM")) for r in survey.records]
+    codes = [rules.field_text("DKBM", v) for v in survey.column("DKBM")]
     if codes and not any(c and c.startswith(collective_code) for c in codes):
         raise ValidationFailed(_l("No parcel of this file belongs to collective %(code)s: is it "
                                   "the file of another collective?", code=collective_code),
@@ -73,8 +86,20 @@ def import_survey(session: Session, actor: Actor, path: str | Path, *, collectiv
                           all_or_nothing=all_or_nothing, features=len(codes), actor_id=actor.user_id)
     session.add(record)
     flush_or_raise(session)
-    _stage(session, survey, codes)
-    _run_rules(session, record, survey, codes)
+    enabled = rules.enabled_rules(session, record.county_code, "import")
+    python_rules = [rules.PythonRule(r.id, r.severity, r.body, dict(r.params)) for r in enabled
+                    if r.kind == "python"]
+    ok = _usable(survey.geometries)
+    # the Python rules (the geometric pair rules among them) run in a thread of their own while
+    # the database takes the staging COPY and runs the SQL rules: two cores at work, not one
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="survey-rules") as pool:
+        python_findings = pool.submit(rules.run_python_rules, python_rules,
+                                      rules.Layer(survey, codes, ok))
+        _stage(session, survey, codes, ok)
+        for rule in enabled:
+            if rule.kind == "sql":
+                rules.run_sql_rule(session, rule, record.id, record.county_code, collective_code)
+        _insert_python_findings(session, record, python_findings.result())
     _classify_and_accept(session, record, all_or_nothing)
     record.imported = _enter_parcels(session, record)
     flush_or_raise(session)
@@ -133,29 +158,44 @@ def _ensure_collectives(session: Session, actor: Actor, survey: SurveyFile, code
                                field="collective", rule="R4.5")
 
 
-_AREAS = ("SCMJ", "SCMJM")
-_KNOWN = {*registry_rules.DK_FIELDS, "DKBM"}
+def _usable(geoms: np.ndarray) -> np.ndarray:
+    """Return which geometries are valid, non-empty Polygons or MultiPolygons."""
+    kinds = shapely.get_type_id(geoms)
+    return (~shapely.is_missing(geoms) & ~shapely.is_empty(geoms) & np.isin(kinds, (3, 6))
+            & shapely.is_valid(geoms))
 
 
-def _stage_row(row_no: int, code: str | None, ok: bool, wkb: str | None, record: dict) -> tuple:
-    values = []
+def _stage_columns(survey: SurveyFile, codes: list[str | None], ok: np.ndarray) -> list[list]:
+    """Return the staging table's columns, in STAGE_COLUMNS order, converted a column at a time."""
+    n = len(codes)
+    geoms = shapely.set_srid(survey.geometries, 4490)
+    wkb = shapely.to_wkb(geoms, include_srid=True)  # EWKB; the server reads it with geometry_recv
+    columns = [list(range(1, n + 1)), codes, ok.tolist(), wkb.tolist()]
     for name in registry_rules.DK_FIELDS:
-        value = record.get(name)
+        values = survey.column(name)
         if name == "SFJBNT":
-            value = registry_rules.yes_no(value)
+            values = [registry_rules.yes_no(v) for v in values]
         elif name in _AREAS:
-            value = _decimal(value)
-        elif name in rules.CODE_WIDTH or not (value is None or isinstance(value, str)):
-            value = rules.field_text(name, value)  # the reader already stripped plain text
-        values.append(value)
-    extra = {k: _jsonable(v) for k, v in record.items() if k not in _KNOWN and v is not None}
-    return (row_no, code, ok, wkb, *values,
-            json.dumps(extra, ensure_ascii=False) if extra else "{}")
+            values = [_decimal(v) for v in values]
+        elif name in rules.CODE_WIDTH or not all(v is None or isinstance(v, str) for v in values):
+            values = [rules.field_text(name, v) for v in values]  # plain text is already stripped
+        columns.append(values)
+    unknown = {k: v for k, v in survey.columns.items() if k not in _KNOWN}
+    extra = [Jsonb({})] * n
+    if unknown:
+        names = list(unknown)
+        for i, row in enumerate(zip(*unknown.values(), strict=True)):
+            fields = {k: _jsonable(v) for k, v in zip(names, row, strict=True) if v is not None}
+            if fields:
+                extra[i] = Jsonb(fields)
+    columns.append(extra)
+    return columns
 
 
-def _decimal(value) -> Decimal | float | None:
+def _decimal(value) -> Decimal | None:
     if isinstance(value, float):
-        return value  # COPY writes its shortest repr, which numeric reads exactly as the file had it
+        # repr is the shortest text that reads back as this double: the number the file had
+        return None if value != value else Decimal(repr(value))
     try:
         return None if value in (None, "") else Decimal(str(value))
     except InvalidOperation:
@@ -166,61 +206,59 @@ def _jsonable(value):
     return value if isinstance(value, (str, int, float, bool)) else str(value)
 
 
-def _stage(session: Session, survey: SurveyFile, codes: list[str | None]) -> None:
-    """COPY the file's features into the temporary staging table (one round trip per batch)."""
-    geoms = shapely.set_srid(survey.geometries, 4490)
-    present = ~shapely.is_missing(geoms)
-    kinds = shapely.get_type_id(geoms)
-    ok = present & ~shapely.is_empty(geoms) & np.isin(kinds, (3, 6)) & shapely.is_valid(geoms)
-    wkb = shapely.to_wkb(geoms, hex=True, include_srid=True)
+def _stage(session: Session, survey: SurveyFile, codes: list[str | None], ok: np.ndarray) -> None:
+    """Binary COPY of the file's features into the temporary staging table, then its GiST index
+    and statistics (the rules' plans depend on them)."""
+    columns = _stage_columns(survey, codes, ok)
     conn = session.connection()
     for statement in _STAGE_DDL.split(";"):
         conn.exec_driver_sql(statement)
     cursor = conn.connection.driver_connection.cursor()
-    with cursor.copy(f"COPY survey_stage ({', '.join(STAGE_COLUMNS)}) FROM STDIN") as copy:
-        for i, record in enumerate(survey.records):
-            copy.write_row(_stage_row(i + 1, codes[i], bool(ok[i]),
-                                      wkb[i] if present[i] else None, record))
+    with cursor.copy(f"COPY survey_stage ({', '.join(STAGE_COLUMNS)}) FROM STDIN (FORMAT BINARY)") \
+            as copy:
+        copy.set_types(_STAGE_TYPES)
+        for row in zip(*columns, strict=True):
+            copy.write_row(row)
     conn.exec_driver_sql("CREATE INDEX ON survey_stage USING gist (geom)")
     conn.exec_driver_sql("ANALYZE survey_stage")
 
 
-def _run_rules(session: Session, record: SurveyImport, survey: SurveyFile, codes: list) -> None:
-    """Run every enabled import rule; SQL rules write their findings themselves."""
-    for rule in rules.enabled_rules(session, record.county_code, "import"):
-        if rule.kind == "sql":
-            rules.run_sql_rule(session, rule, record.id, record.county_code,
-                               record.collective_code)
-            continue
-        hits = rules.PYTHON_RULES[rule.body](survey.records, codes)
-        if hits:
-            session.execute(sa.insert(SurveyFinding), [{
-                "import_id": record.id, "county_code": record.county_code, "row_no": h["row_no"],
-                "parcel_code": h["parcel_code"], "rule_id": rule.id, "severity": rule.severity,
-                "params": h["params"]} for h in hits])
+def _insert_python_findings(session: Session, record: SurveyImport, results: list) -> None:
+    rows = [{"import_id": record.id, "county": record.county_code, "row_no": h["row_no"],
+             "parcel_code": h["parcel_code"], "rule_id": rule.id, "severity": rule.severity,
+             "params": json.dumps(h["params"], ensure_ascii=False),
+             "location": None if h["location"] is None else shapely.to_wkb(h["location"])}
+            for rule, hits in results for h in hits]
+    if rows:
+        session.execute(sa.text(
+            "INSERT INTO survey_findings (import_id, county_code, row_no, parcel_code, rule_id, "
+            "severity, params, location) VALUES (:import_id, :county, :row_no, :parcel_code, "
+            ":rule_id, :severity, CAST(:params AS jsonb), ST_GeomFromWKB(:location, 4490))"), rows)
 
 
-_CRITICAL = """NOT EXISTS (SELECT 1 FROM survey_findings f WHERE f.import_id = :import_id
-                AND f.row_no = s.row_no AND f.severity = 'critical')"""
-# One pass classifies every valid staged parcel against the registry and accepts it unless a
-# critical finding keeps it out.
+# the rows a critical finding keeps out (row_no is never NULL for a parcel's finding)
+_CRITICAL = """SELECT f.row_no FROM survey_findings f WHERE f.import_id = :import_id
+               AND f.severity = 'critical' AND f.row_no IS NOT NULL"""
+# One pass classifies every usable staged parcel against the registry and accepts it unless a
+# critical finding keeps it out; the verdicts go to a narrow table of their own, so that no wide
+# staging row (with its geometry) is written twice.
 _CLASSIFY = f"""
-UPDATE survey_stage s SET class = c.class, accepted = {_CRITICAL} FROM (
-    SELECT s2.row_no, CASE
+CREATE TEMP TABLE survey_class ON COMMIT DROP AS
+SELECT s.row_no, CASE
         WHEN p.id IS NULL THEN 'new'
-        WHEN ST_Area(ST_SymDifference(p.geom, s2.geom)::geography) > 1.0 THEN 'geometry_changed'
+        WHEN ST_Area(ST_SymDifference(p.geom, s.geom)::geography) > 1.0 THEN 'geometry_changed'
         WHEN ({', '.join('p.' + c for c in _COMPARED)}) IS DISTINCT FROM
-             ({', '.join('s2.' + c for c in _COMPARED)}) THEN 'attributes_changed'
-        ELSE 'unchanged' END AS class
-    FROM survey_stage s2
-    LEFT JOIN parcels p ON p.county_code = left(s2.parcel_code, 6) AND p.code = s2.parcel_code
-         AND p.valid_to IS NULL
-    WHERE s2.ok) c
-WHERE c.row_no = s.row_no"""
+             ({', '.join('s.' + c for c in _COMPARED)}) THEN 'attributes_changed'
+        ELSE 'unchanged' END AS class,
+       s.row_no NOT IN ({_CRITICAL}) AS accepted
+FROM survey_stage s
+LEFT JOIN parcels p ON p.county_code = left(s.parcel_code, 6) AND p.code = s.parcel_code
+     AND p.valid_to IS NULL
+WHERE s.ok"""
 
 # An accepted parcel that overlaps a live parcel which stays live (its replacement was refused)
 # is refused too, until nothing changes.
-_ACCEPT = f"UPDATE survey_stage s SET accepted = false WHERE s.accepted AND NOT {_CRITICAL}"
+_ACCEPT = f"UPDATE survey_class SET accepted = false WHERE accepted AND row_no IN ({_CRITICAL})"
 _STILL_OVERLAPPING = """
 INSERT INTO survey_findings (import_id, county_code, row_no, parcel_code, rule_id, severity, params,
                              location)
@@ -228,17 +266,21 @@ SELECT :import_id, :county, s.row_no, s.parcel_code, 'overlap_registry', 'critic
        jsonb_build_object('code', s.parcel_code, 'other_code', p.code,
        'overlap_m2', round(ST_Area(ST_Intersection(p.geom, s.geom)::geography)::numeric, 2)),
        ST_Intersection(p.geom, s.geom)
-FROM survey_stage s JOIN parcels p ON p.valid_to IS NULL AND p.geom && s.geom
+FROM survey_stage s JOIN survey_class c ON c.row_no = s.row_no
+JOIN parcels p ON p.valid_to IS NULL AND p.geom && s.geom
      AND p.code IS DISTINCT FROM s.parcel_code AND ST_Relate(p.geom, s.geom, '2********')
-WHERE s.accepted AND s.class <> 'unchanged'
-  AND NOT EXISTS (SELECT 1 FROM survey_stage r WHERE r.parcel_code = p.code AND r.accepted
-                  AND r.class IN ('geometry_changed', 'attributes_changed'))
+WHERE c.accepted AND c.class <> 'unchanged'
+  AND NOT EXISTS (SELECT 1 FROM survey_stage r JOIN survey_class rc ON rc.row_no = r.row_no
+                  WHERE r.parcel_code = p.code AND rc.accepted
+                  AND rc.class IN ('geometry_changed', 'attributes_changed'))
   AND ST_Area(ST_Intersection(p.geom, s.geom)::geography) > :tolerance"""
 
 
 def _classify_and_accept(session: Session, record: SurveyImport, all_or_nothing: bool) -> None:
     """Classify staged parcels against the registry and decide which enter (R3.1)."""
     session.execute(sa.text(_CLASSIFY), {"import_id": record.id})
+    session.execute(sa.text("ALTER TABLE survey_class ADD PRIMARY KEY (row_no)"))
+    session.execute(sa.text("ANALYZE survey_class"))
     tolerance = float(session.scalar(sa.text(
         "SELECT coalesce((SELECT value FROM settings WHERE key = 'parcel_overlap_tolerance_m2'), "
         "'1')")))
@@ -248,12 +290,11 @@ def _classify_and_accept(session: Session, record: SurveyImport, all_or_nothing:
         if not blocked.rowcount:
             break
         session.execute(sa.text(_ACCEPT), {"import_id": record.id})
-    critical = session.scalar(sa.text("SELECT count(DISTINCT row_no) FROM survey_findings WHERE "
-                                      "import_id = :i AND severity = 'critical'"), {"i": record.id})
-    if all_or_nothing and critical:
-        session.execute(sa.text("UPDATE survey_stage SET accepted = false"))
+    if all_or_nothing and session.scalar(sa.text(f"SELECT EXISTS ({_CRITICAL})"),
+                                         {"import_id": record.id}):
+        session.execute(sa.text("UPDATE survey_class SET accepted = false"))
     counts = dict(session.execute(sa.text(
-        "SELECT class, count(*) FROM survey_stage WHERE accepted GROUP BY class")).all())
+        "SELECT class, count(*) FROM survey_class WHERE accepted GROUP BY class")).all())
     missing = list(session.scalars(sa.text(
         "SELECT code FROM parcels WHERE collective_code = :c AND valid_to IS NULL AND code NOT IN "
         "(SELECT parcel_code FROM survey_stage WHERE parcel_code IS NOT NULL) ORDER BY code"),
@@ -261,18 +302,20 @@ def _classify_and_accept(session: Session, record: SurveyImport, all_or_nothing:
     record.classes = {**{k: counts.get(k, 0) for k in ("new", "geometry_changed",
                                                        "attributes_changed", "unchanged")},
                       "missing": missing}
-    record.rejected = session.scalar(sa.text("SELECT count(*) FROM survey_stage WHERE NOT "
-                                             "accepted"))
+    record.rejected = record.features - sum(counts.values())
 
 
 def _enter_parcels(session: Session, record: SurveyImport) -> int:
     """Close the live versions that changed and insert the accepted parcels as 'surveyed'."""
     now = datetime.now(UTC)
     session.execute(sa.text(
-        "UPDATE parcels p SET valid_to = :now FROM survey_stage s WHERE s.accepted AND s.class IN "
-        "('geometry_changed', 'attributes_changed') AND p.county_code = left(s.parcel_code, 6) "
+        "UPDATE parcels p SET valid_to = :now FROM survey_stage s JOIN survey_class c "
+        "ON c.row_no = s.row_no WHERE c.accepted AND c.class IN ('geometry_changed', "
+        "'attributes_changed') AND p.county_code = left(s.parcel_code, 6) "
         "AND p.code = s.parcel_code AND p.valid_to IS NULL"), {"now": now})
     columns = list(registry_rules.DK_FIELDS.values())
+    # sorted in memory, not on disk: the ids follow the file's order
+    previous = session.scalar(sa.text("SELECT set_config('work_mem', '64MB', true)"))
     inserted = session.execute(sa.text(f"""
         INSERT INTO parcels (county_code, code, version, collective_code, geom, status, extra,
                              valid_from, {', '.join(columns)})
@@ -281,8 +324,10 @@ def _enter_parcels(session: Session, record: SurveyImport) -> int:
                          AND p.code = s.parcel_code), 0) + 1,
                :collective, ST_Multi(s.geom), 'surveyed', s.extra, :now,
                {', '.join('s.' + c for c in columns)}
-        FROM survey_stage s WHERE s.accepted AND s.class <> 'unchanged' ORDER BY s.row_no"""),
+        FROM survey_stage s JOIN survey_class c ON c.row_no = s.row_no
+        WHERE c.accepted AND c.class <> 'unchanged' ORDER BY s.row_no"""),
         {"collective": record.collective_code, "now": now})
+    session.execute(sa.text("SELECT set_config('work_mem', :v, true)"), {"v": previous})
     return inserted.rowcount
 
 

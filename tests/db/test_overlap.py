@@ -1,4 +1,5 @@
 """No two live parcels overlap beyond the tolerance (trigger parcels_no_overlap, 23P01)."""
+import pytest
 import sqlalchemy as sa
 
 from tests.db.test_constraints import COLLECTIVE, FAR, PARCEL_SQL, insert_parcel, refused, square
@@ -108,4 +109,62 @@ def test_moving_a_parcel_onto_a_later_one_is_refused(session):
     insert_parcel(session, B, square(FAR[0] + 0.01, FAR[1]))
     state, name = refused(session, "UPDATE parcels SET geom = ST_GeomFromEWKT(:g) WHERE code = :a",
                           a=A, g=square(FAR[0] + 0.0105, FAR[1]))
+    assert (state, name) == ("23P01", "parcels_no_overlap")
+
+
+# A statement of 5,000 live rows or more (a survey import) is checked by lr_parcels_overlap_hits,
+# in parallel (migration 0010); the same rule, the same error.
+GRID_SQL = """
+INSERT INTO parcels (county_code, code, collective_code, version, geom, status)
+SELECT '220421', :c || (80000 + i)::text, :c, 1,
+       ST_Multi(ST_MakeEnvelope(:x + (i % 100) * 0.0001, :y + (i / 100) * 0.0001,
+                                :x + (i % 100 + 1) * 0.0001, :y + (i / 100 + 1) * 0.0001, 4490)),
+       'surveyed'
+FROM generate_series(0, 5999) i
+UNION ALL
+SELECT '220421', :c || '86000', :c, 1,
+       ST_Multi(ST_MakeEnvelope(:x + :shift, :y, :x + :shift + 0.0001, :y + 0.0001, 4490)), 'surveyed'
+"""
+
+
+def grid(shift: float) -> dict:
+    """6,001 parcels of about 8 m x 11 m, edge to edge; the last one lies `shift` degrees east of
+    the first cell (0.00005: half over it)."""
+    return {"c": COLLECTIVE, "x": FAR[0], "y": FAR[1], "shift": shift}
+
+
+def helper_calls(session) -> int:
+    return session.scalar(sa.text(
+        "SELECT coalesce(sum(calls), 0) FROM pg_stat_xact_user_functions "
+        "WHERE funcname = 'lr_parcels_overlap_hits'"))
+
+
+def test_a_large_statement_of_neighbours_is_accepted_by_the_parallel_check(session):
+    session.execute(sa.text("SET LOCAL track_functions = 'pl'"))
+    before = helper_calls(session)
+    # the extra parcel lies south of the grid's first cell, sharing its edge
+    session.execute(sa.text(GRID_SQL.replace(":y, :x + :shift + 0.0001, :y + 0.0001",
+                                             ":y - 0.0001, :x + :shift + 0.0001, :y")),
+                    grid(0.0))
+    assert helper_calls(session) == before + 1
+    assert session.scalar(sa.text("SELECT count(*) FROM parcels WHERE code LIKE :p"),
+                          {"p": COLLECTIVE + "8%"}) == 6001
+
+
+def test_an_overlap_inside_a_large_statement_is_refused(session):
+    session.execute(sa.text("SET LOCAL track_functions = 'pl'"))
+    before = helper_calls(session)
+    with pytest.raises(sa.exc.DBAPIError) as info:
+        with session.begin_nested():
+            session.execute(sa.text(GRID_SQL), grid(0.00005))
+    assert (info.value.orig.sqlstate, info.value.orig.diag.constraint_name) == (
+        "23P01", "parcels_no_overlap"), str(info.value.orig)
+    message = info.value.orig.diag.message_primary
+    assert COLLECTIVE + "86000" in message and COLLECTIVE + "80000" in message
+    assert helper_calls(session) == before + 1
+
+
+def test_a_large_statement_overlapping_a_live_parcel_is_refused(session):
+    insert_parcel(session, A, square(FAR[0] + 0.0055, FAR[1] + 0.0025, size_deg=0.0002))
+    state, name = refused(session, GRID_SQL.split("UNION ALL")[0], **grid(0.0))
     assert (state, name) == ("23P01", "parcels_no_overlap")
