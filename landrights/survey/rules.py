@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import shapely
@@ -33,6 +34,13 @@ class Layer:
     survey: SurveyFile
     codes: list[str | None]
     ok: np.ndarray
+
+    @cached_property
+    def usable(self) -> tuple[np.ndarray, np.ndarray, shapely.STRtree]:
+        """The usable rows, their geometries and one STR tree of them, shared by the pair rules."""
+        rows = np.flatnonzero(self.ok)
+        geoms = self.survey.geometries[rows]
+        return rows, geoms, shapely.STRtree(geoms)
 
     def finding(self, i: int, params: dict, location=None) -> dict:
         return {"row_no": i + 1, "parcel_code": self.codes[i], "params": params,
@@ -102,18 +110,12 @@ def geodesic_area(geometries) -> np.ndarray:
     return np.array([abs(GEOD.geometry_area_perimeter(g)[0]) for g in geometries], dtype=float)
 
 
-def _usable(layer: Layer) -> tuple[np.ndarray, np.ndarray, shapely.STRtree]:
-    rows = np.flatnonzero(layer.ok)
-    geoms = layer.survey.geometries[rows]
-    return rows, geoms, shapely.STRtree(geoms)
-
-
 def overlap_file(layer: Layer, params: dict) -> list[dict]:
     """Find pairs of the file's parcels whose interiors overlap by more than the tolerance (R4.18):
     boxes from an STR tree, each pair related once ('2********': the interiors share an area, so
     touching neighbours pass and a parcel inside another does not), the overlap measured on the
     spheroid. Both parcels get a finding naming the other."""
-    rows, geoms, tree = _usable(layer)
+    rows, geoms, tree = layer.usable
     a, b = tree.query(geoms)
     a, b = a[a < b], b[a < b]
     related = shapely.relate_pattern(geoms[a], geoms[b], "2********")
@@ -135,7 +137,7 @@ def gap(layer: Layer, params: dict) -> list[dict]:
     degrees (1 m < 1/80,000 degree here) but not touching, then the geodesic length of their
     shortest line below max_gap_m. The finding goes to the pair's first row."""
     max_gap = float(params.get("max_gap_m", 0.5))
-    rows, geoms, tree = _usable(layer)
+    rows, geoms, tree = layer.usable
     a, b = tree.query(geoms, predicate="dwithin", distance=max_gap / 80000.0)
     a, b = a[a < b], b[a < b]
     apart = shapely.distance(geoms[a], geoms[b]) >= 1e-12
