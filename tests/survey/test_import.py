@@ -260,3 +260,31 @@ def test_parcels_outside_the_known_collective_boundary_are_critical(session, sys
         ("inside_boundary", "critical")}
     assert record.imported == 0 and "outside the collective's boundary" in \
         report["findings"][0]["message"]
+
+
+def test_the_import_leaves_the_sessions_settings_as_it_found_them(session, system, collective,
+                                                                   folder):
+    # the import plans without bitmap scans and sorts in 64 MB (services._local_settings); the
+    # statements after it, in the same transaction, run with the settings they had before
+    settings = "SELECT current_setting('work_mem'), current_setting('enable_bitmapscan')"
+    before = session.execute(sa.text(settings)).one()
+    path = syn.write_geojson(syn.make_parcels(NEW, 3), folder / "s.geojson")
+    record = survey.import_survey(session, system, path, collective_code=collective)
+    assert record.imported == 3
+    assert session.execute(sa.text(settings)).one() == before == ("8MB", "on")
+
+
+def test_each_resurvey_version_follows_the_codes_last_one(session, system, collective, folder):
+    # the new version is one more than the code's last version (the (county, code, version) key);
+    # the import finds it for all codes of the collective at once, closed versions included
+    parcels = syn.make_parcels(NEW, 2)
+    for k, name in enumerate(["一号地", "二号地", "三号地"]):
+        parcels[0].attrs["DKMC"] = name
+        survey.import_survey(session, system, syn.write_geojson(parcels, folder / f"{k}.geojson"),
+                             collective_code=collective)
+    rows = session.execute(sa.text("SELECT code, version, valid_to IS NULL, name FROM parcels "
+                                   "WHERE code IN (:a, :b) ORDER BY code, version"),
+                           {"a": parcels[0].code, "b": parcels[1].code}).all()
+    assert [tuple(r) for r in rows] == [
+        (parcels[0].code, 1, False, "一号地"), (parcels[0].code, 2, False, "二号地"),
+        (parcels[0].code, 3, True, "三号地"), (parcels[1].code, 1, True, parcels[1].attrs["DKMC"])]
