@@ -15,7 +15,9 @@ work done raw on the same machine in the same run, as a ratio:
 * the densest tile at z14 and z16 (ms, bytes), cold and warm, vs the bare ST_AsMVT query;
 * the map page's first load in headless Chromium on a phone-sized screen (bytes of parcel data,
   time to the first parcel drawn), where the map opens: the county's centre;
-* peak memory (VmHWM) of the gunicorn workers and of the import processes.
+* peak memory (VmHWM) of the gunicorn workers and of the import processes;
+* for context, the floor: the same client and gunicorn against a Flask view that returns a fixed
+  Feature without a database (bench/floor_app.py).
 
 Targets (issue 7): import within 3x raw; lookups p99 within 2x raw p99 + 5 ms; tiles within 1.5x
 raw; map first load under 1 MB of parcel data; peak memory under 1 GiB.
@@ -246,15 +248,32 @@ def app_import(url: str, instance: Path, files, jobs: int) -> dict:
 
 # --- HTTP on gunicorn ---------------------------------------------------------------------------
 
-def start_gunicorn(url: str, instance: Path, workers: int, threads: int):
+def start_gunicorn(url: str, instance: Path, workers: int, threads: int,
+                   app: str = "landrights:create_app()", cwd: Path = ROOT):
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench", "CERTIFICATE_KEY": "bench",
            "LANDRIGHTS_INSTANCE": str(instance)}
     proc = subprocess.Popen(
         [str(ROOT / ".venv/bin/gunicorn"), "-w", str(workers), "--threads", str(threads), "-b",
-         f"127.0.0.1:{port}", "--log-level", "warning", "landrights:create_app()"], env=env, cwd=ROOT)
+         f"127.0.0.1:{port}", "--log-level", "warning", app], env=env, cwd=cwd)
     wait_for_port(port)
     return proc, port
+
+
+def stop_gunicorn(proc) -> None:
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=30)
+
+
+def floor_load(codes: list[str], threads: int) -> dict:
+    """The same client and gunicorn settings against bench/floor_app.py (Flask, no database)."""
+    proc, port = start_gunicorn("", ROOT, 2, 4, app="floor_app:app", cwd=ROOT / "bench")
+    try:
+        paths = [f"/api/v1/parcels/{c}" for c in codes]
+        http_load(port, "-", paths[:200], threads)  # warm the workers
+        return http_load(port, "-", paths, threads)
+    finally:
+        stop_gunicorn(proc)
 
 
 def worker_peaks_mib(proc) -> list[float]:
@@ -351,7 +370,7 @@ def lookups(port: int, token: str, dsn: str, count: int, threads: int) -> dict:
     codes = [r[0] for r in rows]
     points = [(r[1], r[2]) for r in rows]
     http_load(port, token, [f"/api/v1/parcels/{c}" for c in codes[:200]], threads)  # warm the workers
-    out = {}
+    out = {"codes": codes}
     out["by_code"] = {"app": http_load(port, token, [f"/api/v1/parcels/{c}" for c in codes], threads),
                       "raw": raw_load(dsn, RAW_BY_CODE, [{"code": c} for c in codes], threads)}
     out["at_point"] = {"app": http_load(port, token, [f"/api/v1/parcels/at?lon={x:.7f}&lat={y:.7f}"
@@ -473,6 +492,11 @@ def report(n: int, jobs: int, gen_s: float, imp: dict, raw: dict, look: dict | N
                          f"{a['rps']:.0f} req/s {a['statuses']} | p50 {r['p50']:.2f} ms, p99 "
                          f"{r['p99']:.2f} ms, {r['rps']:.0f} q/s | p99 {a['p99'] / r['p99']:.1f}x | "
                          f"p99 ≤ {limit:.1f} ms: {verdict(a['p99'] <= limit)} |")
+        f = look.get("floor")
+        if f:
+            lines.append(f"| floor: Flask view, fixed Feature, no database (bench/floor_app.py), "
+                         f"same gunicorn and client | p50 {f['p50']:.1f} ms, p99 {f['p99']:.1f} ms, "
+                         f"{f['rps']:.0f} req/s {f['statuses']} | — | — | context for the two rows above |")
     if tile:
         for z, t in tile.items():
             ratio_t = t["warm"] / t["raw_warm"]
@@ -532,12 +556,14 @@ def main() -> None:
         tile = tiles(port, token, dsn)
         browser = None if args.no_browser else map_first_load(port)
         peaks = worker_peaks_mib(gunicorn)
+        stop_gunicorn(gunicorn)
+        gunicorn = None
+        look["floor"] = floor_load(look["codes"], args.threads)
         print()
         print(report(args.parcels, args.jobs, gen_s, imp, raw, look, tile, browser, peaks))
     finally:
         if gunicorn is not None:
-            gunicorn.send_signal(signal.SIGTERM)
-            gunicorn.wait(timeout=30)
+            stop_gunicorn(gunicorn)
         if args.keep:
             print(f"cluster left running: {cluster.url('county')} (stop: pg_ctl -D {cluster.data_dir} stop)")
         else:

@@ -46,6 +46,7 @@ from landrights.registry.models import (  # noqa: F401
     Household,
     HouseholdMember,
     Parcel,
+    ParcelOverview,
     RegisterEntry,
     Setting,
 )

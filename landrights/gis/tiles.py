@@ -2,8 +2,9 @@
 tile that its ETag is made from. No Flask here; the bytes go to the client as PostGIS made them.
 
 The tile envelope (EPSG:3857) is transformed to EPSG:4490 so that ``geom && envelope`` uses the
-parcels' GiST index. Tiles carry codes, status, areas, the parcel name (DKMC) and listing terms:
-no holder, no ID number, no phone, no neighbour names (the four sides), no pointer name.
+parcels' GiST index. Tiles carry codes, status, areas, the parcel name (DKMC), listing terms and,
+for the villages overview below zoom 14, a collective's name and counts: no holder, no ID number,
+no phone, no neighbour names (the four sides), no pointer name.
 
 Each statement is built once per layer, scope kind and detail level with bound parameters
 (z, x, y, the scope's code, the time, the client's tags), so a tile request costs one cached
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Session
 from landrights import clock
 from landrights.accounts.permissions import Actor, require_login
 from landrights.market.models import Listing, ListingParcel
-from landrights.registry.models import Parcel
+from landrights.registry.models import Collective, Parcel, ParcelOverview
 from landrights.registry.queries import bound_parcel_scope, scope_code, scope_kind
 
 EXTENT = 4096          # MVT coordinate units per tile side
@@ -39,15 +40,18 @@ TILE_FORMAT = "1"      # part of every ETag: bump when the tile's layout changes
 
 @dataclass(frozen=True)
 class Layer:
-    """A tile layer: its name and the lowest zoom at which it carries features."""
+    """A tile layer: its name and the zooms at which it carries features."""
 
     name: str
     min_zoom: int
+    max_zoom: int = MAX_ZOOM
 
 
 # A z13 tile of a county holds ~4,000 parcels at Liaoyuan's density (PERFORMANCE.md: ~1,000 at
-# z14): below z14 the parcels layer is empty and the map asks to zoom in.
-LAYERS = {"parcels": Layer("parcels", 14), "listings": Layer("listings", 10)}
+# z14): below z14 the parcels layer is empty, and the villages layer shows each collective's
+# outline with its counts of surveyed and registered parcels instead (parcel_overviews, 0012).
+LAYERS = {"parcels": Layer("parcels", 14), "listings": Layer("listings", 10),
+          "villages": Layer("villages", 8, 13)}
 
 
 def in_grid(z: int, x: int, y: int) -> bool:
@@ -69,9 +73,9 @@ def _mvt_geom(geom, simplify: bool):
     return sa.func.ST_AsMVTGeom(merc, _envelope(), EXTENT, BUFFER, True)
 
 
-def _in_tile():
-    # && against the envelope in the column's SRID: the GiST index on parcels.geom applies
-    return Parcel.geom.op("&&")(sa.func.ST_Transform(_envelope(), 4490))
+def _in_tile(geom=Parcel.geom):
+    # && against the envelope in the column's SRID: the GiST index on the column applies
+    return geom.op("&&")(sa.func.ST_Transform(_envelope(), 4490))
 
 
 def _round(expr):
@@ -112,9 +116,30 @@ def _listing_rows(simplify: bool):
         Listing.bid_count))
 
 
+def _village_scope(kind: str):
+    """The collectives in the actor's area (an area prefix: county, township, village or group);
+    a household's account and one with no area see no overview, as they see no one else's parcels."""
+    if kind != "area":
+        return sa.false()
+    return ParcelOverview.collective_code.startswith(sa.bindparam("scope", type_=sa.String))
+
+
+def _village_rows(kind: str, simplify: bool):
+    """The villages layer: each collective's outline, name and counts (no personal data)."""
+    return (sa.select(
+        _mvt_geom(ParcelOverview.geom, simplify).label("geom"), Collective.id,
+        ParcelOverview.collective_code.label("code"), Collective.name, ParcelOverview.parcels,
+        ParcelOverview.registered,
+        sa.cast(_round(ParcelOverview.area_m2 * 15 / 10000), sa.REAL).label("area_mu"))
+        .join(Collective, sa.and_(Collective.county_code == ParcelOverview.county_code,
+                                  Collective.code == ParcelOverview.collective_code))
+        .where(_in_tile(ParcelOverview.geom), _village_scope(kind)))
+
+
 @cache
 def _tile_statement(layer: str, kind: str, simplify: bool):
-    rows = (_parcel_rows(kind, simplify) if layer == "parcels" else _listing_rows(simplify)).subquery("t")
+    rows = {"parcels": lambda: _parcel_rows(kind, simplify), "listings": lambda: _listing_rows(simplify),
+            "villages": lambda: _village_rows(kind, simplify)}[layer]().subquery("t")
     # ST_AsMVT skips the rows whose geometry ST_AsMVTGeom clipped away (NULL)
     return sa.select(sa.func.ST_AsMVT(sa.literal_column("t"), layer, EXTENT, "geom", "id")).select_from(rows)
 
@@ -129,6 +154,13 @@ def _version_statement(layer: str, kind: str):
         stamp = sa.literal_column("parcels.id::text || ':' || parcels.xmin::text")
         return sa.select(_digest(stamp, Parcel.id)).where(_in_tile(), Parcel.valid_to.is_(None),
                                                           bound_parcel_scope(kind))
+    if layer == "villages":  # a recomputed overview is a new row version (xmin); a rename too
+        stamp = sa.literal_column("parcel_overviews.collective_code || ':' || parcel_overviews.xmin::text "
+                                  "|| ':' || collectives.xmin::text")
+        return (sa.select(_digest(stamp, ParcelOverview.collective_code))
+                .join(Collective, sa.and_(Collective.county_code == ParcelOverview.county_code,
+                                          Collective.code == ParcelOverview.collective_code))
+                .where(_in_tile(ParcelOverview.geom), _village_scope(kind)))
     stamp = sa.literal_column("listing_parcels.id::text || ':' || listing_parcels.xmin::text || ':' || "
                               "listings.xmin::text || ':' || parcels.id::text || ':' || parcels.xmin::text")
     return _listing_from(sa.select(_digest(stamp, ListingParcel.id)))
@@ -165,8 +197,8 @@ def tile_if_changed(session: Session, actor: Actor, layer: str, z: int, x: int, 
     The tag digests the ids and row versions (xmin) of the rows the tile is made from, found
     through the same index, in the same statement (so the same snapshot) as the tile: any insert,
     update, closing or deletion of one of them, or a listing closing, gives another tag. The
-    actor's scope is part of it because two accounts see different parcels under one URL. Below
-    the layer's minimum zoom the tile is empty.
+    actor's scope is part of it because two accounts see different parcels under one URL. Outside
+    the layer's zooms (LAYERS: min_zoom to max_zoom) the tile is empty.
 
     Raises:
         Unauthenticated: anonymous (the map is for accounts).
@@ -175,7 +207,7 @@ def tile_if_changed(session: Session, actor: Actor, layer: str, z: int, x: int, 
     area = actor.area_prefix if actor.area_prefix is not None else "-"
     prefix, suffix = f"{TILE_FORMAT}-{layer}-{z}-", f"-{_short(f'{actor.role}:{area}')}"
     tags = set(client_tags)
-    if z < LAYERS[layer].min_zoom:
+    if not LAYERS[layer].min_zoom <= z <= LAYERS[layer].max_zoom:
         etag = f"{prefix}empty{suffix}"
         return etag, None if any_tag or etag in tags else b""
     known = [t[len(prefix):-len(suffix)] for t in tags if t.startswith(prefix) and t.endswith(suffix)]

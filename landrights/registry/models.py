@@ -365,3 +365,25 @@ class ChangeEvent(Base):
     reason: Mapped[str | None] = mapped_column(sa.Text)
     document: Mapped[str | None] = mapped_column(sa.String(200))
     details: Mapped[dict | None] = mapped_column(JSONB)
+
+
+class ParcelOverview(Base):
+    """One collective's live parcels at a glance, for the map below zoom 14: outline (convex hull),
+    counts and area. Written only by the statement triggers on parcels (migration 0012)."""
+
+    __tablename__ = "parcel_overviews"
+    __table_args__ = (
+        Check("county_code = left(collective_code, 6)", name="county_prefix"),
+        Check("registered BETWEEN 0 AND parcels", name="registered_counted"),
+        sa.Index("idx_parcel_overviews_geom", "geom", postgresql_using="gist"),
+    )
+
+    collective_code: Mapped[str] = mapped_column(
+        sa.String(14), primary_key=True, comment="FBFBM: one row per collective with live parcels")
+    county_code: Mapped[str] = mapped_column(sa.String(6))
+    geom = mapped_column(Geometry("GEOMETRY", srid=4490, spatial_index=False), nullable=False,
+                         comment="convex hull of the collective's live parcels")
+    parcels: Mapped[int] = mapped_column(sa.Integer)
+    registered: Mapped[int] = mapped_column(sa.Integer)
+    area_m2: Mapped[float] = mapped_column(sa.Float)
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))

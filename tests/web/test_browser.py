@@ -76,3 +76,22 @@ def test_farmer_sees_only_own_parcels(phone, live_server):
     parcels = phone.locator("path.lr-parcel")
     expect(parcels.first).to_be_visible(timeout=15_000)
     assert 1 <= parcels.count() <= 8
+
+
+def test_zoomed_out_the_county_sees_its_villages_and_zooms_into_one(phone, live_server, tmp_path):
+    login(phone, live_server, "county")
+    expect(phone.locator("path.lr-parcel").first).to_be_visible(timeout=15_000)
+    phone.evaluate("window.landrightsMap.map.setZoom(12, {animate: false})")
+    villages = phone.locator("path.lr-village")
+    expect(villages.first).to_be_visible(timeout=15_000)
+    assert phone.locator("path.lr-village[data-code^='220421']").count() >= 1
+    expect(phone.locator("#map-status")).to_contain_text("村组")
+    villages.first.click(force=True)
+    popup = phone.locator(".leaflet-popup-content")
+    expect(popup).to_contain_text(re.compile(r"22042\d{9}"))
+    expect(popup).to_contain_text("现势地块")
+    expect(popup).to_contain_text("%")
+    phone.screenshot(path=str(tmp_path / "villages-phone.png"))
+    popup.locator("button").click()
+    expect(phone.locator("path.lr-parcel").first).to_be_visible(timeout=15_000)
+    assert phone.evaluate("window.landrightsMap.map.getZoom()") == 14

@@ -189,3 +189,52 @@ def test_if_none_match_star_or_a_foreign_tag(client, session, token):
     assert other.status_code == 200 and other.headers["ETag"] == etag and features(other.data)
     both = client.get(url, headers={**h, "If-None-Match": f'"x", {etag}'})
     assert both.status_code == 304 and both.headers["ETag"] == etag
+
+
+VILLAGE_KEYS = {"code", "name", "parcels", "registered", "area_mu"}
+
+
+def live_counts(session) -> dict:
+    return {r.c: (r.n, r.reg, r.area) for r in session.execute(sa.text(
+        "SELECT collective_code c, count(*) n, count(*) FILTER (WHERE status = 'registered') reg, "
+        "sum(area_m2) area FROM parcels WHERE valid_to IS NULL GROUP BY 1"))}
+
+
+def test_villages_layer_below_zoom_14_shows_each_collective_with_its_counts(client, session, token):
+    res = client.get(f"/tiles/villages/{parcel_tile(session, a_code(session), 11)}.mvt",
+                     headers=token("county"))
+    assert res.status_code == 200
+    found = {f["properties"]["code"]: f for f in features(res.data, "villages")}
+    counts = live_counts(session)
+    assert found and set(found) <= set(counts)
+    for code, feature in found.items():
+        props = feature["properties"]
+        assert set(props) == VILLAGE_KEYS
+        n, registered, area = counts[code]
+        assert (props["parcels"], props["registered"]) == (n, registered)
+        assert props["area_mu"] == pytest.approx(round(area * 15 / 10000, 2), abs=0.01)
+        assert feature["geometry"]["type"] == "Polygon"
+    names = dict(session.execute(sa.text("SELECT code, name FROM collectives")).all())
+    assert {c: f["properties"]["name"] for c, f in found.items()} == {c: names[c] for c in found}
+
+
+def test_villages_layer_is_empty_from_zoom_14_and_for_a_household(client, session, token):
+    code = a_code(session)
+    at14 = client.get(f"/tiles/villages/{parcel_tile(session, code, 14)}.mvt", headers=token("county"))
+    assert at14.status_code == 200 and at14.data == b""
+    farmer = client.get(f"/tiles/villages/{parcel_tile(session, code, 11)}.mvt", headers=token("farmer"))
+    assert farmer.status_code == 200 and features(farmer.data, "villages") == []
+
+
+def test_a_registration_changes_the_village_tile_at_once(client, session, token):
+    code = a_code(session, "surveyed")
+    collective = code[:14]
+    url, h = f"/tiles/villages/{parcel_tile(session, code, 11)}.mvt", token("county")
+    first = client.get(url, headers=h)
+    before = {f["properties"]["code"]: f["properties"] for f in features(first.data, "villages")}
+    session.execute(sa.text("UPDATE parcels SET status = 'registered' WHERE code = :c "
+                            "AND valid_to IS NULL"), {"c": code})
+    changed = client.get(url, headers={**h, "If-None-Match": first.headers["ETag"]})
+    assert changed.status_code == 200 and changed.headers["ETag"] != first.headers["ETag"]
+    after = {f["properties"]["code"]: f["properties"] for f in features(changed.data, "villages")}
+    assert after[collective]["registered"] == before[collective]["registered"] + 1

@@ -4,13 +4,15 @@
  * data-bounds (minLon,minLat,maxLon,maxLat) and draws the parcels and the open market listings
  * from vector tiles (data-tiles, a URL template with {layer}). Tiles carry code, status, area in
  * mu and the parcel name only; clicking a parcel opens a popup that asks the parcel API (data-api)
- * for the area in m² and the holder, so personal data follows the API's permissions. Below data-min-zoom the tiles
- * are empty and the status asks to zoom in: no page ever receives all parcels.
+ * for the area in m² and the holder, so personal data follows the API's permissions. Below data-min-zoom the parcel
+ * tiles are empty and the status asks to zoom in; from zoom 8 to 13 the villages layer shows each collective's
+ * outline, coloured by its share of registered parcels, with its counts: no page ever receives all parcels.
  * No base-map tiles: the machine may be offline.
  *
  * For tests: each parcel is an SVG <path class="lr-parcel lr-status-..." data-code="..."
  * data-status="...">; #map gets data-state="loading|ready" and data-count (distinct parcels in
- * the loaded tiles); window.landrightsMap = {map, parcels, listings, reload}.
+ * the loaded tiles); each village outline is a <path class="lr-village" data-code="...">;
+ * window.landrightsMap = {map, parcels, listings, villages, reload}.
  */
 (function () {
   'use strict';
@@ -52,7 +54,11 @@
     listing: msg('msgListing', 'Listing'),
     price: msg('msgPrice', 'Price (yuan per mu and year)'),
     term: msg('msgTerm', 'Term'),
-    openListing: msg('msgOpenListing', 'Open listing')
+    openListing: msg('msgOpenListing', 'Open listing'),
+    villages: msg('msgVillages', 'Villages (overview)'),
+    villageParcels: msg('msgVillageParcels', 'Live parcels'),
+    villageRegistered: msg('msgVillageRegistered', 'Registered'),
+    zoomVillage: msg('msgZoomVillage', 'Zoom in to its parcels')
   };
 
   if (typeof window.L === 'undefined' || !window.L.vectorGrid) {
@@ -191,6 +197,34 @@
     }}
   });
 
+  // A village's fill darkens with its share of registered parcels (0 %: pale, 100 %: the
+  // registered green), so a county's progress of confirmation reads at a glance.
+  function villageStyle(p) {
+    var share = p.parcels > 0 ? p.registered / p.parcels : 0;
+    return {color: '#1b5e36', weight: 1.5, opacity: 0.9, fill: true, fillColor: '#1b5e36',
+            fillOpacity: 0.08 + 0.5 * share, className: 'lr-village'};
+  }
+  var villages = tileLayer('villages', {
+    minZoom: 8, maxZoom: minZoom - 1,
+    getFeatureId: function (f) { return f.properties.code; },
+    vectorTileLayerStyles: {villages: function (p) { return villageStyle(p); }}
+  });
+
+  function villagePopup(p, latlng) {
+    var box = popupBox(p.name || String(p.code), p.name ? String(p.code) : null);
+    box.row(text.villageParcels, String(p.parcels));
+    var share = p.parcels > 0 ? Math.round(100 * p.registered / p.parcels) : 0;
+    box.row(text.villageRegistered, p.registered + ' (' + share + ' %)');
+    box.row(text.area, num(p.area_mu, 2) + ' ' + text.mu);
+    var zoom = document.createElement('button');
+    zoom.type = 'button';
+    zoom.className = 'lr-button lr-popup-open';
+    zoom.textContent = text.zoomVillage;
+    zoom.addEventListener('click', function () { map.closePopup(); map.setView(latlng, minZoom); });
+    box.appendChild(zoom);
+    return box;
+  }
+
   function openAt(latlng, content) {
     L.popup({maxWidth: 280, minWidth: 200}).setLatLng(latlng).setContent(content).openOn(map);
   }
@@ -200,6 +234,17 @@
   });
   listings.on('click', function (e) {
     openAt(e.latlng, listingPopup(e.layer.properties || {}));
+  });
+  villages.on('click', function (e) {
+    openAt(e.latlng, villagePopup(e.layer.properties || {}, e.latlng));
+  });
+  villages.on('tileload', function (e) {
+    var tile = villages._vectorTiles && villages._vectorTiles[villages._tileCoordsToKey(e.coords)];
+    if (!tile || !tile._features) return;
+    Object.keys(tile._features).forEach(function (id) {
+      var f = tile._features[id].feature;
+      if (f && f._path) f._path.setAttribute('data-code', String((f.properties || {}).code));
+    });
   });
 
   // Give each parcel path its code and status, and make it reachable by keyboard.
@@ -252,14 +297,16 @@
   parcels.on('load', showState);
   map.on('zoomend', function () { if (map.getZoom() < minZoom) showState(); });
 
+  villages.addTo(map);
   parcels.addTo(map);
   listings.addTo(map);
   var overlays = {};
+  overlays[text.villages] = villages;
   overlays[text.parcels] = parcels;
   overlays[text.listings] = listings;
   L.control.layers(null, overlays, {collapsed: true}).addTo(map);
   setStatus(text.loading, 'loading');
 
-  window.landrightsMap = {map: map, parcels: parcels, listings: listings,
-                          reload: function () { parcels.redraw(); listings.redraw(); }};
+  window.landrightsMap = {map: map, parcels: parcels, listings: listings, villages: villages,
+                          reload: function () { parcels.redraw(); listings.redraw(); villages.redraw(); }};
 })();

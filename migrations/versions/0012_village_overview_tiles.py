@@ -1,0 +1,101 @@
+"""an overview of each collective's parcels for the map below zoom 14
+
+Revision ID: 0012
+Revises: 0011
+Create Date: 2026-12-01
+
+Below zoom 14 a tile would hold thousands of parcels (a z13 tile of Liaoyuan: about 4,000), so
+the parcels layer is empty there. What a county administrator wants at county scale is where each
+village (collective, 发包方) stands: how many parcels are surveyed and how many registered. That is
+parcel_overviews: one row per collective with live parcels, its outline (the convex hull of its
+live parcels, a fraction of their vertices), the counts and the area. Statement-level triggers on
+parcels keep it exact: after each statement that inserts, updates or deletes parcels, the rows of
+the collectives it touched are computed again from the live parcels (a collective's codes are one
+range of the live-code index: ck_parcels_collective_prefix), so one import is one recomputation of
+its village, not one per parcel. No personal data: codes, counts and areas only.
+"""
+import sqlalchemy as sa
+from alembic import op
+from geoalchemy2 import Geometry
+
+revision = "0012"
+down_revision = "0011"
+branch_labels = None
+depends_on = None
+
+# the collectives of the statement's rows (new and old), computed again from their live parcels;
+# a collective left with no live parcel loses its row
+REFRESH = r"""
+CREATE FUNCTION lr_refresh_parcel_overviews(codes text[]) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM parcel_overviews o WHERE o.collective_code = ANY (codes);
+    INSERT INTO parcel_overviews (collective_code, county_code, geom, parcels, registered, area_m2,
+                                  updated_at)
+    SELECT c.code, left(c.code, 6), ST_ConvexHull(ST_Collect(p.geom)), count(*),
+           count(*) FILTER (WHERE p.status = 'registered'), sum(p.area_m2), now()
+    FROM unnest(codes) AS c(code)
+    JOIN parcels p ON p.county_code = left(c.code, 6)
+         AND p.code BETWEEN c.code || '00000' AND c.code || '99999'
+         AND p.collective_code = c.code AND p.valid_to IS NULL
+    GROUP BY c.code;
+END $$;
+"""
+
+TRIGGER_FUNCTIONS = {
+    "insert": "SELECT array_agg(DISTINCT collective_code) FROM new_rows",
+    "update": "SELECT array_agg(DISTINCT collective_code) FROM (SELECT collective_code FROM new_rows "
+              "UNION ALL SELECT collective_code FROM old_rows) r",
+    "delete": "SELECT array_agg(DISTINCT collective_code) FROM old_rows",
+}
+REFERENCING = {"insert": "NEW TABLE AS new_rows",
+               "update": "NEW TABLE AS new_rows OLD TABLE AS old_rows",
+               "delete": "OLD TABLE AS old_rows"}
+
+
+def _trigger_function(event: str) -> str:
+    return f"""
+CREATE FUNCTION lr_parcel_overviews_after_{event}() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM lr_refresh_parcel_overviews(({TRIGGER_FUNCTIONS[event]}));
+    RETURN NULL;
+END $$;
+"""
+
+
+def upgrade() -> None:
+    op.create_table(
+        "parcel_overviews",
+        sa.Column("collective_code", sa.String(14), nullable=False,
+                  comment="FBFBM: one row per collective with live parcels"),
+        sa.Column("county_code", sa.String(6), nullable=False),
+        sa.Column("geom", Geometry("GEOMETRY", srid=4490, spatial_index=False), nullable=False,
+                  comment="convex hull of the collective's live parcels"),
+        sa.Column("parcels", sa.Integer(), nullable=False),
+        sa.Column("registered", sa.Integer(), nullable=False),
+        sa.Column("area_m2", sa.Float(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("county_code = left(collective_code, 6)",
+                           name=op.f("ck_parcel_overviews_county_prefix")),
+        sa.CheckConstraint("registered BETWEEN 0 AND parcels",
+                           name=op.f("ck_parcel_overviews_registered_counted")),
+        sa.PrimaryKeyConstraint("collective_code", name=op.f("pk_parcel_overviews")),
+    )
+    op.create_index("idx_parcel_overviews_geom", "parcel_overviews", ["geom"],
+                    postgresql_using="gist")
+    op.execute(REFRESH)
+    for event in ("insert", "update", "delete"):
+        op.execute(_trigger_function(event))
+        op.execute(f"CREATE TRIGGER parcel_overviews_after_{event} AFTER {event.upper()} ON parcels "
+                   f"REFERENCING {REFERENCING[event]} FOR EACH STATEMENT "
+                   f"EXECUTE FUNCTION lr_parcel_overviews_after_{event}()")
+    op.execute("SELECT lr_refresh_parcel_overviews(array_agg(DISTINCT collective_code)) "
+               "FROM parcels WHERE valid_to IS NULL")
+
+
+def downgrade() -> None:
+    for event in ("insert", "update", "delete"):
+        op.execute(f"DROP TRIGGER parcel_overviews_after_{event} ON parcels")
+        op.execute(f"DROP FUNCTION lr_parcel_overviews_after_{event}()")
+    op.execute("DROP FUNCTION lr_refresh_parcel_overviews(text[])")
+    op.drop_index("idx_parcel_overviews_geom", table_name="parcel_overviews")
+    op.drop_table("parcel_overviews")

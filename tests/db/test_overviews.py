@@ -1,0 +1,54 @@
+"""parcel_overviews (migration 0012): each collective's live parcels at a glance, kept exact by the
+statement triggers on parcels after every insert, update and delete."""
+import sqlalchemy as sa
+
+from tests.db.test_constraints import COLLECTIVE, FAR, insert_parcel, square
+
+
+def overview(session, collective: str):
+    return session.execute(sa.text(
+        "SELECT parcels, registered, round(area_m2) AS area, ST_GeometryType(geom) AS kind "
+        "FROM parcel_overviews WHERE collective_code = :c"), {"c": collective}).one_or_none()
+
+
+def live(session, collective: str):
+    return session.execute(sa.text(
+        "SELECT count(*), count(*) FILTER (WHERE status = 'registered'), round(sum(area_m2)) "
+        "FROM parcels WHERE collective_code = :c AND valid_to IS NULL"), {"c": collective}).one()
+
+
+def test_every_collective_with_live_parcels_has_its_exact_overview(session):
+    expected = {r[0]: tuple(r[1:]) for r in session.execute(sa.text(
+        "SELECT collective_code, count(*), count(*) FILTER (WHERE status = 'registered') "
+        "FROM parcels WHERE valid_to IS NULL GROUP BY 1"))}
+    found = {r[0]: tuple(r[1:]) for r in session.execute(sa.text(
+        "SELECT collective_code, parcels, registered FROM parcel_overviews"))}
+    assert expected and found == expected
+
+
+def test_inserts_updates_and_closings_keep_the_overview_exact(session):
+    assert overview(session, COLLECTIVE) is not None  # the demo group holds parcels
+    before = overview(session, COLLECTIVE)
+    insert_parcel(session, COLLECTIVE + "99901", square(*FAR))
+    insert_parcel(session, COLLECTIVE + "99902", square(FAR[0] + 0.001, FAR[1]))
+    grown = overview(session, COLLECTIVE)
+    assert grown.parcels == before.parcels + 2 and (grown.parcels, grown.registered, grown.area) == \
+        tuple(live(session, COLLECTIVE))
+    session.execute(sa.text("UPDATE parcels SET status = 'registered' WHERE code = :c"),
+                    {"c": COLLECTIVE + "99901"})
+    assert overview(session, COLLECTIVE).registered == grown.registered + 1
+    session.execute(sa.text("DELETE FROM parcels WHERE code = :c"), {"c": COLLECTIVE + "99902"})
+    assert tuple(overview(session, COLLECTIVE)[:3]) == tuple(live(session, COLLECTIVE))
+
+
+def test_a_collective_without_live_parcels_has_no_overview(session):
+    session.execute(sa.text("UPDATE parcels SET valid_to = now() + interval '1 second' "
+                            "WHERE collective_code = :c AND valid_to IS NULL"), {"c": COLLECTIVE})
+    assert overview(session, COLLECTIVE) is None
+
+
+def test_the_outline_covers_every_live_parcel_of_the_collective(session):
+    uncovered = session.scalar(sa.text(
+        "SELECT count(*) FROM parcels p JOIN parcel_overviews o ON o.collective_code = "
+        "p.collective_code WHERE p.valid_to IS NULL AND NOT ST_Covers(o.geom, p.geom)"))
+    assert uncovered == 0 and overview(session, COLLECTIVE).kind == "ST_Polygon"
