@@ -382,7 +382,7 @@ class ParcelOverview(Base):
         sa.String(14), primary_key=True, comment="FBFBM: one row per collective with live parcels")
     county_code: Mapped[str] = mapped_column(sa.String(6))
     geom = mapped_column(Geometry("GEOMETRY", srid=4490, spatial_index=False), nullable=False,
-                         comment="convex hull of the collective's live parcels")
+                         comment="convex hull covering the collective's live parcels")
     parcels: Mapped[int] = mapped_column(sa.Integer)
     registered: Mapped[int] = mapped_column(sa.Integer)
     area_m2: Mapped[float] = mapped_column(sa.Float)

@@ -8,7 +8,7 @@ Below zoom 14 a tile would hold thousands of parcels (a z13 tile of Liaoyuan: ab
 the parcels layer is empty there. What a county administrator wants at county scale is where each
 village (collective, 发包方) stands: how many parcels are surveyed and how many registered. That is
 parcel_overviews: one row per collective with live parcels, its outline (the convex hull of its
-live parcels, a fraction of their vertices), the counts and the area. Statement-level triggers on
+live parcels' bounding boxes, a fraction of their vertices), the counts and the area. Statement-level triggers on
 parcels keep it exact: after each statement that inserts, updates or deletes parcels, the rows of
 the collectives it touched are computed again from the live parcels (a collective's codes are one
 range of the live-code index: ck_parcels_collective_prefix), so one import is one recomputation of
@@ -29,15 +29,22 @@ REFRESH = r"""
 CREATE FUNCTION lr_refresh_parcel_overviews(codes text[]) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     DELETE FROM parcel_overviews o WHERE o.collective_code = ANY (codes);
+    -- the outline is the convex hull of the bounding boxes of the parcels in cells of 0.005°
+    -- (about 500 m): it covers every parcel, is within a parcel's width of the parcels' own hull,
+    -- and costs a fifth of collecting every parcel (0.16 s against 0.54-0.79 s at 100,000)
     INSERT INTO parcel_overviews (collective_code, county_code, geom, parcels, registered, area_m2,
                                   updated_at)
-    SELECT c.code, left(c.code, 6), ST_ConvexHull(ST_Collect(p.geom)), count(*),
-           count(*) FILTER (WHERE p.status = 'registered'), sum(p.area_m2), now()
-    FROM unnest(codes) AS c(code)
-    JOIN parcels p ON p.county_code = left(c.code, 6)
-         AND p.code BETWEEN c.code || '00000' AND c.code || '99999'
-         AND p.collective_code = c.code AND p.valid_to IS NULL
-    GROUP BY c.code;
+    SELECT code, left(code, 6), ST_ConvexHull(ST_Collect(box::geometry)), sum(n), sum(registered),
+           sum(area), now()
+    FROM (SELECT c.code, ST_Extent(p.geom) AS box, count(*) AS n,
+                 count(*) FILTER (WHERE p.status = 'registered') AS registered, sum(p.area_m2) AS area
+          FROM unnest(codes) AS c(code)
+          JOIN parcels p ON p.county_code = left(c.code, 6)
+               AND p.code BETWEEN c.code || '00000' AND c.code || '99999'
+               AND p.collective_code = c.code AND p.valid_to IS NULL
+          GROUP BY c.code, floor(ST_XMin(p.geom::box2d) / 0.005), floor(ST_YMin(p.geom::box2d) / 0.005)
+         ) cells
+    GROUP BY code;
 END $$;
 """
 
@@ -69,7 +76,7 @@ def upgrade() -> None:
                   comment="FBFBM: one row per collective with live parcels"),
         sa.Column("county_code", sa.String(6), nullable=False),
         sa.Column("geom", Geometry("GEOMETRY", srid=4490, spatial_index=False), nullable=False,
-                  comment="convex hull of the collective's live parcels"),
+                  comment="convex hull covering the collective's live parcels"),
         sa.Column("parcels", sa.Integer(), nullable=False),
         sa.Column("registered", sa.Integer(), nullable=False),
         sa.Column("area_m2", sa.Float(), nullable=False),
