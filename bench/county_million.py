@@ -32,7 +32,6 @@ import math
 import multiprocessing
 import os
 import random
-import resource
 import signal
 import statistics
 import subprocess
@@ -47,7 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import discard_cluster, free_port, wait_for_port  # noqa: E402
+from common import discard_cluster, free_port, peak_rss_kib, wait_for_port  # noqa: E402
 from import_survey import raw_pipeline  # noqa: E402  (binary COPY + GiST + ST_IsValid + self-join)
 
 COUNTY = "220422"
@@ -226,7 +225,7 @@ def _child_import(job: tuple[str, str]) -> dict:
         session.commit()
         seconds = time.perf_counter() - t0
         out = {"seconds": seconds, "imported": record.imported, "rejected": record.rejected,
-               "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
+               "maxrss_kib": peak_rss_kib()}
         session.close()
     return out
 

@@ -13,7 +13,6 @@ import argparse
 import math
 import multiprocessing
 import os
-import resource
 import sys
 import tempfile
 import time
@@ -22,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from common import discard_cluster  # noqa: E402  (bench/common.py)
+from common import discard_cluster, peak_rss_kib  # noqa: E402  (bench/common.py)
 
 SYNTHETIC = "22042110120104"
 
@@ -79,7 +78,7 @@ def child_export(url: str, base: str, scope: dict, fmt: str, srid: int) -> dict:
     ext.engine.dispose()
     size = sum(p.stat().st_size for p in out.rglob("*")) if out.is_dir() else out.stat().st_size
     return {"seconds": seconds, "counts": result.counts, "mib": size / 2**20,
-            "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
+            "maxrss_kib": peak_rss_kib()}
 
 
 def child_query(url: str, base: str, scope: dict, srid: int) -> dict:

@@ -22,7 +22,6 @@ import argparse
 import math
 import multiprocessing
 import os
-import resource
 import sys
 import tempfile
 import time
@@ -32,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from common import discard_cluster  # noqa: E402  (bench/common.py)
+from common import discard_cluster, peak_rss_kib  # noqa: E402  (bench/common.py)
 
 COLLECTIVE = "22042110120101"
 OTHER = "22042110120199"
@@ -113,7 +112,7 @@ def child_read(path: str) -> dict:
     survey = read_survey(path)
     seconds = time.perf_counter() - t0
     return {"seconds": seconds, "features": len(survey.records),
-            "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
+            "maxrss_kib": peak_rss_kib()}
 
 
 def child_import(url: str, instance: str, path: str) -> dict:
@@ -134,7 +133,7 @@ def child_import(url: str, instance: str, path: str) -> dict:
         record = survey.import_survey(session, SYSTEM, path, collective_code=COLLECTIVE)
         session.commit()
         seconds = time.perf_counter() - t0
-        maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        maxrss = peak_rss_kib()
         rules = Counter(session.scalars(sa.text(
             "SELECT rule_id FROM survey_findings WHERE import_id = :i"), {"i": record.id}))
         live = session.scalar(sa.text("SELECT count(*) FROM parcels WHERE valid_to IS NULL"))

@@ -222,8 +222,13 @@ def parcel_at(session: Session, actor: Actor, lon: float, lat: float) -> dict:
         NotFound: no live parcel the actor may see there. Unauthenticated: anonymous.
     """
     require_login(actor)
-    row = session.connection().execute(_parcel_at_statement(scope_kind(actor)),
-                                       {"lon": lon, "lat": lat, "scope": scope_code(actor)}).first()
+    conn = session.connection()
+    # PostgreSQL keeps planning this statement afresh for every point (a custom plan looks cheaper
+    # than the generic one, whose GiST estimate cannot see the point), 0.8 ms of each lookup at
+    # 100,000 parcels; the generic plan is the same GiST probe. For this transaction only.
+    conn.execute(sa.text("SELECT set_config('plan_cache_mode', 'force_generic_plan', true)"))
+    row = conn.execute(_parcel_at_statement(scope_kind(actor)),
+                       {"lon": lon, "lat": lat, "scope": scope_code(actor)}).first()
     if row is None:
         raise NotFound(_l("No parcel you may see lies at %(lon)s, %(lat)s.", lon=lon, lat=lat),
                        field="lon")
