@@ -378,9 +378,9 @@ class ParcelOverview(Base):
         sa.Index("idx_parcel_overviews_geom", "geom", postgresql_using="gist"),
     )
 
+    county_code: Mapped[str] = mapped_column(sa.String(6), primary_key=True)
     collective_code: Mapped[str] = mapped_column(
         sa.String(14), primary_key=True, comment="FBFBM: one row per collective with live parcels")
-    county_code: Mapped[str] = mapped_column(sa.String(6))
     geom = mapped_column(Geometry("GEOMETRY", srid=4490, spatial_index=False), nullable=False,
                          comment="convex hull covering the collective's live parcels")
     parcels: Mapped[int] = mapped_column(sa.Integer)

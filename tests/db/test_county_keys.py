@@ -3,7 +3,8 @@ so the schema can be distributed by county without a rewrite."""
 import sqlalchemy as sa
 
 REGISTRY_TABLES = {"admin_units", "collectives", "persons", "households", "household_members",
-                   "parcels", "contracts", "contract_parcels", "register_entries", "change_events"}
+                   "parcels", "parcel_overviews", "contracts", "contract_parcels", "register_entries",
+                   "change_events"}
 
 
 def test_every_registry_table_has_a_county_code(session):
