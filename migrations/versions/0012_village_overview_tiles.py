@@ -27,7 +27,18 @@ depends_on = None
 # a collective left with no live parcel loses its row
 REFRESH = r"""
 CREATE FUNCTION lr_refresh_parcel_overviews(codes text[]) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    one text;
 BEGIN
+    -- one writer of a collective's overview at a time, until it commits, taken in code order (no
+    -- deadlock between two statements' sets of collectives). The statements below then read with
+    -- a snapshot taken after the lock (READ COMMITTED: one per statement), so they see what the
+    -- previous writer committed: two officers registering parcels of one village at once leave
+    -- the exact counts, where a DELETE and INSERT of each one's own view of it would have lost
+    -- one's change or failed on the key.
+    FOR one IN SELECT DISTINCT c FROM unnest(codes) AS c ORDER BY c LOOP
+        PERFORM pg_advisory_xact_lock(hashtextextended('lr_parcel_overview:' || one, 0));
+    END LOOP;
     DELETE FROM parcel_overviews o
     WHERE o.county_code = ANY (SELECT left(c, 6) FROM unnest(codes) c) AND o.collective_code = ANY (codes);
     -- the outline is the convex hull of the bounding boxes of the parcels in cells of 0.005°
