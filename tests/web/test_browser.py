@@ -92,6 +92,14 @@ def test_zoomed_out_the_county_sees_its_villages_and_zooms_into_one(phone, live_
     expect(popup).to_contain_text("现势地块")
     expect(popup).to_contain_text("%")
     phone.screenshot(path=str(tmp_path / "villages-phone.png"))
+    phone.locator(".leaflet-popup-close-button").click()
+    expect(popup).to_have_count(0)
+    village = villages.first
+    assert village.get_attribute("role") == "button" and village.get_attribute("tabindex") == "0"
+    village.focus()  # the keyboard opens it too
+    phone.keyboard.press("Enter")
+    expect(popup).to_have_count(1)
+    expect(popup).to_contain_text("现势地块")
     popup.locator("button").click()
     expect(phone.locator("path.lr-parcel").first).to_be_visible(timeout=15_000)
     assert phone.evaluate("window.landrightsMap.map.getZoom()") == 14

@@ -238,12 +238,32 @@
   villages.on('click', function (e) {
     openAt(e.latlng, villagePopup(e.layer.properties || {}, e.latlng));
   });
+
+  // A drawn feature's path: reachable by keyboard, Enter or Space opens its popup at its centre.
+  function keyboardPath(path, label, popup) {
+    path.setAttribute('tabindex', '0');
+    path.setAttribute('role', 'button');
+    path.setAttribute('aria-label', label);
+    path.addEventListener('keydown', function (ev) {
+      if (ev.key !== 'Enter' && ev.key !== ' ') return;
+      ev.preventDefault();
+      var r = path.getBoundingClientRect(), m = el.getBoundingClientRect();
+      var point = L.point(r.left + r.width / 2 - m.left, r.top + r.height / 2 - m.top);
+      var latlng = map.containerPointToLatLng(point);
+      openAt(latlng, popup(latlng));
+    });
+  }
+
   villages.on('tileload', function (e) {
     var tile = villages._vectorTiles && villages._vectorTiles[villages._tileCoordsToKey(e.coords)];
     if (!tile || !tile._features) return;
     Object.keys(tile._features).forEach(function (id) {
       var f = tile._features[id].feature;
-      if (f && f._path) f._path.setAttribute('data-code', String((f.properties || {}).code));
+      var p = (f && f.properties) || {};
+      if (!f || !f._path) return;
+      f._path.setAttribute('data-code', String(p.code));
+      keyboardPath(f._path, (p.name ? p.name + ' ' : '') + p.code,
+                   function (latlng) { return villagePopup(p, latlng); });
     });
   });
 
@@ -258,16 +278,7 @@
       if (!path) return;
       path.setAttribute('data-code', String(p.code));
       if (p.status) path.setAttribute('data-status', p.status);
-      path.setAttribute('tabindex', '0');
-      path.setAttribute('role', 'button');
-      path.setAttribute('aria-label', (p.name ? p.name + ' ' : '') + p.code);
-      path.addEventListener('keydown', function (ev) {
-        if (ev.key !== 'Enter' && ev.key !== ' ') return;
-        ev.preventDefault();
-        var r = path.getBoundingClientRect(), m = el.getBoundingClientRect();
-        var point = L.point(r.left + r.width / 2 - m.left, r.top + r.height / 2 - m.top);
-        openAt(map.containerPointToLatLng(point), parcelPopup(p));
-      });
+      keyboardPath(path, (p.name ? p.name + ' ' : '') + p.code, function () { return parcelPopup(p); });
     });
   });
 
