@@ -60,9 +60,11 @@ def m2_filter(m2) -> str:
 def home():
     """Show the map of the parcels in the user's area (drawn from vector tiles); an account with no
     area (a transferee) sees the open listings."""
-    bounds = queries.jurisdiction_bounds(db.session, current_actor()) or \
-        market_queries.listing_bounds(db.session)
-    return render_template("map.html", bounds=bounds, min_zoom=tiles.LAYERS["parcels"].min_zoom)
+    actor = current_actor()
+    bounds = queries.jurisdiction_bounds(db.session, actor) or market_queries.listing_bounds(db.session)
+    # the villages overview is for accounts with an area; a household's tiles would be empty
+    return render_template("map.html", bounds=bounds, min_zoom=tiles.LAYERS["parcels"].min_zoom,
+                           villages=queries.scope_kind(actor) == "area")
 
 
 @bp.get("/parcels/<code>")

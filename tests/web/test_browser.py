@@ -72,10 +72,17 @@ def test_officer_sees_parcels_on_the_map_and_opens_one(phone, live_server, tmp_p
 
 
 def test_farmer_sees_only_own_parcels(phone, live_server):
+    urls = []
+    phone.on("request", lambda r: urls.append(r.url))
     login(phone, live_server, "farmer")
     parcels = phone.locator("path.lr-parcel")
     expect(parcels.first).to_be_visible(timeout=15_000)
     assert 1 <= parcels.count() <= 8
+    # zoomed out, a household's map has no village overview (its tiles would be empty)
+    phone.evaluate("window.landrightsMap.map.setZoom(12, {animate: false})")
+    expect(phone.locator("#map-status")).to_have_text("请放大地图以查看地块")
+    assert phone.locator("path.lr-village").count() == 0
+    assert not any("/tiles/villages/" in u for u in urls)
 
 
 def test_zoomed_out_the_county_sees_its_villages_and_zooms_into_one(phone, live_server, tmp_path):

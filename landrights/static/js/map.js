@@ -308,11 +308,13 @@
   parcels.on('load', showState);
   map.on('zoomend', function () { if (map.getZoom() < minZoom) showState(); });
 
-  villages.addTo(map);
+  var overlays = {};
+  if (ds.villages !== '0') {  // an account with an area; a household's map has none
+    villages.addTo(map);
+    overlays[text.villages] = villages;
+  }
   parcels.addTo(map);
   listings.addTo(map);
-  var overlays = {};
-  overlays[text.villages] = villages;
   overlays[text.parcels] = parcels;
   overlays[text.listings] = listings;
   L.control.layers(null, overlays, {collapsed: true}).addTo(map);
