@@ -35,6 +35,14 @@ def discard_cluster(cluster, base: Path) -> None:
     shutil.rmtree(base, ignore_errors=True)
 
 
+def status_kib(field: str, pid: int | str = "self") -> int:
+    """Return a memory field of a process's /proc status (VmRSS, VmHWM, ...) in KiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no {field} in /proc/{pid}/status")
+
+
 def peak_rss_kib() -> int:
     """Return this process's own peak resident memory (VmHWM) in KiB.
 
@@ -43,7 +51,4 @@ def peak_rss_kib() -> int:
     million-parcel benchmark's import processes showed 786 MiB, its parent's size with the county
     in memory, while they never grew past 190 MiB. VmHWM belongs to the address space, which exec
     replaces."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1])
-    raise RuntimeError("no VmHWM in /proc/self/status")
+    return status_kib("VmHWM")

@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import discard_cluster, free_port, peak_rss_kib, wait_for_port  # noqa: E402
+from common import discard_cluster, free_port, peak_rss_kib, status_kib, wait_for_port  # noqa: E402
 from import_survey import raw_pipeline  # noqa: E402  (binary COPY + GiST + ST_IsValid + self-join)
 
 COUNTY = "220422"
@@ -278,12 +278,7 @@ def floor_load(codes: list[str], threads: int) -> dict:
 def worker_peaks_mib(proc) -> list[float]:
     """VmHWM of gunicorn's workers (children of the master)."""
     out = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
-    peaks = []
-    for pid in out:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                peaks.append(int(line.split()[1]) / 1024)
-    return peaks
+    return [status_kib("VmHWM", pid) / 1024 for pid in out]
 
 
 def pct(values: list[float], q: float) -> float:

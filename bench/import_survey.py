@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from common import discard_cluster, peak_rss_kib  # noqa: E402  (bench/common.py)
+from common import discard_cluster, peak_rss_kib, status_kib  # noqa: E402  (bench/common.py)
 
 COLLECTIVE = "22042110120101"
 OTHER = "22042110120199"
@@ -97,13 +97,6 @@ def prepare_app_db(cluster, dbname: str, instance: Path) -> str:
     return url
 
 
-def _rss_kib() -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
-
-
 def child_read(path: str) -> dict:
     """Child process: time read_survey alone on the file."""
     from landrights.survey.reader import read_survey
@@ -111,7 +104,7 @@ def child_read(path: str) -> dict:
     t0 = time.perf_counter()
     survey = read_survey(path)
     seconds = time.perf_counter() - t0
-    return {"seconds": seconds, "features": len(survey.records),
+    return {"seconds": seconds, "features": len(survey.geometries),
             "maxrss_kib": peak_rss_kib()}
 
 
@@ -128,7 +121,7 @@ def child_import(url: str, instance: str, path: str) -> dict:
     with app.app_context():
         session = ext.session_factory()
         session.execute(sa.text("SELECT 1"))  # connect before the clock starts
-        baseline = _rss_kib()
+        baseline = status_kib("VmRSS")
         t0 = time.perf_counter()
         record = survey.import_survey(session, SYSTEM, path, collective_code=COLLECTIVE)
         session.commit()

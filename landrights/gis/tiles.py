@@ -116,30 +116,41 @@ def _listing_rows(simplify: bool):
         Listing.bid_count))
 
 
-def _village_scope(kind: str):
-    """The collectives in the actor's area (an area prefix: county, township, village or group);
-    a household's account and one with no area see no overview, as they see no one else's parcels."""
-    if kind != "area":
-        return sa.false()
-    return ParcelOverview.collective_code.startswith(sa.bindparam("scope", type_=sa.String))
+def shows_villages(kind: str) -> bool:
+    """Tell whether accounts of a scope kind see the villages overview: those with an area
+    (county, township, village or group); a household's account and one with no area do not, as
+    they see no one else's parcels."""
+    return kind == "area"
+
+
+def _village_from(select, kind: str):
+    """The collectives in the actor's area whose outline meets the tile, with their names."""
+    in_area = (ParcelOverview.collective_code.startswith(sa.bindparam("scope", type_=sa.String))
+               if shows_villages(kind) else sa.false())
+    return (select.select_from(ParcelOverview)
+            .join(Collective, sa.and_(Collective.county_code == ParcelOverview.county_code,
+                                      Collective.code == ParcelOverview.collective_code))
+            .where(_in_tile(ParcelOverview.geom), in_area))
 
 
 def _village_rows(kind: str, simplify: bool):
     """The villages layer: each collective's outline, name and counts (no personal data)."""
-    return (sa.select(
+    return _village_from(sa.select(
         _mvt_geom(ParcelOverview.geom, simplify).label("geom"), Collective.id,
         ParcelOverview.collective_code.label("code"), Collective.name, ParcelOverview.parcels,
         ParcelOverview.registered,
-        sa.cast(_round(ParcelOverview.area_m2 * 15 / 10000), sa.REAL).label("area_mu"))
-        .join(Collective, sa.and_(Collective.county_code == ParcelOverview.county_code,
-                                  Collective.code == ParcelOverview.collective_code))
-        .where(_in_tile(ParcelOverview.geom), _village_scope(kind)))
+        sa.cast(_round(ParcelOverview.area_m2 * 15 / 10000), sa.REAL).label("area_mu")), kind)
 
 
 @cache
 def _tile_statement(layer: str, kind: str, simplify: bool):
-    rows = {"parcels": lambda: _parcel_rows(kind, simplify), "listings": lambda: _listing_rows(simplify),
-            "villages": lambda: _village_rows(kind, simplify)}[layer]().subquery("t")
+    if layer == "parcels":
+        rows = _parcel_rows(kind, simplify)
+    elif layer == "villages":
+        rows = _village_rows(kind, simplify)
+    else:
+        rows = _listing_rows(simplify)
+    rows = rows.subquery("t")
     # ST_AsMVT skips the rows whose geometry ST_AsMVTGeom clipped away (NULL)
     return sa.select(sa.func.ST_AsMVT(sa.literal_column("t"), layer, EXTENT, "geom", "id")).select_from(rows)
 
@@ -157,10 +168,7 @@ def _version_statement(layer: str, kind: str):
     if layer == "villages":  # a recomputed overview is a new row version (xmin); a rename too
         stamp = sa.literal_column("parcel_overviews.collective_code || ':' || parcel_overviews.xmin::text "
                                   "|| ':' || collectives.xmin::text")
-        return (sa.select(_digest(stamp, ParcelOverview.collective_code))
-                .join(Collective, sa.and_(Collective.county_code == ParcelOverview.county_code,
-                                          Collective.code == ParcelOverview.collective_code))
-                .where(_in_tile(ParcelOverview.geom), _village_scope(kind)))
+        return _village_from(sa.select(_digest(stamp, ParcelOverview.collective_code)), kind)
     stamp = sa.literal_column("listing_parcels.id::text || ':' || listing_parcels.xmin::text || ':' || "
                               "listings.xmin::text || ':' || parcels.id::text || ':' || parcels.xmin::text")
     return _listing_from(sa.select(_digest(stamp, ListingParcel.id)))

@@ -10,7 +10,6 @@ import re
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -52,14 +51,6 @@ class SurveyFile:
         """Return a field's values, one per feature (None throughout if the file lacks it)."""
         found = self.columns.get(name)
         return found if found is not None else [None] * len(self.geometries)
-
-    @cached_property
-    def records(self) -> list[dict]:
-        """The features' attributes as dicts with upper-case field names."""
-        names = list(self.columns)
-        if not names:
-            return [{} for _ in range(len(self.geometries))]
-        return [dict(zip(names, row, strict=True)) for row in zip(*self.columns.values(), strict=True)]
 
 
 def read_survey(path: str | Path, *, encoding: str | None = None,

@@ -40,9 +40,16 @@ _KNOWN = {*registry_rules.DK_FIELDS, "DKBM"}
 # the staging table: one row per feature, as the file has it; area_m2 and perimeter_m (on the
 # spheroid, of the usable polygons) are computed once here by the database, for every rule
 STAGE_COLUMNS = ["row_no", "parcel_code", "ok", "geom", *registry_rules.DK_FIELDS.values(), "extra"]
-_STAGE_TYPES = ["int4", "text", "bool", "bytea", "text", "text", "text", "text", "text", "text",
-                "bool", "text", "text", "text", "text", "text", "text", "numeric", "numeric",
+# the binary COPY's type of each staged column, in STAGE_COLUMNS order (a DK field is text unless named)
+_STAGE_TYPES = ["int4", "text", "bool", "bytea",
+                *({"is_basic_farmland": "bool", "surveyed_area_m2": "numeric",
+                   "surveyed_area_mu": "numeric"}.get(c, "text") for c in registry_rules.DK_FIELDS.values()),
                 "jsonb"]
+# The parcels of collective :collective, as one range of the (county, code) keys: a parcel's code
+# starts with its collective's (ck_parcels_collective_prefix), so the index finds them without a
+# scan of the county's parcels
+_COLLECTIVE_CODES = ("county_code = left(:collective, 6) "
+                     "AND code BETWEEN :collective || '00000' AND :collective || '99999'")
 _STAGE_DDL = """
 DROP TABLE IF EXISTS survey_class;
 DROP TABLE IF EXISTS survey_stage;
@@ -307,12 +314,10 @@ def _classify_and_accept(session: Session, record: SurveyImport, all_or_nothing:
     counts = dict(session.execute(sa.text(
         "SELECT class, count(*) FROM survey_class WHERE accepted GROUP BY class")).all())
     missing = list(session.scalars(sa.text(
-        # the collective's live codes by a range of the live-code index (a parcel's code starts
-        # with its collective's: ck_parcels_collective_prefix), not a scan of the county's parcels
-        "SELECT code FROM parcels WHERE county_code = left(:c, 6) AND code BETWEEN :c || '00000' "
-        "AND :c || '99999' AND collective_code = :c AND valid_to IS NULL AND code NOT IN "
+        f"SELECT code FROM parcels WHERE {_COLLECTIVE_CODES} AND collective_code = :collective "
+        "AND valid_to IS NULL AND code NOT IN "
         "(SELECT parcel_code FROM survey_stage WHERE parcel_code IS NOT NULL) ORDER BY code"),
-        {"c": record.collective_code}))
+        {"collective": record.collective_code}))
     record.classes = {**{k: counts.get(k, 0) for k in ("new", "geometry_changed",
                                                        "attributes_changed", "unchanged")},
                       "missing": missing}
@@ -336,11 +341,9 @@ def _enter_parcels(session: Session, record: SurveyImport) -> int:
                {', '.join('s.' + c for c in columns)}
         FROM survey_stage s JOIN survey_class c ON c.row_no = s.row_no
         -- the last version of each code of the collective, closed ones included, in one range
-        -- scan of the (county, code, version) key (an accepted code starts with the collective's
-        -- code: code_format, and ck_parcels_collective_prefix); not one probe per parcel
-        LEFT JOIN (SELECT code, max(version) AS version FROM parcels
-                   WHERE county_code = left(:collective, 6)
-                     AND code BETWEEN :collective || '00000' AND :collective || '99999'
+        -- scan (an accepted code starts with the collective's: code_format, and the CHECK), not
+        -- one probe per parcel
+        LEFT JOIN (SELECT code, max(version) AS version FROM parcels WHERE {_COLLECTIVE_CODES}
                    GROUP BY code) v ON v.code = s.parcel_code
         WHERE c.accepted AND c.class <> 'unchanged' ORDER BY s.row_no"""),
         {"collective": record.collective_code, "now": now})

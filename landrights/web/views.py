@@ -62,9 +62,8 @@ def home():
     area (a transferee) sees the open listings."""
     actor = current_actor()
     bounds = queries.jurisdiction_bounds(db.session, actor) or market_queries.listing_bounds(db.session)
-    # the villages overview is for accounts with an area; a household's tiles would be empty
     return render_template("map.html", bounds=bounds, min_zoom=tiles.LAYERS["parcels"].min_zoom,
-                           villages=queries.scope_kind(actor) == "area")
+                           villages=tiles.shows_villages(queries.scope_kind(actor)))
 
 
 @bp.get("/parcels/<code>")

@@ -254,32 +254,28 @@
     });
   }
 
-  villages.on('tileload', function (e) {
-    var tile = villages._vectorTiles && villages._vectorTiles[villages._tileCoordsToKey(e.coords)];
-    if (!tile || !tile._features) return;
-    Object.keys(tile._features).forEach(function (id) {
-      var f = tile._features[id].feature;
-      var p = (f && f.properties) || {};
-      if (!f || !f._path) return;
-      f._path.setAttribute('data-code', String(p.code));
-      keyboardPath(f._path, (p.name ? p.name + ' ' : '') + p.code,
-                   function (latlng) { return villagePopup(p, latlng); });
+  // Once a tile is drawn, mark each feature's path: its code (and status), and keyboard access.
+  function onDrawn(layer, mark) {
+    layer.on('tileload', function (e) {
+      var tile = layer._vectorTiles && layer._vectorTiles[layer._tileCoordsToKey(e.coords)];
+      if (!tile || !tile._features) return;
+      Object.keys(tile._features).forEach(function (id) {
+        var f = tile._features[id].feature;
+        var p = (f && f.properties) || {};
+        if (!f || !f._path) return;
+        f._path.setAttribute('data-code', String(p.code));
+        mark(f._path, p);
+      });
     });
-  });
+  }
+  function label(p) { return (p.name ? p.name + ' ' : '') + p.code; }
 
-  // Give each parcel path its code and status, and make it reachable by keyboard.
-  parcels.on('tileload', function (e) {
-    var tile = parcels._vectorTiles && parcels._vectorTiles[parcels._tileCoordsToKey(e.coords)];
-    if (!tile || !tile._features) return;
-    Object.keys(tile._features).forEach(function (id) {
-      var f = tile._features[id].feature;
-      var path = f && f._path;
-      var p = (f && f.properties) || {};
-      if (!path) return;
-      path.setAttribute('data-code', String(p.code));
-      if (p.status) path.setAttribute('data-status', p.status);
-      keyboardPath(path, (p.name ? p.name + ' ' : '') + p.code, function () { return parcelPopup(p); });
-    });
+  onDrawn(villages, function (path, p) {
+    keyboardPath(path, label(p), function (latlng) { return villagePopup(p, latlng); });
+  });
+  onDrawn(parcels, function (path, p) {
+    if (p.status) path.setAttribute('data-status', p.status);
+    keyboardPath(path, label(p), function () { return parcelPopup(p); });
   });
 
   function countParcels() {
