@@ -53,6 +53,9 @@ def create_app(test_config: dict | None = None) -> APIFlask:
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
+    from landrights.gis.tiles import TileCache
+
+    app.extensions["landrights.tiles"] = TileCache(int(app.config["TILE_CACHE_MB"]) * 2 ** 20)
 
     from landrights.accounts.views import bp as accounts_bp
     from landrights.accounts.views import init_login

@@ -48,6 +48,8 @@ def load(test_config: dict | None = None) -> dict:
         "LOGIN_RATE_LIMIT": "20/minute",
         "PASSWORD_METHOD": "scrypt",
         "API_PAGE_MAX": 2000,
+        # vector tiles each worker process keeps to send again while their version holds (0: none)
+        "TILE_CACHE_MB": int(os.environ.get("LANDRIGHTS_TILE_CACHE_MB") or 64),
         "DEMO_DATA": not production,
     }
     if test_config:

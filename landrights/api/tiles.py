@@ -1,8 +1,9 @@
 """Vector tiles for the map: /tiles/<layer>/<z>/<x>/<y>.mvt, with an ETag from the tile's data
-version so a browser revalidates cheaply (304) and sees a change at once."""
+version so a browser revalidates cheaply (304) and sees a change at once; a tile this worker made
+and whose version still holds is sent from its cache (app.extensions['landrights.tiles'])."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 from flask_babel import gettext as _
 
 from landrights.accounts.views import current_actor
@@ -32,7 +33,8 @@ def tile(layer: str, z: int, x: int, y: int):
     """Return one vector tile of a layer (parcels, listings), or 304 if the client's copy is current."""
     _check_tile(layer, z, x, y)
     etag, data = tiles.tile_if_changed(db.session, current_actor(), layer, z, x, y,
-                                       request.if_none_match.as_set(), request.if_none_match.star_tag)
+                                       request.if_none_match.as_set(), request.if_none_match.star_tag,
+                                       held=current_app.extensions["landrights.tiles"])
     resp = Response(status=304) if data is None else Response(data, mimetype=MVT)
     resp.set_etag(etag)
     # private: the tile depends on the account; no-cache: revalidate every time (a 304 is cheap)

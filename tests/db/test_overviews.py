@@ -52,3 +52,12 @@ def test_the_outline_covers_every_live_parcel_of_the_collective(session):
         "SELECT count(*) FROM parcels p JOIN parcel_overviews o ON o.collective_code = "
         "p.collective_code WHERE p.valid_to IS NULL AND NOT ST_Covers(o.geom, p.geom)"))
     assert uncovered == 0 and overview(session, COLLECTIVE).kind == "ST_Polygon"
+
+
+def test_the_outline_holds_the_bounding_box_of_every_live_parcel(session):
+    # what a tile's version relies on (gis.tiles._version_statement): a parcel whose box meets a
+    # tile (&&) has an overview whose box meets it too; @ compares the same boxes as && does
+    outside = session.scalar(sa.text(
+        "SELECT count(*) FROM parcels p JOIN parcel_overviews o ON o.collective_code = "
+        "p.collective_code WHERE p.valid_to IS NULL AND NOT (p.geom @ o.geom)"))
+    assert outside == 0

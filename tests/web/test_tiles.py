@@ -238,3 +238,80 @@ def test_a_registration_changes_the_village_tile_at_once(client, session, token)
     assert changed.status_code == 200 and changed.headers["ETag"] != first.headers["ETag"]
     after = {f["properties"]["code"]: f["properties"] for f in features(changed.data, "villages")}
     assert after[collective]["registered"] == before[collective]["registered"] + 1
+
+
+def held_key(app, data: bytes):
+    """The key under which the app's tile cache holds a tile's bytes."""
+    tiles = app.extensions["landrights.tiles"]._tiles
+    return next(key for key, (_, held) in tiles.items() if held == data)
+
+
+def test_a_tile_whose_version_holds_is_sent_from_the_cache_and_a_change_makes_it_again(
+        app, client, session, token):
+    code = a_code(session, "surveyed")
+    url, h = f"/tiles/parcels/{parcel_tile(session, code, 16)}.mvt", token("officer")
+    first = client.get(url, headers=h)
+    cache = app.extensions["landrights.tiles"]
+    key = held_key(app, first.data)
+    version = cache.get(key)[0]
+    assert first.headers["ETag"].strip('"').split("-")[3] == version
+    # the same version: what the cache holds is what is sent (marked here to tell it apart)
+    cache.put(key, version, b"held")
+    assert client.get(url, headers=h).data == b"held"
+    # a change to one of the tile's parcels: a new version, so the tile is made again
+    session.execute(sa.text("UPDATE parcels SET name = '缓存后改名' WHERE code = :c AND valid_to IS NULL"),
+                    {"c": code})
+    changed = client.get(url, headers=h)
+    assert changed.status_code == 200 and changed.headers["ETag"] != first.headers["ETag"]
+    assert {f["properties"]["code"]: f["properties"]["name"]
+            for f in features(changed.data)}[code] == "缓存后改名"
+    assert cache.get(key) == (changed.headers["ETag"].strip('"').split("-")[3], changed.data)
+
+
+def test_a_parcel_closed_or_added_in_the_tile_changes_it_despite_the_cache(client, session, token):
+    from tests.db.test_constraints import insert_parcel, square
+
+    code = a_code(session, "surveyed")
+    path = parcel_tile(session, code, 14)
+    url, h = f"/tiles/parcels/{path}.mvt", token("county")
+    before = {f["properties"]["code"] for f in features(client.get(url, headers=h).data)}
+    session.execute(sa.text("UPDATE parcels SET valid_to = now() + interval '1 second' "
+                            "WHERE code = :c AND valid_to IS NULL"), {"c": code})
+    closed = {f["properties"]["code"] for f in features(client.get(url, headers=h).data)}
+    assert closed == before - {code}
+    # a new parcel of the same collective, just beyond its other parcels but in this tile
+    lon, lat = session.execute(sa.text(
+        "SELECT ST_XMin(e) - 0.0006, ST_YMin(e) FROM (SELECT ST_Extent(geom)::geometry e FROM parcels "
+        "WHERE collective_code = :c AND valid_to IS NULL) s"), {"c": code[:14]}).one()
+    assert "/".join(map(str, tile_of(lon, lat, 14))) == path
+    insert_parcel(session, code[:14] + "99911", square(lon, lat, 0.0004), collective=code[:14])
+    added = {f["properties"]["code"] for f in features(client.get(url, headers=h).data)}
+    assert added == closed | {code[:14] + "99911"}
+
+
+def test_accounts_of_different_scope_never_get_each_others_held_tile(client, session, token):
+    own = set(session.scalars(sa.text(
+        "SELECT cp.parcel_code FROM contract_parcels cp JOIN contracts c ON c.id = cp.contract_id "
+        "JOIN users u ON u.household_code = c.household_code WHERE u.username = 'farmer' "
+        "AND c.valid_to IS NULL")).all())
+    url = f"/tiles/parcels/{parcel_tile(session, sorted(own)[0], 14)}.mvt"
+    county = {f["properties"]["code"] for f in features(client.get(url, headers=token("county")).data)}
+    farmer = {f["properties"]["code"] for f in features(client.get(url, headers=token("farmer")).data)}
+    assert farmer and farmer <= own and len(county) > len(farmer)
+
+
+def test_the_tile_cache_holds_at_most_its_size_and_drops_the_least_recently_used():
+    from landrights.gis.tiles import TileCache
+
+    cache = TileCache(3 * (1000 + TileCache.ENTRY_OVERHEAD))
+    for name in "abc":
+        cache.put(name, "v", name.encode() * 1000)
+    assert cache.get("a") is not None  # a used: b is now the least recently used
+    cache.put("d", "v", b"d" * 1000)
+    assert cache.get("b") is None and {k for k in "acd" if cache.get(k)} == set("acd")
+    assert cache.size <= cache.max_bytes
+    cache.put("huge", "v", b"x" * cache.max_bytes)
+    assert cache.get("huge") is None and cache.get("d") is not None
+    off = TileCache(0)
+    off.put("a", "v", b"a")
+    assert off.get("a") is None and off.size == 0
