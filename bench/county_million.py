@@ -12,7 +12,9 @@ work done raw on the same machine in the same run, as a ratio:
   GiST + ST_IsValid + the && / ST_Relate self-join (PERFORMANCE.md's raw pipeline);
 * API lookups over HTTP on gunicorn (a county administrator's bearer token): parcel by code and
   parcel at a point, p50/p99 and requests/s vs the lookup's bare SQL over the socket;
-* the densest tile at z14 and z16 (ms, bytes), cold and warm, vs the bare ST_AsMVT query;
+* the densest tile at z14 and z16 (ms, bytes), cold and warm, vs the bare ST_AsMVT query (warm:
+  the version checked, the tile sent from the worker's tile cache; also made again each time with
+  the cache off);
 * the map page's first load in headless Chromium on a phone-sized screen (bytes of parcel data,
   time to the first parcel drawn), where the map opens: the county's centre;
 * peak memory (VmHWM) of the gunicorn workers and of the import processes;
@@ -248,10 +250,10 @@ def app_import(url: str, instance: Path, files, jobs: int) -> dict:
 # --- HTTP on gunicorn ---------------------------------------------------------------------------
 
 def start_gunicorn(url: str, instance: Path, workers: int, threads: int,
-                   app: str = "landrights:create_app()", cwd: Path = ROOT):
+                   app: str = "landrights:create_app()", cwd: Path = ROOT, **settings: str):
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench", "CERTIFICATE_KEY": "bench",
-           "LANDRIGHTS_INSTANCE": str(instance)}
+           "LANDRIGHTS_INSTANCE": str(instance), **settings}
     proc = subprocess.Popen(
         [str(ROOT / ".venv/bin/gunicorn"), "-w", str(workers), "--threads", str(threads), "-b",
          f"127.0.0.1:{port}", "--log-level", "warning", app], env=env, cwd=cwd)
@@ -494,8 +496,9 @@ def report(n: int, jobs: int, gen_s: float, imp: dict, raw: dict, look: dict | N
     if tile:
         for z, t in tile.items():
             ratio_t = t["warm"] / t["raw_warm"]
+            made = f" (made again each time, no tile cache: {t['made']:.1f} ms)" if "made" in t else ""
             lines.append(f"| densest z{z} tile {t['tile']} ({t['parcels']:,} parcels), status "
-                         f"{t['status']} | cold {t['cold']:.1f} ms, warm {t['warm']:.1f} ms, "
+                         f"{t['status']} | cold {t['cold']:.1f} ms, warm {t['warm']:.1f} ms{made}, "
                          f"{t['bytes']:,} B | cold {t['raw_cold']:.1f} ms, warm {t['raw_warm']:.1f} ms, "
                          f"{t['raw_bytes']:,} B | warm {ratio_t:.2f}x | 1.5x: {verdict(ratio_t <= 1.5)} |")
     if browser:
@@ -551,7 +554,13 @@ def main() -> None:
         browser = None if args.no_browser else map_first_load(port)
         peaks = worker_peaks_mib(gunicorn)
         stop_gunicorn(gunicorn)
+        # the same tiles made on every request: the workers keep none (LANDRIGHTS_TILE_CACHE_MB=0)
+        gunicorn, port = start_gunicorn(url, base / "instance", 2, 4, LANDRIGHTS_TILE_CACHE_MB="0")
+        uncached = tiles(port, token, dsn)
+        stop_gunicorn(gunicorn)
         gunicorn = None
+        for z, t in tile.items():
+            t["made"] = uncached[z]["warm"]
         look["floor"] = floor_load(look["codes"], args.threads)
         print()
         print(report(args.parcels, args.jobs, gen_s, imp, raw, look, tile, browser, peaks))

@@ -3,8 +3,8 @@ tile that its ETag is made from. No Flask here; the bytes go to the client as Po
 
 The tile envelope (EPSG:3857) is transformed to EPSG:4490 so that ``geom && envelope`` uses the
 parcels' GiST index. Tiles carry codes, status, areas, the parcel name (DKMC), listing terms and,
-for the villages overview below zoom 14, a collective's name and counts: no holder, no ID number,
-no phone, no neighbour names (the four sides), no pointer name.
+for the overviews below zoom 14, a village's (collective's) or a township's name and counts: no
+holder, no ID number, no phone, no neighbour names (the four sides), no pointer name.
 
 Each statement is built once per layer, scope kind and detail level with bound parameters
 (z, x, y, the scope's code, the time, the client's tags), so a tile request costs one cached
@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from landrights import clock
 from landrights.accounts.permissions import Actor, require_login
 from landrights.market.models import Listing, ListingParcel
-from landrights.registry.models import Collective, Parcel, ParcelOverview
+from landrights.registry.models import AdminUnit, Collective, Parcel, ParcelOverview
 from landrights.registry.queries import bound_parcel_scope, scope_code, scope_kind
 
 EXTENT = 4096          # MVT coordinate units per tile side
@@ -54,8 +54,10 @@ class Layer:
 # A z13 tile of a county holds ~4,000 parcels at Liaoyuan's density (PERFORMANCE.md: ~1,000 at
 # z14): below z14 the parcels layer is empty, and the villages layer shows each collective's
 # outline with its counts of surveyed and registered parcels instead (parcel_overviews, 0012).
+# Below z8 a village is a few pixels wide: the townships layer sums the villages of each township.
 LAYERS = {"parcels": Layer("parcels", 14), "listings": Layer("listings", 10),
-          "villages": Layer("villages", 8, 13)}
+          "villages": Layer("villages", 8, 13), "townships": Layer("townships", 0, 7)}
+TOWNSHIP_DIGITS = 9  # a collective's code begins with its township's (R4.5)
 
 
 def in_grid(z: int, x: int, y: int) -> bool:
@@ -127,14 +129,67 @@ def shows_villages(kind: str) -> bool:
     return kind == "area"
 
 
+def _overviews_in_area(kind: str):
+    """The village overviews in the actor's area (bound 'scope'): none unless it has an area."""
+    return (ParcelOverview.collective_code.startswith(sa.bindparam("scope", type_=sa.String))
+            if shows_villages(kind) else sa.false())
+
+
+# a village overview's row version: written again by every statement changing its parcels (0012)
+_OVERVIEW_STAMP = sa.literal_column("parcel_overviews.collective_code || ':' || parcel_overviews.xmin::text")
+
+
 def _village_from(select, kind: str):
     """The collectives in the actor's area whose outline meets the tile, with their names."""
-    in_area = (ParcelOverview.collective_code.startswith(sa.bindparam("scope", type_=sa.String))
-               if shows_villages(kind) else sa.false())
     return (select.select_from(ParcelOverview)
             .join(Collective, sa.and_(Collective.county_code == ParcelOverview.county_code,
                                       Collective.code == ParcelOverview.collective_code))
-            .where(_in_tile(ParcelOverview.geom), in_area))
+            .where(_in_tile(ParcelOverview.geom), _overviews_in_area(kind)))
+
+
+def shows_townships(actor: Actor) -> bool:
+    """Tell whether an account sees the townships overview: one whose area is a township or more
+    (the system, a county administrator, a township officer). A collective's clerk sees their
+    village from zoom 8; a township's sums would be only theirs."""
+    return (shows_villages(scope_kind(actor)) and actor.area_prefix is not None
+            and len(actor.area_prefix) <= TOWNSHIP_DIGITS)
+
+
+def _townships(kind: str):
+    """Each township in the actor's area with a village outline meeting the tile, summed over all
+    its villages (so its outline is the same in every tile): the convex hull of their outlines,
+    the counts, and a digest of the overviews' row versions for the tile's version."""
+    o = ParcelOverview
+    in_area = _overviews_in_area(kind)
+    township = sa.func.left(o.collective_code, TOWNSHIP_DIGITS)
+    hit = sa.select(township.label("code")).where(_in_tile(o.geom), in_area).distinct().subquery("hit")
+    return (sa.select(hit.c.code, sa.func.ST_ConvexHull(sa.func.ST_Collect(o.geom)).label("geom"),
+                      sa.func.count().label("villages"), sa.func.sum(o.parcels).label("parcels"),
+                      sa.func.sum(o.registered).label("registered"), sa.func.sum(o.area_m2).label("area_m2"),
+                      _digest(_OVERVIEW_STAMP, o.collective_code).label("stamp"))
+            .select_from(hit)
+            # the township's villages: one range of the overviews' key, as _COLLECTIVE_CODES
+            .join(o, sa.and_(o.county_code == sa.func.left(hit.c.code, 6),
+                             o.collective_code.between(hit.c.code + "00000", hit.c.code + "99999")))
+            .where(in_area).group_by(hit.c.code).subquery("townships"))
+
+
+def _township_from(select, towns):
+    """The townships with their admin unit (the name) where the registry has it."""
+    return select.select_from(towns).outerjoin(AdminUnit, sa.and_(
+        AdminUnit.county_code == sa.func.left(towns.c.code, 6), AdminUnit.code == towns.c.code))
+
+
+def _township_rows(kind: str, simplify: bool):
+    """The townships layer: each township's outline, name, number of villages and counts."""
+    towns = _townships(kind)
+    return _township_from(sa.select(
+        _mvt_geom(towns.c.geom, simplify).label("geom"), sa.cast(towns.c.code, sa.BigInteger).label("id"),
+        towns.c.code, AdminUnit.name,
+        sa.cast(towns.c.villages, sa.Integer).label("villages"),
+        sa.cast(towns.c.parcels, sa.Integer).label("parcels"),
+        sa.cast(towns.c.registered, sa.Integer).label("registered"),
+        sa.cast(_round(towns.c.area_m2 * 15 / 10000), sa.REAL).label("area_mu")), towns)
 
 
 def _village_rows(kind: str, simplify: bool):
@@ -152,6 +207,8 @@ def _tile_statement(layer: str, kind: str, simplify: bool):
         rows = _parcel_rows(kind, simplify)
     elif layer == "villages":
         rows = _village_rows(kind, simplify)
+    elif layer == "townships":
+        rows = _township_rows(kind, simplify)
     else:
         rows = _listing_rows(simplify)
     rows = rows.subquery("t")
@@ -172,10 +229,8 @@ def _version_statement(layer: str, kind: str):
         # overview covers the bounding box of each of its live parcels: so the overviews meeting
         # the tile change whenever one of its parcels does, or one comes or goes. A handful of
         # rows instead of every parcel of the tile (803 at the densest z14 tile of a county).
-        stamp = sa.literal_column("parcel_overviews.collective_code || ':' || parcel_overviews.xmin::text")
-        return sa.select(_digest(stamp, ParcelOverview.collective_code)).where(
-            _in_tile(ParcelOverview.geom),
-            ParcelOverview.collective_code.startswith(sa.bindparam("scope", type_=sa.String)))
+        return sa.select(_digest(_OVERVIEW_STAMP, ParcelOverview.collective_code)).where(
+            _in_tile(ParcelOverview.geom), _overviews_in_area(kind))
     if layer == "parcels":  # a household's parcels also come and go with its contracts
         stamp = sa.literal_column("parcels.id::text || ':' || parcels.xmin::text")
         return sa.select(_digest(stamp, Parcel.id)).where(_in_tile(), Parcel.valid_to.is_(None),
@@ -184,6 +239,11 @@ def _version_statement(layer: str, kind: str):
         stamp = sa.literal_column("parcel_overviews.collective_code || ':' || parcel_overviews.xmin::text "
                                   "|| ':' || collectives.xmin::text")
         return _village_from(sa.select(_digest(stamp, ParcelOverview.collective_code)), kind)
+    if layer == "townships":  # its villages' overviews (as "villages"), and a renamed township
+        towns = _townships(kind)
+        stamp = towns.c.code + ":" + towns.c.stamp + ":" + sa.func.coalesce(
+            sa.literal_column("admin_units.xmin::text"), "-")
+        return _township_from(sa.select(_digest(stamp, towns.c.code)), towns)
     stamp = sa.literal_column("listing_parcels.id::text || ':' || listing_parcels.xmin::text || ':' || "
                               "listings.xmin::text || ':' || parcels.id::text || ':' || parcels.xmin::text")
     return _listing_from(sa.select(_digest(stamp, ListingParcel.id)))
@@ -255,7 +315,8 @@ def tile_if_changed(session: Session, actor: Actor, layer: str, z: int, x: int, 
     index, in the same statement (so the same snapshot) as the tile: any insert, update, closing
     or deletion of one of them, or a listing closing, gives another tag. The actor's scope is
     part of it because two accounts see different parcels under one URL. Outside the layer's
-    zooms (LAYERS: min_zoom to max_zoom) the tile is empty.
+    zooms (LAYERS: min_zoom to max_zoom), and for the townships layer to an account whose area is
+    smaller than a township (shows_townships), the tile is empty.
 
     With a TileCache (held), a tile whose tag is the one held for it is not made again: the
     statement then returns only the tag, and the bytes come from the cache.
@@ -267,7 +328,8 @@ def tile_if_changed(session: Session, actor: Actor, layer: str, z: int, x: int, 
     area = actor.area_prefix if actor.area_prefix is not None else "-"
     prefix, suffix = f"{TILE_FORMAT}-{layer}-{z}-", f"-{_short(f'{actor.role}:{area}')}"
     tags = set(client_tags)
-    if not LAYERS[layer].min_zoom <= z <= LAYERS[layer].max_zoom:
+    if not LAYERS[layer].min_zoom <= z <= LAYERS[layer].max_zoom or \
+            (layer == "townships" and not shows_townships(actor)):
         etag = f"{prefix}empty{suffix}"
         return etag, None if any_tag or etag in tags else b""
     known = [t[len(prefix):-len(suffix)] for t in tags if t.startswith(prefix) and t.endswith(suffix)]

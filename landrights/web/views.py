@@ -63,7 +63,8 @@ def home():
     actor = current_actor()
     bounds = queries.jurisdiction_bounds(db.session, actor) or market_queries.listing_bounds(db.session)
     return render_template("map.html", bounds=bounds, min_zoom=tiles.LAYERS["parcels"].min_zoom,
-                           villages=tiles.shows_villages(queries.scope_kind(actor)))
+                           villages=tiles.shows_villages(queries.scope_kind(actor)),
+                           townships=tiles.shows_townships(actor))
 
 
 @bp.get("/parcels/<code>")

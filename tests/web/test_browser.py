@@ -82,7 +82,7 @@ def test_farmer_sees_only_own_parcels(phone, live_server):
     phone.evaluate("window.landrightsMap.map.setZoom(12, {animate: false})")
     expect(phone.locator("#map-status")).to_have_text("请放大地图以查看地块")
     assert phone.locator("path.lr-village").count() == 0
-    assert not any("/tiles/villages/" in u for u in urls)
+    assert not any("/tiles/villages/" in u or "/tiles/townships/" in u for u in urls)
 
 
 def test_zoomed_out_the_county_sees_its_villages_and_zooms_into_one(phone, live_server, tmp_path):
@@ -110,3 +110,22 @@ def test_zoomed_out_the_county_sees_its_villages_and_zooms_into_one(phone, live_
     popup.locator("button").click()
     expect(phone.locator("path.lr-parcel").first).to_be_visible(timeout=15_000)
     assert phone.evaluate("window.landrightsMap.map.getZoom()") == 14
+
+
+def test_further_out_the_county_sees_its_townships_and_zooms_into_one(phone, live_server):
+    login(phone, live_server, "county")
+    expect(phone.locator("path.lr-parcel").first).to_be_visible(timeout=15_000)
+    phone.evaluate("window.landrightsMap.map.setZoom(7, {animate: false})")
+    townships = phone.locator("path.lr-township")
+    expect(townships.first).to_be_visible(timeout=15_000)
+    assert phone.locator("path.lr-village").count() == 0
+    code = townships.first.get_attribute("data-code")
+    assert re.fullmatch(r"220421\d{3}", code)
+    townships.first.click(force=True)
+    popup = phone.locator(".leaflet-popup-content")
+    expect(popup).to_contain_text(code)
+    expect(popup).to_contain_text("村组数")
+    expect(popup).to_contain_text("%")
+    popup.locator("button").click()
+    expect(phone.locator("path.lr-village").first).to_be_visible(timeout=15_000)
+    assert phone.evaluate("window.landrightsMap.map.getZoom()") == 11

@@ -315,3 +315,58 @@ def test_the_tile_cache_holds_at_most_its_size_and_drops_the_least_recently_used
     off = TileCache(0)
     off.put("a", "v", b"a")
     assert off.get("a") is None and off.size == 0
+
+
+TOWNSHIP_KEYS = {"code", "name", "villages", "parcels", "registered", "area_mu"}
+
+
+def township_counts(session) -> dict:
+    return {r.town: (r.v, r.n, r.reg) for r in session.execute(sa.text(
+        "SELECT left(collective_code, 9) town, count(DISTINCT collective_code) v, count(*) n, "
+        "count(*) FILTER (WHERE status = 'registered') reg FROM parcels WHERE valid_to IS NULL "
+        "GROUP BY 1"))}
+
+
+def test_townships_layer_below_zoom_8_sums_the_villages_of_each_township(client, session, token):
+    code = a_code(session)
+    res = client.get(f"/tiles/townships/{parcel_tile(session, code, 7)}.mvt", headers=token("county"))
+    assert res.status_code == 200
+    found = {f["properties"]["code"]: f for f in features(res.data, "townships")}
+    assert code[:9] in found
+    props = found[code[:9]]["properties"]
+    assert set(props) == TOWNSHIP_KEYS
+    assert (props["villages"], props["parcels"], props["registered"]) == township_counts(session)[code[:9]]
+    assert props["name"] == session.scalar(sa.text("SELECT name FROM admin_units WHERE code = :c"),
+                                           {"c": code[:9]})
+    assert found[code[:9]]["geometry"]["type"] in ("Polygon", "MultiPolygon")
+    assert features(client.get(f"/tiles/townships/{parcel_tile(session, code, 8)}.mvt",
+                               headers=token("county")).data, "townships") == []
+
+
+def test_townships_layer_is_for_accounts_with_a_township_or_more(client, session, token):
+    code = a_code(session)
+    url = f"/tiles/townships/{parcel_tile(session, code, 6)}.mvt"
+    officer = {f["properties"]["code"] for f in features(client.get(url, headers=token("officer")).data,
+                                                         "townships")}
+    assert officer == {code[:9]}  # the demo township officer's own township
+    for username in ("clerk", "farmer", "transferee"):
+        res = client.get(url, headers=token(username))
+        assert res.status_code == 200 and res.data == b"", username
+
+
+def test_a_registration_changes_the_township_tile_at_once(client, session, token):
+    code = a_code(session, "surveyed")
+    url, h = f"/tiles/townships/{parcel_tile(session, code, 7)}.mvt", token("county")
+    first = client.get(url, headers=h)
+    before = {f["properties"]["code"]: f["properties"] for f in features(first.data, "townships")}
+    session.execute(sa.text("UPDATE parcels SET status = 'registered' WHERE code = :c "
+                            "AND valid_to IS NULL"), {"c": code})
+    changed = client.get(url, headers={**h, "If-None-Match": first.headers["ETag"]})
+    assert changed.status_code == 200 and changed.headers["ETag"] != first.headers["ETag"]
+    after = {f["properties"]["code"]: f["properties"] for f in features(changed.data, "townships")}
+    assert after[code[:9]]["registered"] == before[code[:9]]["registered"] + 1
+    session.execute(sa.text("UPDATE admin_units SET name = '改名后乡镇' WHERE code = :c"), {"c": code[:9]})
+    renamed = client.get(url, headers={**h, "If-None-Match": changed.headers["ETag"]})
+    assert renamed.status_code == 200
+    assert {f["properties"]["code"]: f["properties"]["name"]
+            for f in features(renamed.data, "townships")}[code[:9]] == "改名后乡镇"

@@ -6,13 +6,15 @@
  * mu and the parcel name only; clicking a parcel opens a popup that asks the parcel API (data-api)
  * for the area in m² and the holder, so personal data follows the API's permissions. Below data-min-zoom the parcel
  * tiles are empty and the status asks to zoom in; from zoom 8 to 13 the villages layer shows each collective's
- * outline, coloured by its share of registered parcels, with its counts: no page ever receives all parcels.
+ * outline, coloured by its share of registered parcels, with its counts, and from zoom 3 to 7 the
+ * townships layer each township's, summed over its villages: no page ever receives all parcels.
  * No base-map tiles: the machine may be offline.
  *
  * For tests: each parcel is an SVG <path class="lr-parcel lr-status-..." data-code="..."
  * data-status="...">; #map gets data-state="loading|ready" and data-count (distinct parcels in
- * the loaded tiles); each village outline is a <path class="lr-village" data-code="...">;
- * window.landrightsMap = {map, parcels, listings, villages, reload}.
+ * the loaded tiles); each village outline is a <path class="lr-village" data-code="...">, each
+ * township's a <path class="lr-township" data-code="...">;
+ * window.landrightsMap = {map, parcels, listings, villages, townships, reload}.
  */
 (function () {
   'use strict';
@@ -58,7 +60,10 @@
     villages: msg('msgVillages', 'Villages (overview)'),
     villageParcels: msg('msgVillageParcels', 'Live parcels'),
     villageRegistered: msg('msgVillageRegistered', 'Registered'),
-    zoomVillage: msg('msgZoomVillage', 'Zoom in to its parcels')
+    zoomVillage: msg('msgZoomVillage', 'Zoom in to its parcels'),
+    townships: msg('msgTownships', 'Townships (overview)'),
+    townshipVillages: msg('msgTownshipVillages', 'Villages'),
+    zoomTownship: msg('msgZoomTownship', 'Zoom in to its villages')
   };
 
   if (typeof window.L === 'undefined' || !window.L.vectorGrid) {
@@ -197,21 +202,29 @@
     }}
   });
 
-  // A village's fill darkens with its share of registered parcels (0 %: pale, 100 %: the
-  // registered green), so a county's progress of confirmation reads at a glance.
-  function villageStyle(p) {
+  // A village's or township's fill darkens with its share of registered parcels (0 %: pale,
+  // 100 %: the registered green), so a county's progress of confirmation reads at a glance.
+  function overviewStyle(p, weight, className) {
     var share = p.parcels > 0 ? p.registered / p.parcels : 0;
-    return {color: '#1b5e36', weight: 1.5, opacity: 0.9, fill: true, fillColor: '#1b5e36',
-            fillOpacity: 0.08 + 0.5 * share, className: 'lr-village'};
+    return {color: '#1b5e36', weight: weight, opacity: 0.9, fill: true, fillColor: '#1b5e36',
+            fillOpacity: 0.08 + 0.5 * share, className: className};
   }
   var villages = tileLayer('villages', {
     minZoom: 8, maxZoom: minZoom - 1,
     getFeatureId: function (f) { return f.properties.code; },
-    vectorTileLayerStyles: {villages: function (p) { return villageStyle(p); }}
+    vectorTileLayerStyles: {villages: function (p) { return overviewStyle(p, 1.5, 'lr-village'); }}
+  });
+  var TOWNSHIP_ZOOM_IN = 11;  // a township (10-20 km across) fills a phone's screen
+  var townships = tileLayer('townships', {
+    minZoom: 3, maxZoom: 7,
+    getFeatureId: function (f) { return f.properties.code; },
+    vectorTileLayerStyles: {townships: function (p) { return overviewStyle(p, 2, 'lr-township'); }}
   });
 
-  function villagePopup(p, latlng) {
+  // The popup of a village or a township: its counts, and a button that zooms in to what it holds.
+  function overviewPopup(p, latlng, more, zoomText, zoomTo) {
     var box = popupBox(p.name || String(p.code), p.name ? String(p.code) : null);
+    if (more) more(box);
     box.row(text.villageParcels, String(p.parcels));
     var share = p.parcels > 0 ? Math.round(100 * p.registered / p.parcels) : 0;
     box.row(text.villageRegistered, p.registered + ' (' + share + ' %)');
@@ -219,10 +232,18 @@
     var zoom = document.createElement('button');
     zoom.type = 'button';
     zoom.className = 'lr-button lr-popup-open';
-    zoom.textContent = text.zoomVillage;
-    zoom.addEventListener('click', function () { map.closePopup(); map.setView(latlng, minZoom); });
+    zoom.textContent = zoomText;
+    zoom.addEventListener('click', function () { map.closePopup(); map.setView(latlng, zoomTo); });
     box.appendChild(zoom);
     return box;
+  }
+  function villagePopup(p, latlng) {
+    return overviewPopup(p, latlng, null, text.zoomVillage, minZoom);
+  }
+  function townshipPopup(p, latlng) {
+    return overviewPopup(p, latlng, function (box) {
+      box.row(text.townshipVillages, String(p.villages));
+    }, text.zoomTownship, TOWNSHIP_ZOOM_IN);
   }
 
   function openAt(latlng, content) {
@@ -237,6 +258,9 @@
   });
   villages.on('click', function (e) {
     openAt(e.latlng, villagePopup(e.layer.properties || {}, e.latlng));
+  });
+  townships.on('click', function (e) {
+    openAt(e.latlng, townshipPopup(e.layer.properties || {}, e.latlng));
   });
 
   // A drawn feature's path: reachable by keyboard, Enter or Space opens its popup at its centre.
@@ -272,6 +296,9 @@
 
   onDrawn(villages, function (path, p) {
     keyboardPath(path, label(p), function (latlng) { return villagePopup(p, latlng); });
+  });
+  onDrawn(townships, function (path, p) {
+    keyboardPath(path, label(p), function (latlng) { return townshipPopup(p, latlng); });
   });
   onDrawn(parcels, function (path, p) {
     if (p.status) path.setAttribute('data-status', p.status);
@@ -309,6 +336,10 @@
     villages.addTo(map);
     overlays[text.villages] = villages;
   }
+  if (ds.townships === '1') {  // an account whose area is a township or more
+    townships.addTo(map);
+    overlays[text.townships] = townships;
+  }
   parcels.addTo(map);
   listings.addTo(map);
   overlays[text.parcels] = parcels;
@@ -317,5 +348,8 @@
   setStatus(text.loading, 'loading');
 
   window.landrightsMap = {map: map, parcels: parcels, listings: listings, villages: villages,
-                          reload: function () { parcels.redraw(); listings.redraw(); villages.redraw(); }};
+                          townships: townships,
+                          reload: function () {
+                            parcels.redraw(); listings.redraw(); villages.redraw(); townships.redraw();
+                          }};
 })();
