@@ -111,6 +111,18 @@ def _bbox():
                             "max"), field="bbox") from None
 
 
+def _datetime() -> features.Period | None:
+    text = request.args.get("datetime")
+    if text is None:
+        return None
+    try:
+        return features.parse_datetime(text)
+    except ValueError:
+        raise DomainError(_("datetime must be a date-time with its time zone (2026-06-30T12:00:00+08:00 "
+                            "or …Z), a date (2026-06-30), or an interval start/end with .. at an open "
+                            "end, its end not before its start"), field="datetime") from None
+
+
 def _page_links(cid: str, limit: int, offset: int, returned: int, matched: int) -> list[dict]:
     keep = {k: v for k, v in request.args.items() if k not in ("limit", "offset")}
     links = [_link("ogc.items", "self", GEOJSON, collection_id=cid, limit=limit, offset=offset, **keep),
@@ -126,12 +138,14 @@ def _page_links(cid: str, limit: int, offset: int, returned: int, matched: int) 
 
 @bp.get("/collections/<collection_id>/items")
 def items(collection_id: str):
-    """One page of a collection's features (bbox, limit, offset), with next/prev links."""
+    """One page of a collection's features (bbox, datetime, limit, offset), with next/prev links.
+    Without datetime, the current features; with it, those of that time (for parcels and
+    homesteads: the versions then in force, so the registry as it stood)."""
     _collection(collection_id)
-    (limit, offset), bbox, actor = _paging(), _bbox(), current_actor()
-    matched = features.count(db.session, actor, collection_id, bbox)
-    text, returned = features.page(db.session, actor, collection_id, bbox=bbox, limit=limit,
-                                   offset=offset)
+    (limit, offset), bbox, when, actor = _paging(), _bbox(), _datetime(), current_actor()
+    matched = features.count(db.session, actor, collection_id, bbox, when)
+    text, returned = features.page(db.session, actor, collection_id, bbox=bbox, when=when,
+                                   limit=limit, offset=offset)
     head = {"type": "FeatureCollection", "timeStamp": now().isoformat(timespec="seconds"),
             "numberMatched": matched, "numberReturned": returned,
             "links": _page_links(collection_id, limit, offset, returned, matched)}

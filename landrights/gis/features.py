@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -21,16 +23,65 @@ from landrights.market.models import Listing, ListingParcel
 from landrights.registry.models import Parcel
 from landrights.registry.queries import parcel_scope
 
+CHINA = ZoneInfo("Asia/Shanghai")
+
+
+@dataclass(frozen=True)
+class Period:
+    """The time an OGC API request asks about (its datetime parameter): from start to end, both
+    included; None at an end leaves it open."""
+
+    start: datetime | None
+    end: datetime | None
+
+
+def _moment(text: str, end: bool) -> datetime | None:
+    if text in ("", ".."):
+        return None
+    if "T" not in text.upper():  # a date alone: that whole day, China Standard Time
+        day = date.fromisoformat(text)
+        return datetime.combine(day + timedelta(days=1) if end else day, time(), CHINA)
+    moment = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise ValueError("no time zone")
+    return moment
+
+
+def parse_datetime(text: str) -> Period:
+    """Parse an OGC API – Features datetime: an RFC 3339 date-time (with its offset, Z or
+    +08:00), or an interval start/end with '..' at an open end; a date alone (2026-01-01) means
+    that whole day in China Standard Time.
+
+    Raises:
+        ValueError: not such a value, or the end before the start.
+    """
+    parts = text.strip().split("/")
+    if len(parts) == 1:
+        if parts[0] in ("", ".."):
+            raise ValueError("empty")
+        period = Period(_moment(parts[0], False), _moment(parts[0], "T" not in parts[0].upper()))
+    elif len(parts) == 2 and parts != ["..", ".."]:
+        period = Period(_moment(parts[0], False), _moment(parts[1], True))
+    else:
+        raise ValueError("not an instant or an interval")
+    if period.start is not None and period.end is not None and period.end < period.start:
+        raise ValueError("end before start")
+    return period
+
 
 @dataclass(frozen=True)
 class Source:
-    """What one collection's features are made of: id, geometry, properties, filters, joins."""
+    """What one collection's features are made of: id, geometry, properties, filters, joins, and
+    its time: a feature is current while `live` holds (the default), and a request's datetime
+    selects the features whose time (`period`: from, until; until NULL: not ended) meets it."""
 
     table: object
     fid: object
     geom: object
     properties: dict
     where: list
+    live: list
+    period: tuple
     joins: Callable = lambda q: q
     group_by: tuple = ()
     bbox_geom: object = None   # what a bbox filters on (defaults to geom)
@@ -57,7 +108,9 @@ def _parcels(actor: Actor) -> Source:
              "land_use": Parcel.land_use, "is_basic_farmland": Parcel.is_basic_farmland,
              "area_m2": _round(Parcel.area_m2), "area_mu": _round(Parcel.area_m2 * 15 / 10000),
              "surveyed_area_m2": sa.cast(Parcel.surveyed_area_m2, sa.Float)}
-    return Source(Parcel, Parcel.id, Parcel.geom, props, [Parcel.valid_to.is_(None), parcel_scope(actor)])
+    # every version of a parcel is a feature of its own time: datetime reads the registry as of then
+    return Source(Parcel, Parcel.id, Parcel.geom, props, [parcel_scope(actor)],
+                  live=[Parcel.valid_to.is_(None)], period=(Parcel.valid_from, Parcel.valid_to))
 
 
 def _homesteads(actor: Actor) -> Source:
@@ -68,7 +121,8 @@ def _homesteads(actor: Actor) -> Source:
              "version": Homestead.version, "land_source": Homestead.land_source,
              "status": Homestead.status, "approved_on": Homestead.approved_on,
              "area_m2": _round(Homestead.area_m2), "area_mu": _round(Homestead.area_m2 * 15 / 10000)}
-    return Source(Homestead, Homestead.id, Homestead.geom, props, [Homestead.valid_to.is_(None), scope])
+    return Source(Homestead, Homestead.id, Homestead.geom, props, [scope],
+                  live=[Homestead.valid_to.is_(None)], period=(Homestead.valid_from, Homestead.valid_to))
 
 
 def _listing_join(q):
@@ -87,9 +141,10 @@ def _listings(actor: Actor) -> Source:
              "term_start": sa.func.lower(Listing.term), "term_end": sa.func.upper(Listing.term) - 1,
              "closes_at": Listing.closes_at, "area_mu": _round(Listing.area_m2 * 15 / 10000),
              "parcel_codes": sa.func.array_agg(aggregate_order_by(Parcel.code, Parcel.code))}
+    # an open listing's time is its bidding window
     return Source(Listing, Listing.id, sa.func.ST_Multi(sa.func.ST_Union(Parcel.geom)), props,
-                  [Listing.status == "open", Listing.closes_at > clock.now(),
-                   ListingParcel.status == "listed"],
+                  [Listing.status == "open", ListingParcel.status == "listed"],
+                  live=[Listing.closes_at > clock.now()], period=(Listing.opens_at, Listing.closes_at),
                   joins=_listing_join, group_by=(Listing.id,), bbox_geom=Parcel.geom)
 
 
@@ -106,9 +161,22 @@ COLLECTIONS = {c.id: c for c in (
 )}
 
 
-def _filtered(src: Source, columns: list, bbox):
+def _at(src: Source, when: Period | None) -> list:
+    """The conditions on a feature's time: current (no datetime), or meeting the period."""
+    if when is None:
+        return list(src.live)
+    since, until = src.period
+    where = []
+    if when.end is not None:
+        where.append(since <= when.end)
+    if when.start is not None:
+        where.append(sa.or_(until.is_(None), until > when.start))
+    return where
+
+
+def _filtered(src: Source, columns: list, bbox, when: Period | None = None):
     query = src.joins(sa.select(*columns).select_from(src.table))
-    where = list(src.where)
+    where = [*src.where, *_at(src, when)]
     if bbox:
         env = sa.func.ST_MakeEnvelope(*bbox, 4490)
         where.append(sa.func.ST_Intersects(src.bbox_geom if src.bbox_geom is not None else src.geom,
@@ -123,20 +191,20 @@ def _feature_json(src: Source):
                                      "properties", props)
 
 
-def count(session: Session, actor: Actor, collection: str, bbox=None) -> int:
-    """Return how many features of a collection the actor may see (in the bbox)."""
+def count(session: Session, actor: Actor, collection: str, bbox=None, when: Period | None = None) -> int:
+    """Return how many features of a collection the actor may see (in the bbox, at the time)."""
     src = COLLECTIONS[collection].source(actor)
     if not src.group_by:  # one row per feature: count it directly
-        return session.scalar(_filtered(src, [sa.func.count()], bbox))
-    ids = _filtered(src, [src.fid], bbox).distinct().subquery()
+        return session.scalar(_filtered(src, [sa.func.count()], bbox, when))
+    ids = _filtered(src, [src.fid], bbox, when).distinct().subquery()
     return session.scalar(sa.select(sa.func.count()).select_from(ids))
 
 
-def page(session: Session, actor: Actor, collection: str, *, bbox=None, limit: int,
-         offset: int) -> tuple[str, int]:
+def page(session: Session, actor: Actor, collection: str, *, bbox=None, when: Period | None = None,
+         limit: int, offset: int) -> tuple[str, int]:
     """Return one page of features as a GeoJSON array (text) and how many it holds."""
     src = COLLECTIONS[collection].source(actor)
-    rows = (_filtered(src, [src.fid.label("fid"), _feature_json(src).label("feature")], bbox)
+    rows = (_filtered(src, [src.fid.label("fid"), _feature_json(src).label("feature")], bbox, when)
             .group_by(*src.group_by).order_by(src.fid).limit(limit).offset(offset).subquery())
     agg = sa.func.json_agg(aggregate_order_by(rows.c.feature, rows.c.fid))
     text, n = session.execute(sa.select(sa.cast(sa.func.coalesce(agg, sa.text("'[]'::json")), sa.Text),

@@ -30,6 +30,9 @@ def openapi(base: str) -> dict:
         {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}},
         {"name": "bbox", "in": "query", "style": "form", "explode": False,
          "schema": {"type": "array", "minItems": 4, "maxItems": 4, "items": {"type": "number"}}},
+        {"name": "datetime", "in": "query", "style": "form", "explode": False,
+         "description": "an RFC 3339 date-time, or an interval start/end with .. at an open end",
+         "schema": {"type": "string"}},
     ]
     geo = "application/geo+json"
     return {"openapi": "3.0.3",

@@ -137,3 +137,57 @@ def test_homesteads_and_open_listings(client, session, token):
 def test_bad_parameters_are_400_naming_the_field(client, token, query, field):
     res = client.get(f"/ogc/collections/parcels/items?{query}", headers=token("officer"))
     assert res.status_code == 400 and res.get_json()["error"]["field"] == field
+
+
+def test_datetime_reads_the_registry_as_it_stood_then(client, session, token):
+    from landrights.registry import services
+
+    h = token("officer")
+    code = session.scalar(sa.text("SELECT code FROM parcels WHERE valid_to IS NULL "
+                                  "AND code LIKE '220421101%' ORDER BY code LIMIT 1"))
+    services.revise_parcel(session, SYSTEM, code=code, reason="更正地块名称", name="新名称")
+    old, new = session.execute(sa.text(
+        "SELECT id, valid_from, valid_to, name FROM parcels WHERE code = :c ORDER BY version"),
+        {"c": code}).all()[-2:]
+    middle = (old.valid_from + (old.valid_to - old.valid_from) / 2).isoformat()
+
+    def found(query: str) -> dict:
+        body = client.get("/ogc/collections/parcels/items?limit=1000&" + query, headers=h).get_json()
+        return {f["id"]: f["properties"] for f in body["features"]}, body["numberMatched"]
+
+    now, matched_now = found("")
+    assert new.id in now and old.id not in now and now[new.id]["name"] == "新名称"
+    then, matched_then = found("datetime=" + middle.replace("+", "%2B"))
+    assert old.id in then and new.id not in then and then[old.id]["name"] == old.name
+    assert matched_then == matched_now  # the same parcels, one in its earlier version
+    until, _ = found("datetime=../" + middle.replace("+", "%2B"))
+    assert old.id in until and new.id not in until
+    since, _ = found("datetime=" + middle.replace("+", "%2B") + "/..")
+    assert {old.id, new.id} <= set(since)
+    before = session.scalar(sa.text("SELECT min(valid_from)::date - 2 FROM parcels"))
+    assert found(f"datetime={before.isoformat()}") == ({}, 0)
+    nxt = client.get(f"/ogc/collections/parcels/items?limit=1&datetime={middle.replace('+', '%2B')}",
+                     headers=h).get_json()["links"]
+    assert any(link["rel"] == "next" and "datetime=" in link["href"] for link in nxt)
+
+
+@pytest.mark.parametrize("value", ["yesterday", "2026-13-01", "2026-06-30T12:00:00", "../..",
+                                   "2026-02-01/2026-01-01", "2026-01-01/2026-02-01/2026-03-01", ""])
+def test_a_bad_datetime_is_400_naming_the_field(client, token, value):
+    res = client.get(f"/ogc/collections/parcels/items?datetime={value}", headers=token("officer"))
+    assert res.status_code == 400 and res.get_json()["error"]["field"] == "datetime"
+
+
+def test_datetime_values():
+    from datetime import UTC, datetime, timedelta
+
+    from landrights.gis.features import CHINA, Period, parse_datetime
+
+    z = datetime(2026, 6, 30, 4, 0, tzinfo=UTC)
+    assert parse_datetime("2026-06-30T04:00:00Z") == Period(z, z)
+    assert parse_datetime("2026-06-30T12:00:00+08:00") == Period(z, z)
+    day = datetime(2026, 6, 30, tzinfo=CHINA)
+    assert parse_datetime("2026-06-30") == Period(day, day + timedelta(days=1))
+    assert parse_datetime("2026-06-30/..") == Period(day, None)
+    assert parse_datetime("../2026-06-30") == Period(None, day + timedelta(days=1))
+    assert parse_datetime("/2026-06-30T04:00:00Z") == Period(None, z)
