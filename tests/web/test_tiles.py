@@ -226,18 +226,26 @@ def test_villages_layer_is_empty_from_zoom_14_and_for_a_household(client, sessio
     assert farmer.status_code == 200 and features(farmer.data, "villages") == []
 
 
-def test_a_registration_changes_the_village_tile_at_once(client, session, token):
+def registered_in_an_overview(client, session, token, layer: str, z: int):
+    """Register a surveyed parcel between two requests for its overview tile (the second with
+    the first's ETag); return its code, the tile's features by code before and after, and the
+    second response with its URL and headers."""
     code = a_code(session, "surveyed")
-    collective = code[:14]
-    url, h = f"/tiles/villages/{parcel_tile(session, code, 11)}.mvt", token("county")
+    url, h = f"/tiles/{layer}/{parcel_tile(session, code, z)}.mvt", token("county")
     first = client.get(url, headers=h)
-    before = {f["properties"]["code"]: f["properties"] for f in features(first.data, "villages")}
     session.execute(sa.text("UPDATE parcels SET status = 'registered' WHERE code = :c "
                             "AND valid_to IS NULL"), {"c": code})
     changed = client.get(url, headers={**h, "If-None-Match": first.headers["ETag"]})
     assert changed.status_code == 200 and changed.headers["ETag"] != first.headers["ETag"]
-    after = {f["properties"]["code"]: f["properties"] for f in features(changed.data, "villages")}
-    assert after[collective]["registered"] == before[collective]["registered"] + 1
+
+    def by_code(res):
+        return {f["properties"]["code"]: f["properties"] for f in features(res.data, layer)}
+    return code, by_code(first), by_code(changed), (changed, url, h)
+
+
+def test_a_registration_changes_the_village_tile_at_once(client, session, token):
+    code, before, after, _ = registered_in_an_overview(client, session, token, "villages", 11)
+    assert after[code[:14]]["registered"] == before[code[:14]]["registered"] + 1
 
 
 def held_key(app, data: bytes):
@@ -355,15 +363,8 @@ def test_townships_layer_is_for_accounts_with_a_township_or_more(client, session
 
 
 def test_a_registration_changes_the_township_tile_at_once(client, session, token):
-    code = a_code(session, "surveyed")
-    url, h = f"/tiles/townships/{parcel_tile(session, code, 7)}.mvt", token("county")
-    first = client.get(url, headers=h)
-    before = {f["properties"]["code"]: f["properties"] for f in features(first.data, "townships")}
-    session.execute(sa.text("UPDATE parcels SET status = 'registered' WHERE code = :c "
-                            "AND valid_to IS NULL"), {"c": code})
-    changed = client.get(url, headers={**h, "If-None-Match": first.headers["ETag"]})
-    assert changed.status_code == 200 and changed.headers["ETag"] != first.headers["ETag"]
-    after = {f["properties"]["code"]: f["properties"] for f in features(changed.data, "townships")}
+    code, before, after, (changed, url, h) = registered_in_an_overview(client, session, token,
+                                                                       "townships", 7)
     assert after[code[:9]]["registered"] == before[code[:9]]["registered"] + 1
     session.execute(sa.text("UPDATE admin_units SET name = '改名后乡镇' WHERE code = :c"), {"c": code[:9]})
     renamed = client.get(url, headers={**h, "If-None-Match": changed.headers["ETag"]})
