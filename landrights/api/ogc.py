@@ -21,6 +21,7 @@ bp = Blueprint("ogc", __name__, url_prefix="/ogc")
 JSON, GEOJSON = "application/json", "application/geo+json"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+GREGORIAN = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"  # the temporal extent's calendar
 
 
 def _json(body, mimetype: str = JSON) -> Response:
@@ -66,8 +67,11 @@ def api():
 def _collection_dict(cid: str) -> dict:
     c = features.COLLECTIONS[cid]
     box = features.extent(db.session, current_actor(), cid)
+    period = features.time_extent(db.session, current_actor(), cid)
     return {"id": cid, "title": str(c.title), "description": str(c.description), "itemType": "feature",
-            "crs": [CRS84], "extent": {"spatial": {"bbox": [box] if box else [], "crs": CRS84}},
+            "crs": [CRS84], "extent": {"spatial": {"bbox": [box] if box else [], "crs": CRS84},
+                                       "temporal": {"interval": [period] if period else [],
+                                                    "trs": GREGORIAN}},
             "links": [_link("ogc.collection", "self", JSON, collection_id=cid),
                       _link("ogc.items", "items", GEOJSON, str(c.title), collection_id=cid)]}
 

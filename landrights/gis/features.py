@@ -227,3 +227,18 @@ def extent(session: Session, actor: Actor, collection: str) -> list[float] | Non
     row = session.execute(_filtered(src, [sa.func.ST_XMin(box), sa.func.ST_YMin(box),
                                           sa.func.ST_XMax(box), sa.func.ST_YMax(box)], None)).one()
     return None if row[0] is None else [float(v) for v in row]
+
+
+ALL_TIME = Period(None, None)
+
+
+def time_extent(session: Session, actor: Actor, collection: str) -> list[str | None] | None:
+    """Return the first and last moment (RFC 3339; None: still going) of the features the actor
+    may see at any time (every version, for parcels and homesteads), or None if there are none."""
+    src = COLLECTIONS[collection].source(actor)
+    since, until = src.period
+    last = sa.case((sa.func.bool_or(until.is_(None)), None), else_=sa.func.max(until))
+    first, end = session.execute(_filtered(src, [sa.func.min(since), last], None, ALL_TIME)).one()
+    if first is None:
+        return None
+    return [first.isoformat(), None if end is None else end.isoformat()]

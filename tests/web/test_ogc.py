@@ -47,6 +47,22 @@ def test_collections_list_the_three_with_extent_in_crs84(client, token):
     assert found["parcels"]["crs"] == ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"]
 
 
+def test_the_temporal_extent_runs_from_the_first_version_and_stays_open(client, session, token):
+    from datetime import datetime
+
+    found = {c["id"]: c for c in client.get("/ogc/collections", headers=token("officer")).get_json()
+             ["collections"]}
+    start, end = found["parcels"]["extent"]["temporal"]["interval"][0]
+    first = session.scalar(sa.text("SELECT min(valid_from) FROM parcels WHERE code LIKE '220421101%'"))
+    assert datetime.fromisoformat(start) == first and end is None  # live parcels: not ended
+    assert found["parcels"]["extent"]["temporal"]["trs"].endswith("ISO-8601/0/Gregorian")
+    listing = _list(session)
+    start, end = client.get("/ogc/collections/listings", headers=token("officer")).get_json()[
+        "extent"]["temporal"]["interval"][0]
+    assert datetime.fromisoformat(start) <= listing.opens_at
+    assert datetime.fromisoformat(end) >= listing.closes_at  # an open listing's window ends
+
+
 def test_items_page_with_next_and_prev_links_and_counts(client, session, token):
     h = token("officer")
     first = client.get("/ogc/collections/parcels/items?limit=50", headers=h)
