@@ -74,8 +74,15 @@
 
   // What the last complete answer covered (the view padded by half): a move inside it needs no
   // reload. While a popup is open nothing is reloaded either: replacing the layer would close the
-  // popup the user just opened (its auto-pan moves the map); the reload waits for it to close.
+  // popup the user just opened (its auto-pan moves the map); the reload waits for it to close,
+  // also when the popup opened while a reload was pending or its answer was on its way.
   var layer = null, controller = null, timer = null, covered = null, popupOpen = false, stale = false;
+  function showCount(returned, matched) {
+    el.setAttribute('data-count', String(returned));
+    el.setAttribute('data-matched', String(matched));
+    var text = matched > returned ? msg('msgTooMany', 'Zoom in: {n} parcels') : msg('msgCount', '{n} parcels');
+    setStatus(fill(text, 'n', matched), 'ready');
+  }
   async function load() {
     var bounds = map.getBounds().pad(0.5);
     var clamp = function (v, lo, hi) { return Math.min(hi, Math.max(lo, v)); };
@@ -95,15 +102,18 @@
       if (!res.ok) throw new Error('HTTP ' + res.status);
       var data = await res.json();
       if (controller !== mine) return;
+      if (popupOpen && layer) {  // it arrived under a popup opened meanwhile: keep what is shown
+        stale = true;
+        showCount(layer.lrReturned, layer.lrMatched);
+        return;
+      }
       var next = L.geoJSON(data, {style: function () { return STYLE; }, onEachFeature: onEach});
+      next.lrReturned = data.numberReturned;
+      next.lrMatched = data.numberMatched;
       if (layer) map.removeLayer(layer);
       layer = next.addTo(map);
       covered = data.numberMatched > data.numberReturned ? null : bounds;
-      el.setAttribute('data-count', String(data.numberReturned));
-      el.setAttribute('data-matched', String(data.numberMatched));
-      var text = data.numberMatched > data.numberReturned ? msg('msgTooMany', 'Zoom in: {n} parcels')
-        : msg('msgCount', '{n} parcels');
-      setStatus(fill(text, 'n', data.numberMatched), 'ready');
+      showCount(data.numberReturned, data.numberMatched);
     } catch (err) {
       if (err && err.name === 'AbortError') return;
       setStatus(fill(msg('msgError', 'Could not load: {msg}'), 'msg', err.message || String(err)), 'error');
@@ -120,7 +130,11 @@
     if (covered && covered.contains(map.getBounds())) return;
     if (popupOpen) { stale = true; return; }
     if (timer) clearTimeout(timer);
-    timer = setTimeout(function () { timer = null; load(); }, 250);
+    timer = setTimeout(function () {
+      timer = null;
+      if (popupOpen) { stale = true; return; }  // a popup opened while the timer ran
+      load();
+    }, 250);
   });
   load();
   window.landrightsMarketMap = {map: map, reload: load};
