@@ -23,6 +23,16 @@ def _dev_secret_key(folder: Path, name: str = "secret_key") -> str:
     return path.read_text().strip()
 
 
+def _whole_number(name: str, default: int) -> int:
+    """Read a whole number of at least 0 from the environment variable name, else the default."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    if not text.isdigit():
+        raise ConfigError(f"{name} must be a whole number of 0 or more, not {text!r}.")
+    return int(text)
+
+
 def load(test_config: dict | None = None) -> dict:
     """Build the settings dict from the environment (and test overrides)."""
     production = os.environ.get("LANDRIGHTS_ENV") == "production"
@@ -49,7 +59,7 @@ def load(test_config: dict | None = None) -> dict:
         "PASSWORD_METHOD": "scrypt",
         "API_PAGE_MAX": 2000,
         # vector tiles each worker process keeps to send again while their version holds (0: none)
-        "TILE_CACHE_MB": int(os.environ.get("LANDRIGHTS_TILE_CACHE_MB") or 64),
+        "TILE_CACHE_MB": _whole_number("LANDRIGHTS_TILE_CACHE_MB", 64),
         "DEMO_DATA": not production,
     }
     if test_config:

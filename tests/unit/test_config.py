@@ -31,3 +31,17 @@ def test_development_key_is_made_once_and_kept_private(monkeypatch, tmp_path):
     monkeypatch.delenv("CERTIFICATE_KEY", raising=False)
     key = config.load()["CERTIFICATE_KEY"]
     assert key != first and (tmp_path / "certificate_key").stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("value, expected", [("", 64), ("0", 0), (" 16 ", 16), ("big", None), ("-1", None),
+                                             ("1.5", None)])
+def test_the_tile_cache_size_is_a_whole_number_of_mib(monkeypatch, tmp_path, value, expected):
+    monkeypatch.delenv("LANDRIGHTS_ENV", raising=False)
+    monkeypatch.setenv("LANDRIGHTS_INSTANCE", str(tmp_path))
+    monkeypatch.setenv("LANDRIGHTS_TILE_CACHE_MB", value)
+    if expected is None:
+        with pytest.raises(config.ConfigError) as info:
+            config.load()
+        assert "LANDRIGHTS_TILE_CACHE_MB" in str(info.value) and repr(value) in str(info.value)
+    else:
+        assert config.load()["TILE_CACHE_MB"] == expected
