@@ -15,6 +15,8 @@ work done raw on the same machine in the same run, as a ratio:
 * the densest tile at z14 and z16 (ms, bytes), cold and warm, vs the bare ST_AsMVT query (warm:
   the version checked, the tile sent from the worker's tile cache; also made again each time with
   the cache off);
+* OGC API pages of 1,000 parcels as GDAL reads them (the first, one 90 % deep by offset and by
+  the next link's cursor) vs the bare SQL of one page of GeoJSON;
 * the map page's first load in headless Chromium on a phone-sized screen (bytes of parcel data,
   time to the first parcel drawn), where the map opens: the county's centre;
 * peak memory (VmHWM) of the gunicorn workers and of the import processes;
@@ -432,6 +434,59 @@ def tiles(port: int, token: str, dsn: str, repeats: int = 30) -> dict:
     return out
 
 
+# --- OGC API pages (GDAL reading the registry) ------------------------------------------------
+
+RAW_OGC_PAGE = """
+SELECT json_agg(f ORDER BY id)::text FROM (
+  SELECT id, json_build_object('type', 'Feature', 'id', id, 'geometry', ST_AsGeoJSON(geom, 8)::json,
+         'properties', json_build_object('code', code, 'name', name, 'collective_code', collective_code,
+           'status', status, 'version', version, 'category', category, 'land_use_type', land_use_type,
+           'soil_grade', soil_grade, 'land_use', land_use, 'is_basic_farmland', is_basic_farmland,
+           'area_m2', round(area_m2::numeric, 2)::float,
+           'area_mu', round((area_m2 * 15 / 10000)::numeric, 2)::float,
+           'surveyed_area_m2', surveyed_area_m2::float)) AS f
+  FROM parcels WHERE valid_to IS NULL AND id > %(after)s ORDER BY id LIMIT 1000) s"""
+
+
+def ogc_pages(port: int, token: str, dsn: str, repeats: int = 5) -> dict:
+    """A page of 1,000 parcels through /ogc as GDAL asks for it: the first page (with its count),
+    a page 90 % deep by offset, and the same page by the next links' cursor, each against the
+    bare SQL of one page of the same GeoJSON features at that cursor, over the socket."""
+    import psycopg
+
+    with psycopg.connect(dsn) as conn:
+        ids = [r[0] for r in conn.execute("SELECT id FROM parcels WHERE valid_to IS NULL ORDER BY id")]
+    deep = int(len(ids) * 0.9)
+    after = ids[deep - 1]
+    items = "/ogc/collections/parcels/items?limit=1000"
+    paths = {"first page (numberMatched counted)": items,
+             "90 % deep, by offset": f"{items}&offset={deep}",
+             "90 % deep, by the next link's cursor": f"{items}&after={after}"}
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    headers = {"Authorization": "Bearer " + token}
+    out = {}
+    for name, path in paths.items():
+        times, size = [], 0
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            conn.request("GET", path, headers=headers)
+            response = conn.getresponse()
+            size = len(response.read())
+            times.append((time.perf_counter() - t0) * 1000)
+        out[name] = {"ms": statistics.median(times), "bytes": size, "status": response.status}
+    with psycopg.connect(dsn) as db:
+        raw = {}
+        for name, cursor in (("first", 0), ("deep", after)):
+            times = []
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                db.execute(RAW_OGC_PAGE, {"after": cursor}).fetchone()
+                times.append((time.perf_counter() - t0) * 1000)
+            raw[name] = statistics.median(times)
+    out["raw"] = raw
+    return out
+
+
 # --- the map in a browser -----------------------------------------------------------------------
 
 def map_first_load(port: int) -> dict:
@@ -471,7 +526,7 @@ def verdict(ok: bool) -> str:
 
 
 def report(n: int, jobs: int, gen_s: float, imp: dict, raw: dict, look: dict | None, tile: dict | None,
-           browser: dict | None, peaks: list[float]) -> str:
+           browser: dict | None, peaks: list[float], ogc: dict | None = None) -> str:
     lines = [f"## {n:,} parcels, {date.today()}, {os.cpu_count()} cores, fsync on", "",
              f"County generated in {gen_s:.0f} s ({math.ceil(n / PER_VILLAGE)} villages, not timed).", "",
              "| measure | app | raw, same run | ratio | target |", "|---|---|---|---|---|"]
@@ -501,6 +556,15 @@ def report(n: int, jobs: int, gen_s: float, imp: dict, raw: dict, look: dict | N
                          f"{t['status']} | cold {t['cold']:.1f} ms, warm {t['warm']:.1f} ms{made}, "
                          f"{t['bytes']:,} B | cold {t['raw_cold']:.1f} ms, warm {t['raw_warm']:.1f} ms, "
                          f"{t['raw_bytes']:,} B | warm {ratio_t:.2f}x | 1.5x: {verdict(ratio_t <= 1.5)} |")
+    if ogc:
+        raw_ms = ogc["raw"]
+        for name, o in ogc.items():
+            if name == "raw":
+                continue
+            bare = raw_ms["first"] if name.startswith("first") else raw_ms["deep"]
+            lines.append(f"| OGC API page of 1,000 parcels, {name}, status {o['status']} | {o['ms']:.0f} ms, "
+                         f"{o['bytes']:,} B | {bare:.0f} ms (one page of GeoJSON at that cursor) | "
+                         f"{o['ms'] / bare:.1f}x | — (GDAL reading the registry) |")
     if browser:
         ok = browser["parcel_bytes"] < TARGETS["map_bytes"]
         lines.append(f"| map first load, phone, county centre at z{browser['zoom']} | first parcel "
@@ -551,6 +615,7 @@ def main() -> None:
         print("lookups, tiles, browser ...", flush=True)
         look = lookups(port, token, dsn, args.lookups, args.threads)
         tile = tiles(port, token, dsn)
+        ogc = ogc_pages(port, token, dsn)
         browser = None if args.no_browser else map_first_load(port)
         peaks = worker_peaks_mib(gunicorn)
         stop_gunicorn(gunicorn)
@@ -563,7 +628,7 @@ def main() -> None:
             t["made"] = uncached[z]["warm"]
         look["floor"] = floor_load(look["codes"], args.threads)
         print()
-        print(report(args.parcels, args.jobs, gen_s, imp, raw, look, tile, browser, peaks))
+        print(report(args.parcels, args.jobs, gen_s, imp, raw, look, tile, browser, peaks, ogc))
     finally:
         if gunicorn is not None:
             stop_gunicorn(gunicorn)

@@ -90,18 +90,25 @@ def collection(collection_id: str):
     return _json(_collection_dict(collection_id))
 
 
-def _paging() -> tuple[int, int]:
+def _whole(name: str, default: int | None, least: int, message) -> int | None:
+    text = request.args.get(name)
+    if text is None:
+        return default
     try:
-        limit = int(request.args.get("limit", DEFAULT_LIMIT))
-        offset = int(request.args.get("offset", 0))
+        value = int(text)
     except ValueError:
-        raise DomainError(_("limit and offset must be whole numbers"),
-                          field="limit" if "limit" in request.args else "offset") from None
-    if limit < 1:
-        raise DomainError(_("limit must be at least 1"), field="limit")
-    if offset < 0:
-        raise DomainError(_("offset must not be negative"), field="offset")
-    return min(limit, MAX_LIMIT), offset  # a larger limit is lowered to the maximum (OGC 17-069r4)
+        value = None
+    if value is None or value < least:
+        raise DomainError(message, field=name)
+    return value
+
+
+def _paging() -> tuple[int, int, int | None]:
+    limit = _whole("limit", DEFAULT_LIMIT, 1, _("limit must be a whole number of at least 1"))
+    offset = _whole("offset", 0, 0, _("offset must be a whole number, not negative"))
+    # the cursor of the next links: the id of the previous page's last feature
+    after = _whole("after", None, 0, _("after must be the id of a feature (a whole number)"))
+    return min(limit, MAX_LIMIT), offset, after  # a larger limit is lowered to the maximum (OGC 17-069r4)
 
 
 def _bbox():
@@ -127,14 +134,17 @@ def _datetime() -> features.Period | None:
                             "end, its end not before its start"), field="datetime") from None
 
 
-def _page_links(cid: str, limit: int, offset: int, returned: int, matched: int) -> list[dict]:
-    keep = {k: v for k, v in request.args.items() if k not in ("limit", "offset")}
-    links = [_link("ogc.items", "self", GEOJSON, collection_id=cid, limit=limit, offset=offset, **keep),
+def _page_links(cid: str, limit: int, offset: int, after: int | None,
+                found: features.FeaturePage) -> list[dict]:
+    keep = {k: v for k, v in request.args.items() if k not in ("limit", "offset", "after")}
+    here = {"limit": limit, **({"offset": offset} if offset else {}),
+            **({"after": after} if after is not None else {})}
+    links = [_link("ogc.items", "self", GEOJSON, collection_id=cid, **here, **keep),
              _link("ogc.collection", "collection", JSON, collection_id=cid)]
-    if offset + returned < matched:
+    if found.more:  # a cursor, not an offset: each next page costs the same, however deep
         links.append(_link("ogc.items", "next", GEOJSON, _("Next page"), collection_id=cid,
-                           limit=limit, offset=offset + limit, **keep))
-    if offset > 0:
+                           limit=limit, after=found.last, **keep))
+    if offset > 0 and after is None:
         links.append(_link("ogc.items", "prev", GEOJSON, _("Previous page"), collection_id=cid,
                            limit=limit, offset=max(offset - limit, 0), **keep))
     return links
@@ -142,19 +152,25 @@ def _page_links(cid: str, limit: int, offset: int, returned: int, matched: int) 
 
 @bp.get("/collections/<collection_id>/items")
 def items(collection_id: str):
-    """One page of a collection's features (bbox, datetime, limit, offset), with next/prev links.
-    Without datetime, the current features; with it, those of that time (for parcels and
-    homesteads: the versions then in force, so the registry as it stood)."""
+    """One page of a collection's features (bbox, datetime, limit, offset, after), with next
+    (and, on an offset page, prev) links. Without datetime, the current features; with it, those
+    of that time (for parcels and homesteads: the versions then in force, so the registry as it
+    stood). The next link carries a cursor (after: the last feature's id), so reading a whole
+    collection page by page costs each page the same; numberMatched is counted on the pages a
+    client starts from (no cursor) and left out on the ones it follows (the count of a county's
+    parcels would be most of each page's time)."""
     _collection(collection_id)
-    (limit, offset), bbox, when, actor = _paging(), _bbox(), _datetime(), current_actor()
-    matched = features.count(db.session, actor, collection_id, bbox, when)
-    text, returned = features.page(db.session, actor, collection_id, bbox=bbox, when=when,
-                                   limit=limit, offset=offset)
-    head = {"type": "FeatureCollection", "timeStamp": now().isoformat(timespec="seconds"),
-            "numberMatched": matched, "numberReturned": returned,
-            "links": _page_links(collection_id, limit, offset, returned, matched)}
+    (limit, offset, after), bbox, when, actor = _paging(), _bbox(), _datetime(), current_actor()
+    found = features.page(db.session, actor, collection_id, bbox=bbox, when=when, limit=limit,
+                          offset=offset, after=after)
+    head = {"type": "FeatureCollection", "timeStamp": now().isoformat(timespec="seconds")}
+    if after is None:
+        head["numberMatched"] = features.count(db.session, actor, collection_id, bbox, when)
+    head.update(numberReturned=found.returned,
+                links=_page_links(collection_id, limit, offset, after, found))
     # the features stay the text PostGIS made: only the envelope is built here
-    return _json(json.dumps(head, ensure_ascii=False)[:-1] + ', "features": ' + text + "}", GEOJSON)
+    return _json(json.dumps(head, ensure_ascii=False)[:-1] + ', "features": ' + found.text + "}",
+                 GEOJSON)
 
 
 @bp.get("/collections/<collection_id>/items/<int:fid>")

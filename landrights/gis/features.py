@@ -200,16 +200,42 @@ def count(session: Session, actor: Actor, collection: str, bbox=None, when: Peri
     return session.scalar(sa.select(sa.func.count()).select_from(ids))
 
 
+@dataclass(frozen=True)
+class FeaturePage:
+    """One page of features: a GeoJSON array (text), how many it holds, the id of its last
+    feature (None on an empty page), and whether more follow."""
+
+    text: str
+    returned: int
+    last: int | None
+    more: bool
+
+
 def page(session: Session, actor: Actor, collection: str, *, bbox=None, when: Period | None = None,
-         limit: int, offset: int) -> tuple[str, int]:
-    """Return one page of features as a GeoJSON array (text) and how many it holds."""
+         limit: int, offset: int = 0, after: int | None = None) -> FeaturePage:
+    """Return one page of features in id order: those after the id `after` (a cursor, as the
+    next links give), then past `offset` more.
+
+    The page's ids are found first, and only their features are made: an offset or a cursor
+    skips ids, never GeoJSON (skipping 190,000 features by offset made each one's JSON: 2.7 s a
+    page at 200,000 parcels). One statement.
+    """
     src = COLLECTIONS[collection].source(actor)
+    ids = _filtered(src, [src.fid.label("fid")], bbox, when)
+    if after is not None:
+        ids = ids.where(src.fid > after)
+    if src.group_by:  # one id per feature, however many rows make it
+        ids = ids.group_by(src.fid)
+    ids = ids.order_by(src.fid).limit(limit + 1).offset(offset).cte("ids")  # one more: is there a next?
+    first = sa.select(ids.c.fid).order_by(ids.c.fid).limit(limit)
     rows = (_filtered(src, [src.fid.label("fid"), _feature_json(src).label("feature")], bbox, when)
-            .group_by(*src.group_by).order_by(src.fid).limit(limit).offset(offset).subquery())
+            .where(src.fid.in_(first)).group_by(*src.group_by).subquery())
     agg = sa.func.json_agg(aggregate_order_by(rows.c.feature, rows.c.fid))
-    text, n = session.execute(sa.select(sa.cast(sa.func.coalesce(agg, sa.text("'[]'::json")), sa.Text),
-                                        sa.func.count()).select_from(rows)).one()
-    return text, n
+    more = sa.select(sa.func.count()).select_from(ids).scalar_subquery() > limit
+    text, n, last, follows = session.execute(sa.select(
+        sa.cast(sa.func.coalesce(agg, sa.text("'[]'::json")), sa.Text), sa.func.count(),
+        sa.func.max(rows.c.fid), more).select_from(rows)).one()
+    return FeaturePage(text, n, last, bool(follows))
 
 
 def item(session: Session, actor: Actor, collection: str, fid: int) -> str | None:

@@ -28,6 +28,8 @@ def openapi(base: str) -> dict:
         {"name": "limit", "in": "query", "style": "form", "explode": False,
          "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT}},
         {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}},
+        {"name": "after", "in": "query", "description": "the next links' cursor: features whose id is "
+         "above this one", "schema": {"type": "integer", "minimum": 0}},
         {"name": "bbox", "in": "query", "style": "form", "explode": False,
          "schema": {"type": "array", "minItems": 4, "maxItems": 4, "items": {"type": "number"}}},
         {"name": "datetime", "in": "query", "style": "form", "explode": False,

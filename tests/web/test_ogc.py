@@ -70,11 +70,40 @@ def test_items_page_with_next_and_prev_links_and_counts(client, session, token):
     body = first.get_json()
     assert body["numberMatched"] == live_count(session, "220421101")
     assert body["numberReturned"] == len(body["features"]) == 50
+    ids = [f["id"] for f in body["features"]]
+    assert ids == sorted(ids)
     nxt = next(link["href"] for link in body["links"] if link["rel"] == "next")
-    assert "offset=50" in nxt and not any(link["rel"] == "prev" for link in body["links"])
+    # the next page by a cursor: the last feature's id
+    assert f"after={ids[-1]}" in nxt and "offset" not in nxt
+    assert not any(link["rel"] == "prev" for link in body["links"])
     second = client.get(nxt.replace("http://localhost", ""), headers=h).get_json()
-    assert not {f["id"] for f in body["features"]} & {f["id"] for f in second["features"]}
-    assert any(link["rel"] == "prev" for link in second["links"])
+    assert min(f["id"] for f in second["features"]) > ids[-1] and len(second["features"]) == 50
+    assert "numberMatched" not in second  # counted where a client starts, not on every page
+    # the same page by offset has the same features, a count and a prev link
+    by_offset = client.get("/ogc/collections/parcels/items?limit=50&offset=50", headers=h).get_json()
+    assert [f["id"] for f in by_offset["features"]] == [f["id"] for f in second["features"]]
+    assert by_offset["numberMatched"] == body["numberMatched"]
+    assert any(link["rel"] == "prev" and "offset=0" in link["href"] for link in by_offset["links"])
+
+
+def test_the_cursor_pages_read_every_feature_once(client, session, token):
+    h, seen, path = token("officer"), [], "/ogc/collections/parcels/items?limit=17"
+    while path:
+        body = client.get(path, headers=h).get_json()
+        seen += [f["id"] for f in body["features"]]
+        path = next((link["href"].replace("http://localhost", "") for link in body["links"]
+                     if link["rel"] == "next"), None)
+    assert len(seen) == len(set(seen)) == live_count(session, "220421101")
+
+
+def test_a_listing_of_two_parcels_is_one_feature_on_one_page(client, session, token):
+    listing = _list(session)
+    assert len(listing.parcels) == 2
+    body = client.get("/ogc/collections/listings/items?limit=1", headers=token("officer")).get_json()
+    assert body["numberReturned"] == body["numberMatched"] == 1
+    assert sorted(body["features"][0]["properties"]["parcel_codes"]) == sorted(
+        p.parcel_code for p in listing.parcels)
+    assert not any(link["rel"] == "next" for link in body["links"])  # its two rows are one id
 
 
 def test_last_page_has_no_next_link(client, session, token):
@@ -149,7 +178,8 @@ def test_homesteads_and_open_listings(client, session, token):
 
 @pytest.mark.parametrize("query, field", [("bbox=1,2,3", "bbox"), ("bbox=5,5,1,1", "bbox"),
                                           ("limit=0", "limit"), ("limit=x", "limit"),
-                                          ("offset=-1", "offset")])
+                                          ("offset=-1", "offset"), ("limit=10&offset=x", "offset"),
+                                          ("after=x", "after"), ("after=-1", "after")])
 def test_bad_parameters_are_400_naming_the_field(client, token, query, field):
     res = client.get(f"/ogc/collections/parcels/items?{query}", headers=token("officer"))
     assert res.status_code == 400 and res.get_json()["error"]["field"] == field
