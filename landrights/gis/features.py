@@ -21,7 +21,7 @@ from landrights.accounts.permissions import Actor, require_login
 from landrights.homestead.models import Homestead
 from landrights.market.models import Listing, ListingParcel
 from landrights.registry.models import Parcel
-from landrights.registry.queries import parcel_scope
+from landrights.registry.queries import jurisdiction_bounds, parcel_scope
 
 CHINA = ZoneInfo("Asia/Shanghai")
 
@@ -247,6 +247,9 @@ def item(session: Session, actor: Actor, collection: str, fid: int) -> str | Non
 
 def extent(session: Session, actor: Actor, collection: str) -> list[float] | None:
     """Return the lon/lat box of the collection's features the actor may see, or None."""
+    if collection == "parcels":  # the live parcels in the actor's scope: as the map opens on them
+        box = jurisdiction_bounds(session, actor)
+        return None if box is None else [float(v) for v in box]
     src = COLLECTIONS[collection].source(actor)
     geom = src.bbox_geom if src.bbox_geom is not None else src.geom
     box = sa.func.ST_Extent(geom)

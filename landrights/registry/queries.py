@@ -20,6 +20,7 @@ from landrights.registry.models import (
     Household,
     HouseholdMember,
     Parcel,
+    ParcelOverview,
     Person,
     RegisterEntry,
     Setting,
@@ -340,12 +341,21 @@ def get_contract(session: Session, actor: Actor, code: str, as_of: datetime | No
 
 
 def jurisdiction_bounds(session: Session, actor: Actor) -> tuple[float, float, float, float] | None:
-    """Return the lon/lat box of the live parcels the actor may see, or None if none."""
-    box = session.execute(sa.select(sa.func.ST_XMin(sa.func.ST_Extent(Parcel.geom)),
-                                    sa.func.ST_YMin(sa.func.ST_Extent(Parcel.geom)),
-                                    sa.func.ST_XMax(sa.func.ST_Extent(Parcel.geom)),
-                                    sa.func.ST_YMax(sa.func.ST_Extent(Parcel.geom)))
-                          .where(parcel_scope(actor), Parcel.valid_to.is_(None))).one()
+    """Return the lon/lat box of the live parcels the actor may see, or None if none.
+
+    For an area, from the overviews of its villages (migration 0012): each covers the bounding
+    box of every live parcel of its village and no more than their boxes' extent, so theirs is the
+    parcels' (to the float rounding of stored boxes, under 2 m), from a few hundred rows for a
+    county instead of every parcel (88 ms at 200,000 parcels, on every opening of the map).
+    """
+    require_login(actor)
+    if scope_kind(actor) == "area":
+        geom, where = ParcelOverview.geom, [ParcelOverview.collective_code.startswith(actor.area_prefix)]
+    else:  # a household's few parcels (or none)
+        geom, where = Parcel.geom, [parcel_scope(actor), Parcel.valid_to.is_(None)]
+    extent = sa.func.ST_Extent(geom)
+    box = session.execute(sa.select(sa.func.ST_XMin(extent), sa.func.ST_YMin(extent),
+                                    sa.func.ST_XMax(extent), sa.func.ST_YMax(extent)).where(*where)).one()
     return None if box[0] is None else tuple(box)
 
 

@@ -61,3 +61,21 @@ def test_the_outline_holds_the_bounding_box_of_every_live_parcel(session):
         "SELECT count(*) FROM parcels p JOIN parcel_overviews o ON o.collective_code = "
         "p.collective_code WHERE p.valid_to IS NULL AND NOT (p.geom @ o.geom)"))
     assert outside == 0
+
+
+def test_an_areas_bounds_from_its_overviews_are_its_live_parcels_extent(session):
+    import pytest
+
+    from landrights.accounts.permissions import Actor
+    from landrights.registry.queries import jurisdiction_bounds
+
+    insert_parcel(session, COLLECTIVE + "99903", square(*FAR))  # a village grows: the box grows
+    for actor, prefix in ((Actor(role="county_admin", county_code="220421"), "220421"),
+                          (Actor(role="township_officer", township_code=COLLECTIVE[:9]), COLLECTIVE[:9]),
+                          (Actor(role="collective_clerk", collective_code=COLLECTIVE), COLLECTIVE)):
+        exact = session.execute(sa.text(
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) e "
+            "FROM parcels WHERE valid_to IS NULL AND code LIKE :p || '%') s"), {"p": prefix}).one()
+        # the stored boxes are float4, rounded outwards: under 2e-5 degrees (2 m)
+        assert jurisdiction_bounds(session, actor) == pytest.approx(tuple(exact), abs=2e-5), prefix
+    assert jurisdiction_bounds(session, Actor(role="county_admin", county_code="220499")) is None
