@@ -137,29 +137,38 @@ STAGES = ("surveyed", "on_notice", "objected", "confirmed", "certified")
 # One row per live parcel with the furthest stage it reached; households take their parcels'
 # stage, lowered by an open objection against the household record.
 _PROGRESS = sa.text("""
-WITH live AS (
-    SELECT p.id, p.code, p.collective_code, p.area_m2, coalesce(c.household_code, k.household_code)
+WITH holder AS (  -- one live contract's household per parcel code (any one, as claims hold most)
+    SELECT DISTINCT ON (cp.parcel_code) cp.parcel_code, k.household_code
+    FROM contracts k JOIN contract_parcels cp ON cp.contract_id = k.id
+    WHERE k.valid_to IS NULL AND cp.parcel_code LIKE :prefix || '%'
+    ORDER BY cp.parcel_code, k.household_code
+), contracted AS (  -- parcel versions in a live contract, and whether one of those is certified
+    SELECT cp.parcel_id, bool_or(z.id IS NOT NULL) AS certified
+    FROM contracts k JOIN contract_parcels cp ON cp.contract_id = k.id
+    LEFT JOIN certificates z ON z.contract_id = k.id AND z.status = 'valid'
+    WHERE k.valid_to IS NULL AND cp.parcel_code LIKE :prefix || '%'
+    GROUP BY cp.parcel_id
+), live AS (
+    SELECT p.id, p.code, p.collective_code, p.area_m2, coalesce(c.household_code, h.household_code)
            AS household_code
     FROM parcels p
     LEFT JOIN claims c ON c.county_code = p.county_code AND c.parcel_code = p.code
-    LEFT JOIN LATERAL (SELECT k.household_code FROM contracts k
-                       JOIN contract_parcels cp ON cp.contract_id = k.id
-                       WHERE k.valid_to IS NULL AND cp.parcel_code = p.code LIMIT 1) k ON true
+    LEFT JOIN holder h ON h.parcel_code = p.code
     WHERE p.valid_to IS NULL AND p.code LIKE :prefix || '%'
 ), staged AS (
+    -- set-based: hash joins and hashed subplans, not a probe per parcel (at 200,000 parcels of
+    -- the million benchmark's county: 0.77-0.79 s with a lateral contract probe per parcel, 0.57 s)
     SELECT l.*, CASE
-        WHEN EXISTS (SELECT 1 FROM contracts k JOIN contract_parcels cp ON cp.contract_id = k.id
-                     JOIN certificates z ON z.contract_id = k.id AND z.status = 'valid'
-                     WHERE k.valid_to IS NULL AND cp.parcel_id = l.id) THEN 'certified'
-        WHEN EXISTS (SELECT 1 FROM contracts k JOIN contract_parcels cp ON cp.contract_id = k.id
-                     WHERE k.valid_to IS NULL AND cp.parcel_id = l.id) THEN 'confirmed'
-        WHEN EXISTS (SELECT 1 FROM objections o WHERE o.status = 'open'
-                     AND o.household_code = l.household_code
-                     AND (o.parcel_code = l.code OR o.parcel_code IS NULL)) THEN 'objected'
-        WHEN EXISTS (SELECT 1 FROM notice_entries e JOIN notices n ON n.id = e.notice_id
-                     WHERE e.parcel_id = l.id AND n.closes_at > :now) THEN 'on_notice'
+        WHEN k.certified THEN 'certified'
+        WHEN k.parcel_id IS NOT NULL THEN 'confirmed'
+        WHEN (l.household_code, l.code) IN (SELECT household_code, parcel_code FROM objections
+                                            WHERE status = 'open')
+             OR l.household_code IN (SELECT household_code FROM objections
+                                     WHERE status = 'open' AND parcel_code IS NULL) THEN 'objected'
+        WHEN l.id IN (SELECT e.parcel_id FROM notice_entries e JOIN notices n ON n.id = e.notice_id
+                      WHERE n.closes_at > :now) THEN 'on_notice'
         ELSE 'surveyed' END AS stage
-    FROM live l
+    FROM live l LEFT JOIN contracted k ON k.parcel_id = l.id
 ), households AS (
     SELECT household_code, min(collective_code) AS collective_code,
            (ARRAY['surveyed', 'on_notice', 'objected', 'confirmed', 'certified'])[
