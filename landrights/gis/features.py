@@ -21,7 +21,7 @@ from landrights.accounts.permissions import Actor, require_login
 from landrights.homestead.models import Homestead
 from landrights.market.models import Listing, ListingParcel
 from landrights.registry.models import Parcel
-from landrights.registry.queries import jurisdiction_bounds, parcel_scope
+from landrights.registry.queries import jurisdiction_bounds, live_parcel_count, parcel_scope
 
 CHINA = ZoneInfo("Asia/Shanghai")
 
@@ -193,6 +193,10 @@ def _feature_json(src: Source):
 
 def count(session: Session, actor: Actor, collection: str, bbox=None, when: Period | None = None) -> int:
     """Return how many features of a collection the actor may see (in the bbox, at the time)."""
+    if collection == "parcels" and bbox is None and when is None:  # an area's: from its overviews
+        counted = live_parcel_count(session, actor)
+        if counted is not None:
+            return counted
     src = COLLECTIONS[collection].source(actor)
     if not src.group_by:  # one row per feature: count it directly
         return session.scalar(_filtered(src, [sa.func.count()], bbox, when))

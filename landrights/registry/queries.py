@@ -90,7 +90,8 @@ _OVERVIEW_COUNTS = {None: ParcelOverview.parcels, "registered": ParcelOverview.r
                     "surveyed": ParcelOverview.parcels - ParcelOverview.registered}
 
 
-def _overview_count(session: Session, actor: Actor, collective: str | None, status: str | None) -> int | None:
+def live_parcel_count(session: Session, actor: Actor, collective: str | None = None,
+                      status: str | None = None) -> int | None:
     """Count an area's live parcels (of a collective, of a status) from its villages' overviews,
     whose counts the triggers of migration 0012 keep exact, instead of every parcel (a county's
     whole list counted 200,000 parcels for each page); None where they cannot tell (no area)."""
@@ -122,7 +123,7 @@ def list_parcels(session: Session, actor: Actor, *, bbox=None, collective: str |
         where.append(Parcel.collective_code == collective)
     if status:
         where.append(Parcel.status == status)
-    total = _overview_count(session, actor, collective, status) if not bbox else None
+    total = live_parcel_count(session, actor, collective, status) if not bbox else None
     if total is None:
         total = session.scalar(sa.select(sa.func.count()).select_from(Parcel).where(*where))
     rows = session.execute(
