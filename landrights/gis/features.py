@@ -85,6 +85,10 @@ class Source:
     joins: Callable = lambda q: q
     group_by: tuple = ()
     bbox_geom: object = None   # what a bbox filters on (defaults to geom)
+    # where a summary knows the current features' number and box without reading them all:
+    # called with the session, they return None when it cannot tell
+    current_count: Callable | None = None
+    current_box: Callable | None = None
 
 
 @dataclass(frozen=True)
@@ -108,9 +112,12 @@ def _parcels(actor: Actor) -> Source:
              "land_use": Parcel.land_use, "is_basic_farmland": Parcel.is_basic_farmland,
              "area_m2": _round(Parcel.area_m2), "area_mu": _round(Parcel.area_m2 * 15 / 10000),
              "surveyed_area_m2": sa.cast(Parcel.surveyed_area_m2, sa.Float)}
-    # every version of a parcel is a feature of its own time: datetime reads the registry as of then
+    # every version of a parcel is a feature of its own time: datetime reads the registry as of then;
+    # an area's current parcels are counted and bounded by its villages' overviews (0012)
     return Source(Parcel, Parcel.id, Parcel.geom, props, [parcel_scope(actor)],
-                  live=[Parcel.valid_to.is_(None)], period=(Parcel.valid_from, Parcel.valid_to))
+                  live=[Parcel.valid_to.is_(None)], period=(Parcel.valid_from, Parcel.valid_to),
+                  current_count=lambda session: live_parcel_count(session, actor),
+                  current_box=lambda session: jurisdiction_bounds(session, actor))
 
 
 def _homesteads(actor: Actor) -> Source:
@@ -193,11 +200,11 @@ def _feature_json(src: Source):
 
 def count(session: Session, actor: Actor, collection: str, bbox=None, when: Period | None = None) -> int:
     """Return how many features of a collection the actor may see (in the bbox, at the time)."""
-    if collection == "parcels" and bbox is None and when is None:  # an area's: from its overviews
-        counted = live_parcel_count(session, actor)
+    src = COLLECTIONS[collection].source(actor)
+    if src.current_count is not None and bbox is None and when is None:
+        counted = src.current_count(session)
         if counted is not None:
             return counted
-    src = COLLECTIONS[collection].source(actor)
     if not src.group_by:  # one row per feature: count it directly
         return session.scalar(_filtered(src, [sa.func.count()], bbox, when))
     ids = _filtered(src, [src.fid], bbox, when).distinct().subquery()
@@ -251,15 +258,14 @@ def item(session: Session, actor: Actor, collection: str, fid: int) -> str | Non
 
 def extent(session: Session, actor: Actor, collection: str) -> list[float] | None:
     """Return the lon/lat box of the collection's features the actor may see, or None."""
-    if collection == "parcels":  # the live parcels in the actor's scope: as the map opens on them
-        box = jurisdiction_bounds(session, actor)
-        return None if box is None else [float(v) for v in box]
     src = COLLECTIONS[collection].source(actor)
-    geom = src.bbox_geom if src.bbox_geom is not None else src.geom
-    box = sa.func.ST_Extent(geom)
-    row = session.execute(_filtered(src, [sa.func.ST_XMin(box), sa.func.ST_YMin(box),
-                                          sa.func.ST_XMax(box), sa.func.ST_YMax(box)], None)).one()
-    return None if row[0] is None else [float(v) for v in row]
+    if src.current_box is not None:  # for parcels: the box the map opens on
+        row = src.current_box(session)
+    else:
+        box = sa.func.ST_Extent(src.bbox_geom if src.bbox_geom is not None else src.geom)
+        row = session.execute(_filtered(src, [sa.func.ST_XMin(box), sa.func.ST_YMin(box),
+                                              sa.func.ST_XMax(box), sa.func.ST_YMax(box)], None)).one()
+    return None if row is None or row[0] is None else [float(v) for v in row]
 
 
 ALL_TIME = Period(None, None)
