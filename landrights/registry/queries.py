@@ -86,6 +86,11 @@ def bound_parcel_scope(kind: str):
                          "none": Actor(role="transferee")}[kind])
 
 
+def _area_overviews(actor: Actor):
+    """The condition on ParcelOverview for the villages of an area actor's jurisdiction."""
+    return ParcelOverview.collective_code.startswith(actor.area_prefix)
+
+
 _OVERVIEW_COUNTS = {None: ParcelOverview.parcels, "registered": ParcelOverview.registered,
                     "surveyed": ParcelOverview.parcels - ParcelOverview.registered}
 
@@ -97,7 +102,7 @@ def live_parcel_count(session: Session, actor: Actor, collective: str | None = N
     whole list counted 200,000 parcels for each page); None where they cannot tell (no area)."""
     if scope_kind(actor) != "area" or status not in _OVERVIEW_COUNTS:
         return None
-    where = [ParcelOverview.collective_code.startswith(actor.area_prefix)]
+    where = [_area_overviews(actor)]
     if collective:
         where.append(ParcelOverview.collective_code == collective)
     return int(session.scalar(sa.select(sa.func.coalesce(sa.func.sum(_OVERVIEW_COUNTS[status]), 0))
@@ -371,7 +376,7 @@ def jurisdiction_bounds(session: Session, actor: Actor) -> tuple[float, float, f
     """
     require_login(actor)
     if scope_kind(actor) == "area":
-        geom, where = ParcelOverview.geom, [ParcelOverview.collective_code.startswith(actor.area_prefix)]
+        geom, where = ParcelOverview.geom, [_area_overviews(actor)]
     else:  # a household's few parcels (or none)
         geom, where = Parcel.geom, [parcel_scope(actor), Parcel.valid_to.is_(None)]
     extent = sa.func.ST_Extent(geom)
