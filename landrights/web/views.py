@@ -63,6 +63,7 @@ def home():
     actor = current_actor()
     bounds = queries.jurisdiction_bounds(db.session, actor) or market_queries.listing_bounds(db.session)
     return render_template("map.html", bounds=bounds, min_zoom=tiles.LAYERS["parcels"].min_zoom,
+                           layers=tiles.LAYERS,
                            villages=tiles.shows_villages(queries.scope_kind(actor)),
                            townships=tiles.shows_townships(actor))
 

@@ -78,6 +78,13 @@
   var listingUrl = ds.listingUrl || '/market/';
   var minZoom = parseInt(ds.minZoom, 10);
   if (!(minZoom >= 0)) minZoom = 14;
+  // the overviews' zooms as the server serves them (gis/tiles.py LAYERS): "min,max"
+  function zooms(text, fallback) {
+    var z = String(text || '').split(',').map(function (v) { return parseInt(v, 10); });
+    return z.length === 2 && z[0] >= 0 && z[1] >= z[0] ? z : fallback;
+  }
+  var villageZooms = zooms(ds.villageZooms, [8, minZoom - 1]);
+  var townshipZooms = zooms(ds.townshipZooms, [0, villageZooms[0] - 1]);
 
   var b = String(ds.bounds || '').split(',').map(Number);
   var startBounds = null;
@@ -210,13 +217,13 @@
             fillOpacity: 0.08 + 0.5 * share, className: className};
   }
   var villages = tileLayer('villages', {
-    minZoom: 8, maxZoom: minZoom - 1,
+    minZoom: villageZooms[0], maxZoom: villageZooms[1],
     getFeatureId: function (f) { return f.properties.code; },
     vectorTileLayerStyles: {villages: function (p) { return overviewStyle(p, 1.5, 'lr-village'); }}
   });
   var TOWNSHIP_ZOOM_IN = 11;  // a township (10-20 km across) fills a phone's screen
   var townships = tileLayer('townships', {
-    minZoom: 3, maxZoom: 7,
+    minZoom: townshipZooms[0], maxZoom: townshipZooms[1],
     getFeatureId: function (f) { return f.properties.code; },
     vectorTileLayerStyles: {townships: function (p) { return overviewStyle(p, 2, 'lr-township'); }}
   });
