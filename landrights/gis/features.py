@@ -21,7 +21,12 @@ from landrights.accounts.permissions import Actor, require_login
 from landrights.homestead.models import Homestead
 from landrights.market.models import Listing, ListingParcel
 from landrights.registry.models import Parcel
-from landrights.registry.queries import jurisdiction_bounds, live_parcel_count, parcel_scope
+from landrights.registry.queries import (
+    jurisdiction_bounds,
+    live_parcel_count,
+    parcel_scope,
+    parcel_time_extent,
+)
 
 CHINA = ZoneInfo("Asia/Shanghai")
 
@@ -89,6 +94,8 @@ class Source:
     # called with the session, they return None when it cannot tell
     current_count: Callable | None = None
     current_box: Callable | None = None
+    # and where it knows when its features' time began and ended, every version's: (first, end)
+    time_extent: Callable | None = None
 
 
 @dataclass(frozen=True)
@@ -117,7 +124,8 @@ def _parcels(actor: Actor) -> Source:
     return Source(Parcel, Parcel.id, Parcel.geom, props, [parcel_scope(actor)],
                   live=[Parcel.valid_to.is_(None)], period=(Parcel.valid_from, Parcel.valid_to),
                   current_count=lambda session: live_parcel_count(session, actor),
-                  current_box=lambda session: jurisdiction_bounds(session, actor))
+                  current_box=lambda session: jurisdiction_bounds(session, actor),
+                  time_extent=lambda session: parcel_time_extent(session, actor))
 
 
 def _homesteads(actor: Actor) -> Source:
@@ -275,9 +283,13 @@ def time_extent(session: Session, actor: Actor, collection: str) -> list[str | N
     """Return the first and last moment (RFC 3339; None: still going) of the features the actor
     may see at any time (every version, for parcels and homesteads), or None if there are none."""
     src = COLLECTIONS[collection].source(actor)
-    since, until = src.period
-    last = sa.case((sa.func.bool_or(until.is_(None)), None), else_=sa.func.max(until))
-    first, end = session.execute(_filtered(src, [sa.func.min(since), last], None, ALL_TIME)).one()
+    known = src.time_extent(session) if src.time_extent is not None else None
+    if known is not None:
+        first, end = known
+    else:
+        since, until = src.period
+        last = sa.case((sa.func.bool_or(until.is_(None)), None), else_=sa.func.max(until))
+        first, end = session.execute(_filtered(src, [sa.func.min(since), last], None, ALL_TIME)).one()
     if first is None:
         return None
     return [first.isoformat(), None if end is None else end.isoformat()]

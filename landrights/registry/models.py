@@ -197,6 +197,10 @@ class Parcel(Versioned, Base):
         sa.UniqueConstraint("county_code", "code", "version"),
         sa.UniqueConstraint("id", "code"),
         sa.Index("uq_parcels_live_code", "county_code", "code", unique=True, postgresql_where=LIVE),
+        # the closed versions only (a new live row adds no entry): a village's first version for
+        # its overview (migration 0013)
+        sa.Index("ix_parcels_closed_code", "county_code", "code",
+                 postgresql_where=sa.text("valid_to IS NOT NULL")),
         FK(["county_code", "collective_code"], ["collectives.county_code", "collectives.code"],
            ondelete="RESTRICT"),
         Check("code ~ '^[0-9]{19}$'", name="code_shape"),
@@ -369,7 +373,8 @@ class ChangeEvent(Base):
 
 class ParcelOverview(Base):
     """One collective's live parcels at a glance, for the map below zoom 14: outline (convex hull),
-    counts and area. Written only by the statement triggers on parcels (migration 0012)."""
+    counts and area, and when its first parcel version began (the OGC temporal extent). Written
+    only by the statement triggers on parcels (migrations 0012, 0013)."""
 
     __tablename__ = "parcel_overviews"
     __table_args__ = (
@@ -386,4 +391,7 @@ class ParcelOverview(Base):
     parcels: Mapped[int] = mapped_column(sa.Integer)
     registered: Mapped[int] = mapped_column(sa.Integer)
     area_m2: Mapped[float] = mapped_column(sa.Float)
+    since: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True),
+        comment="when the first version (closed ones included) of the collective's parcels began")
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
