@@ -16,7 +16,9 @@ work done raw on the same machine in the same run, as a ratio:
   the version checked, the tile sent from the worker's tile cache; also made again each time with
   the cache off);
 * OGC API pages of 1,000 parcels as GDAL reads them (the first, one 90 % deep by offset and by
-  the next link's cursor) vs the bare SQL of one page of GeoJSON;
+  the next link's cursor) vs the bare SQL of one page of GeoJSON, and /ogc/collections (the
+  extents GDAL and QGIS read on opening) next to the bare SQL of the parcels' first version from
+  every version, as it was read before migration 0013;
 * the map page's first load in headless Chromium on a phone-sized screen (bytes of parcel data,
   time to the first parcel drawn), where the map opens: the county's centre;
 * peak memory (VmHWM) of the gunicorn workers and of the import processes;
@@ -448,6 +450,10 @@ SELECT json_agg(f ORDER BY id)::text FROM (
   FROM parcels WHERE valid_to IS NULL AND id > %(after)s ORDER BY id LIMIT 1000) s"""
 
 
+# the parcels' temporal extent as /ogc/collections read it before migration 0013: every version
+RAW_FIRST_VERSION = "SELECT min(valid_from) FROM parcels WHERE county_code = %(county)s"
+
+
 def ogc_pages(port: int, token: str, dsn: str, repeats: int = 5) -> dict:
     """A page of 1,000 parcels through /ogc as GDAL asks for it: the first page (with its count),
     a page 90 % deep by offset, and the same page by the next links' cursor, each against the
@@ -459,7 +465,8 @@ def ogc_pages(port: int, token: str, dsn: str, repeats: int = 5) -> dict:
     deep = int(len(ids) * 0.9)
     after = ids[deep - 1]
     items = "/ogc/collections/parcels/items?limit=1000"
-    paths = {"first page (numberMatched counted)": items,
+    paths = {"collections": "/ogc/collections",  # what GDAL and QGIS read on opening: extents
+             "first page (numberMatched counted)": items,
              "90 % deep, by offset": f"{items}&offset={deep}",
              "90 % deep, by the next link's cursor": f"{items}&after={after}"}
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
@@ -476,11 +483,13 @@ def ogc_pages(port: int, token: str, dsn: str, repeats: int = 5) -> dict:
         out[name] = {"ms": statistics.median(times), "bytes": size, "status": response.status}
     with psycopg.connect(dsn) as db:
         raw = {}
-        for name, cursor in (("first", 0), ("deep", after)):
+        for name, sql, params in (("first", RAW_OGC_PAGE, {"after": 0}),
+                                  ("deep", RAW_OGC_PAGE, {"after": after}),
+                                  ("versions", RAW_FIRST_VERSION, {"county": COUNTY})):
             times = []
             for _ in range(repeats):
                 t0 = time.perf_counter()
-                db.execute(RAW_OGC_PAGE, {"after": cursor}).fetchone()
+                db.execute(sql, params).fetchone()
                 times.append((time.perf_counter() - t0) * 1000)
             raw[name] = statistics.median(times)
     out["raw"] = raw
@@ -525,6 +534,26 @@ def verdict(ok: bool) -> str:
     return "met" if ok else "**missed**"
 
 
+def _ogc_lines(ogc: dict) -> list[str]:
+    lines = []
+    raw_ms = ogc["raw"]
+    for name, o in ogc.items():
+        if name == "raw":
+            continue
+        if name == "collections":
+            lines.append(f"| OGC API /ogc/collections (three collections with their spatial and "
+                         f"temporal extents), status {o['status']} | {o['ms']:.0f} ms, "
+                         f"{o['bytes']:,} B | the parcels' first version from every version "
+                         f"(before migration 0013): {raw_ms['versions']:.0f} ms | — | — (what "
+                         "GDAL and QGIS read on opening) |")
+            continue
+        bare = raw_ms["first"] if name.startswith("first") else raw_ms["deep"]
+        lines.append(f"| OGC API page of 1,000 parcels, {name}, status {o['status']} | {o['ms']:.0f} ms, "
+                     f"{o['bytes']:,} B | {bare:.0f} ms (one page of GeoJSON at that cursor) | "
+                     f"{o['ms'] / bare:.1f}x | — (GDAL reading the registry) |")
+    return lines
+
+
 def report(n: int, jobs: int, gen_s: float, imp: dict, raw: dict, look: dict | None, tile: dict | None,
            browser: dict | None, peaks: list[float], ogc: dict | None = None) -> str:
     lines = [f"## {n:,} parcels, {date.today()}, {os.cpu_count()} cores, fsync on", "",
@@ -557,14 +586,7 @@ def report(n: int, jobs: int, gen_s: float, imp: dict, raw: dict, look: dict | N
                          f"{t['bytes']:,} B | cold {t['raw_cold']:.1f} ms, warm {t['raw_warm']:.1f} ms, "
                          f"{t['raw_bytes']:,} B | warm {ratio_t:.2f}x | 1.5x: {verdict(ratio_t <= 1.5)} |")
     if ogc:
-        raw_ms = ogc["raw"]
-        for name, o in ogc.items():
-            if name == "raw":
-                continue
-            bare = raw_ms["first"] if name.startswith("first") else raw_ms["deep"]
-            lines.append(f"| OGC API page of 1,000 parcels, {name}, status {o['status']} | {o['ms']:.0f} ms, "
-                         f"{o['bytes']:,} B | {bare:.0f} ms (one page of GeoJSON at that cursor) | "
-                         f"{o['ms'] / bare:.1f}x | — (GDAL reading the registry) |")
+        lines += _ogc_lines(ogc)
     if browser:
         ok = browser["parcel_bytes"] < TARGETS["map_bytes"]
         lines.append(f"| map first load, phone, county centre at z{browser['zoom']} | first parcel "
