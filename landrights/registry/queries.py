@@ -391,8 +391,9 @@ def parcel_time_extent(session: Session, actor: Actor) -> tuple[datetime | None,
 
     A village with live parcels has an overview that holds its first version's start (migration
     0013), so the area's live villages cost a row each instead of every parcel version (70-78 ms
-    for /ogc/collections/parcels at 100,000 parcels, 17-19 ms with them). A village left with none live has no overview: its versions are read from
-    its range of the code index, and only then does the end come from them.
+    for /ogc/collections/parcels at 100,000 parcels, 17-19 ms with them). A village left with none
+    live has no overview: its versions are read from its range of the code index, and only then
+    does the end come from them.
     """
     require_login(actor)
     if scope_kind(actor) != "area":
