@@ -1,8 +1,10 @@
 """The confirmation progress report (/progress): each parcel's stage and each household's (its
 least advanced parcel's), counted per collective, checked against the workflow's own records."""
+import pytest
 import sqlalchemy as sa
 
 from landrights.certification import certificates, objections, queries, services
+from landrights.errors import ValidationFailed
 from tests.certification.conftest import COLLECTIVE, PENDING
 from tests.db.test_constraints import FAR, insert_parcel, square
 
@@ -60,3 +62,22 @@ def test_every_stage_is_counted_for_parcels_and_households(session, officer, cou
     assert row["parcels"] == parcels and row["households"] == households
     assert all(parcels[stage] > 0 for stage in ORDER)  # the test reaches every stage
     assert households["objected"] == 1 and households["certified"] == 1
+
+
+def test_every_live_parcel_of_an_area_is_counted_with_its_area(session, county):
+    # a parcel no claim, contract or notice names is counted from its village's overview (0012)
+    insert_parcel(session, COLLECTIVE + "99902", square(*FAR), collective=COLLECTIVE)
+    rows = {r["code"]: r for r in queries.progress(session, county)}
+    for prefix in ("220421", COLLECTIVE[:9], COLLECTIVE):
+        n, area = session.execute(sa.text(
+            "SELECT count(*), sum(area_m2) FROM parcels WHERE valid_to IS NULL AND code LIKE :p || '%'"),
+            {"p": prefix}).one()
+        assert sum(rows[prefix]["parcels"].values()) == n, prefix
+        assert sum(rows[prefix]["parcels_area_m2"].values()) == pytest.approx(area, abs=0.01), prefix
+    assert rows[COLLECTIVE]["parcels"]["surveyed"] >= 1
+
+
+def test_an_area_finer_than_a_collective_is_refused_by_name(session, county):
+    with pytest.raises(ValidationFailed) as refused:
+        queries.progress(session, county, area=COLLECTIVE + "00001")
+    assert refused.value.field == "area"
