@@ -93,5 +93,7 @@ def test_progress_in_api_page_and_csv_agree(app, client, session, auth):
     row = next(r for r in rows if r["code"] == COLLECTIVE)
     assert int(row["households_on_notice"]) == len(PENDING)
     assert client.get("/api/v1/progress?area=220422", headers=officer).status_code == 403
+    finer = client.get(f"/progress?area={COLLECTIVE}00001")  # a parcel code: the page names the field
+    assert finer.status_code == 422 and "area" in finer.get_data(as_text=True)
     farmer = app.test_client()  # no officer's session cookie
     assert farmer.get("/api/v1/progress", headers=_farmer(session, PENDING[1])).status_code == 403
