@@ -139,7 +139,8 @@ STAGES = ("surveyed", "on_notice", "objected", "confirmed", "certified")
 # household record. Every other live parcel is surveyed and has no household (an objection needs
 # one): those are counted from the village overviews (migration 0012), which hold each village's
 # exact live count and area, so an area's untouched parcels cost a row per village, not a parcel
-# each (0.21-0.29 s for a county of 100,000 parcels, read one by one).
+# each: 63-84 ms for a county of 100,000 parcels none of which is claimed yet, against 235-267 ms
+# reading them one by one (when every parcel is claimed: 429-466 ms, against 457-679 ms).
 _PROGRESS = sa.text("""
 WITH holder AS (  -- one live contract's household per parcel code (any one, as claims hold most)
     SELECT DISTINCT ON (cp.parcel_code) cp.parcel_code, k.household_code
