@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import sqlalchemy as sa
 from sqlalchemy import MetaData
@@ -98,3 +99,18 @@ def flush_or_raise(session: Session) -> None:
     except DBAPIError as exc:
         session.rollback()
         raise translate(exc) from exc
+
+
+@contextmanager
+def local_settings(session: Session, **settings: str) -> Iterator[None]:
+    """Set planner/executor settings for the statements inside, then restore the previous
+    values. Local to the transaction (set_config(..., true)): after an error, the rollback (of the
+    transaction or of the savepoint around the block) undoes them, so there is nothing to restore
+    on a transaction that can run no statement any more."""
+    previous = {name: session.scalar(sa.text("SELECT current_setting(:n)"), {"n": name})
+                for name in settings}
+    for name, value in settings.items():
+        session.execute(sa.text("SELECT set_config(:n, :v, true)"), {"n": name, "v": value})
+    yield
+    for name, value in previous.items():
+        session.execute(sa.text("SELECT set_config(:n, :v, true)"), {"n": name, "v": value})

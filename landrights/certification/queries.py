@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from landrights import clock
 from landrights.accounts.permissions import Actor, covers, require_area, require_login
 from landrights.certification.models import Certificate, Notice, Objection
+from landrights.db import local_settings
 from landrights.errors import NotFound, ValidationFailed, forbidden
 from landrights.registry import rules as registry_rules
 from landrights.registry.models import AdminUnit, Collective, Household, HouseholdMember, Parcel, Person
@@ -230,9 +231,9 @@ def progress(session: Session, actor: Actor, *, area: str | None = None) -> list
     # planned for this area each time (7 ms): a generic plan, which psycopg's prepared statement
     # gets after a few runs on a pooled connection, cannot size the area's touched parcels and
     # probed the parcels' index once for each of them (0.9 s instead of 0.7 s at 100,000 claimed
-    # parcels). For this transaction only.
-    session.execute(sa.text("SELECT set_config('plan_cache_mode', 'force_custom_plan', true)"))
-    rows = session.execute(_PROGRESS, {"prefix": prefix, "now": clock.now()}).all()
+    # parcels)
+    with local_settings(session, plan_cache_mode="force_custom_plan"):
+        rows = session.execute(_PROGRESS, {"prefix": prefix, "now": clock.now()}).all()
     names = dict(session.execute(sa.select(AdminUnit.code, AdminUnit.name)
                                  .where(AdminUnit.code.startswith(prefix[:6]))).all())
     names |= dict(session.execute(sa.select(Collective.code, Collective.name)

@@ -4,9 +4,7 @@ quality rules set-based over it, classify it against the registry, and enter the
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -26,7 +24,7 @@ from landrights.accounts.permissions import (
     require_login,
     require_registry_writer,
 )
-from landrights.db import flush_or_raise
+from landrights.db import flush_or_raise, local_settings
 from landrights.errors import Forbidden, Formatted, NotFound, ValidationFailed
 from landrights.registry import rules as registry_rules
 from landrights.registry import services as registry
@@ -102,7 +100,7 @@ def import_survey(session: Session, actor: Actor, path: str | Path, *, collectiv
     # Every join of the import probes an index row by row. A bitmap plan ANDing the GiST probe
     # with the partial live-parcel index scans that whole index once per row, and statistics taken
     # while the registry was small make it look cheap (migration 0011: 65 s for one village)
-    with _local_settings(session, enable_bitmapscan="off"):
+    with local_settings(session, enable_bitmapscan="off"):
         # the Python rules (the geometric pair rules among them) run in a thread of their own
         # while the database takes the staging COPY and runs the SQL rules: two cores at work
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="survey-rules") as pool:
@@ -116,7 +114,7 @@ def import_survey(session: Session, actor: Actor, path: str | Path, *, collectiv
             _insert_python_findings(session, record, python_findings.result())
         _classify_and_accept(session, record, all_or_nothing)
         # sorted in memory, not on disk: the ids follow the file's order
-        with _local_settings(session, work_mem="64MB"):
+        with local_settings(session, work_mem="64MB"):
             record.imported = _enter_parcels(session, record)
     flush_or_raise(session)
     registry.record(session, actor, "import", "survey", collective_code,
@@ -348,21 +346,6 @@ def _enter_parcels(session: Session, record: SurveyImport) -> int:
         WHERE c.accepted AND c.class <> 'unchanged' ORDER BY s.row_no"""),
         {"collective": record.collective_code, "now": now})
     return inserted.rowcount
-
-
-@contextmanager
-def _local_settings(session: Session, **settings: str) -> Iterator[None]:
-    """Set planner/executor settings for the statements inside, then restore the previous
-    values. Local to the transaction (set_config(..., true)): after an error, the rollback (of the
-    transaction or of the savepoint around the block) undoes them, so there is nothing to restore
-    on a transaction that can run no statement any more."""
-    previous = {name: session.scalar(sa.text("SELECT current_setting(:n)"), {"n": name})
-                for name in settings}
-    for name, value in settings.items():
-        session.execute(sa.text("SELECT set_config(:n, :v, true)"), {"n": name, "v": value})
-    yield
-    for name, value in previous.items():
-        session.execute(sa.text("SELECT set_config(:n, :v, true)"), {"n": name, "v": value})
 
 
 def report(session: Session, record: SurveyImport, language: str = "zh") -> dict:
