@@ -2,13 +2,17 @@
 GeoJSON; find its CRS (EPSG:4490 or CGCS2000 3-degree Gauss-Krüger, R4.12-R4.13) and its text
 encoding (GBK without .cpg, ECOSYSTEM.md §3.2), and hand back geometries in EPSG:4490.
 
+The delivery is data, never a program (issue 16): intake.py accepts its parts by content and
+copies them to fixed names in a private folder; GDAL, restricted to three drivers and no network
+(gdal_guard.py), reads only those copies, and its own error text is logged, never shown.
+
 Pure: no database, no Flask. Raises SurveyFileError naming the field and the rule.
 """
 from __future__ import annotations
 
+import logging
 import re
 import tempfile
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +22,13 @@ import shapely
 from pyproj import CRS, Transformer
 
 from landrights.geo.crs import STORAGE_SRID
+from landrights.survey import gdal_guard
+from landrights.survey.errors import SurveyFileError
+from landrights.survey.intake import CODE_PAGES, Parts, take_apart
+from landrights.survey.package import DEFAULT_LIMITS, Limits
+
+__all__ = ["Limits", "SurveyFile", "SurveyFileError", "read_survey"]
+log = logging.getLogger(__name__)
 
 GK3_PREFIXED = range(4513, 4534)  # zone 25..45, false easting zone*1e6 + 500000
 GK3_PLAIN = range(4534, 4555)  # CM 75E..135E, false easting 500000
@@ -25,15 +36,9 @@ _ESRI_NAMES = (
     (re.compile(r"CGCS2000_3_Degree_GK_Zone_(\d+)", re.I), lambda n: 4488 + n),
     (re.compile(r"CGCS2000_3_Degree_GK_CM_(\d+)E", re.I), lambda n: 4509 + n // 3),
 )
-VECTOR_SUFFIXES = (".shp", ".gpkg", ".geojson", ".json")
-
-
-class SurveyFileError(ValueError):
-    """The file cannot be read as a survey layer; says which part and which rule."""
-
-    def __init__(self, key: str, field: str, **params):
-        super().__init__(key)
-        self.key, self.field, self.params = key, field, params
+_DRIVERS = {"shapefile": "ESRI Shapefile", "geopackage": "GPKG", "geojson": "GeoJSON"}
+_PREFIXES = {"geopackage": "GPKG:", "geojson": "GeoJSON:"}  # GDAL's way to name the driver
+_SHOWN_CRS_NAME = re.compile(r"[\w .()/+:,-]{1,80}")
 
 
 @dataclass
@@ -53,105 +58,99 @@ class SurveyFile:
         return found if found is not None else [None] * len(self.geometries)
 
 
-def read_survey(path: str | Path, *, encoding: str | None = None,
-                srid: int | None = None) -> SurveyFile:
-    """Read a survey file (folder, .shp, .zip, .gpkg, .geojson) into EPSG:4490 records."""
+def read_survey(path: str | Path, *, encoding: str | None = None, srid: int | None = None,
+                name: str | None = None, workdir: str | Path | None = None,
+                limits: Limits = DEFAULT_LIMITS) -> SurveyFile:
+    """Read a survey file (folder, .shp, .zip, .gpkg, .geojson) into EPSG:4490 records.
+
+    name is the file's own name (an upload's), workdir the private folder for its parts.
+    """
     path = Path(path)
     if not path.exists():
-        raise SurveyFileError("missing_file", "file", name=path.name)
-    with tempfile.TemporaryDirectory(prefix="landrights-survey-") as tmp:
-        source = _unpack(path, Path(tmp)) if path.suffix.lower() == ".zip" else path
-        layer_path, file_format = _find_layer(source)
-        return _read_layer(layer_path, file_format, encoding, srid)
+        raise SurveyFileError("missing_file", "file", name=Path(name or path.name).name[:60])
+    encoding = known_encoding(encoding)
+    gdal_guard.harden()
+    with tempfile.TemporaryDirectory(prefix="parts-", dir=workdir) as folder:
+        parts = take_apart(path, Path(folder), name=name, limits=limits)
+        return _read_layer(parts, encoding, srid)
 
 
-def _unpack(path: Path, into: Path) -> Path:
+def known_encoding(encoding: str | None) -> str | None:
+    """Return the canonical name of an encoding the user gave, refusing unknown ones."""
+    if not encoding or not encoding.strip():
+        return None
+    canonical = CODE_PAGES.get(encoding.strip().upper())
+    if canonical is None:
+        raise SurveyFileError("unknown_encoding", "encoding", known=", ".join(
+            sorted(set(CODE_PAGES.values()))))
+    return canonical
+
+
+def _gdal(call, *args, **kwargs):
+    """Run a pyogrio call on an accepted part; GDAL's message (it may quote the file) is logged."""
     try:
-        with zipfile.ZipFile(path) as archive:
-            for member in archive.namelist():
-                target = (into / member).resolve()
-                if not target.is_relative_to(into.resolve()):
-                    raise SurveyFileError("broken_zip", "file", name=path.name)
-            archive.extractall(into)
-    except (zipfile.BadZipFile, OSError, EOFError):
-        raise SurveyFileError("broken_zip", "file", name=path.name) from None
-    return into
+        return call(*args, **kwargs)
+    except Exception as exc:  # GDAL raises several types for unreadable files
+        log.warning("survey file refused by GDAL: %s", exc)
+        raise SurveyFileError("unreadable", "file") from None
 
 
-def _find_layer(source: Path) -> tuple[Path, str]:
-    if source.is_file():
-        candidates = [source]
-    else:
-        candidates = sorted(p for p in source.rglob("*") if p.suffix.lower() in VECTOR_SUFFIXES
-                            and not p.name.startswith("."))
-    shps = [p for p in candidates if p.suffix.lower() == ".shp"]
-    dk = [p for p in shps if p.stem.upper().startswith("DK")] or shps
-    chosen = dk[0] if dk else (candidates[0] if candidates else None)
-    if chosen is None:
-        raise SurveyFileError("no_layer", "file", name=source.name)
-    suffix = chosen.suffix.lower()
-    if suffix == ".shp":
-        for part in (".dbf", ".shx"):
-            if not _sibling(chosen, part):
-                raise SurveyFileError("missing_part", "file", name=chosen.name, part=part)
-        return chosen, "shapefile"
-    return chosen, "geopackage" if suffix == ".gpkg" else "geojson"
+def _source(parts: Parts) -> str:
+    """Return the connection string naming the driver where GDAL has a prefix for it (and the
+    path can follow it unambiguously; the driver is checked after opening either way)."""
+    path = str(parts.layer)
+    return _PREFIXES.get(parts.file_format, "") + path if ":" not in path else path
 
 
-def _sibling(shp: Path, suffix: str) -> Path | None:
-    for p in shp.parent.iterdir():
-        if p.stem == shp.stem and p.suffix.lower() == suffix:
-            return p
-    return None
-
-
-def _read_layer(path: Path, file_format: str, encoding: str | None, srid: int | None) -> SurveyFile:
-    layer = _dk_layer(path) if file_format == "geopackage" else None
+def _read_layer(parts: Parts, encoding: str | None, srid: int | None) -> SurveyFile:
+    source = _source(parts)
+    layer = _dk_layer(source) if parts.file_format == "geopackage" else None
+    info = _gdal(pyogrio.read_info, source, layer=layer)
+    if info["driver"] != _DRIVERS[parts.file_format]:  # the allow-list leaves no other, but check
+        log.warning("survey part %s opened by %s", parts.layer.name, info["driver"])
+        raise SurveyFileError("unreadable", "file")
     used, read_with = encoding, encoding
-    if file_format == "shapefile" and not encoding:
+    if parts.file_format == "shapefile" and not encoding:
         # GDAL reads a DBF with no .cpg and no code-page byte as Latin-1, silently garbling
         # GBK; Chinese survey files are GB18030 (a superset of GBK and GB2312) in that case
-        detected = pyogrio.read_info(path)["encoding"]
-        if detected in (None, "ISO-8859-1"):
+        if info["encoding"] in (None, "ISO-8859-1"):
             used = read_with = "GB18030"
         else:
-            used = detected  # GDAL knows it (.cpg or the DBF's code page) and decodes it itself
-    try:
-        meta, _, wkb, values = pyogrio.raw.read(path, layer=layer, encoding=read_with)
-    except Exception as exc:  # GDAL raises several types for unreadable files
-        raise SurveyFileError("unreadable", "file", name=path.name, reason=str(exc)) from None
+            used = info["encoding"]  # GDAL knows it (.cpg or the DBF's code page) and decodes it
+    meta, _, wkb, values = _gdal(pyogrio.raw.read, source, layer=layer, encoding=read_with)
     columns = {}
     for name, column in zip(meta["fields"], values, strict=True):
         columns[name.upper()] = _clean_column(column)  # "dkbm" and "DKBM": the last, as before
     geoms = shapely.from_wkb(np.asarray(wkb, dtype=object), on_invalid="ignore")
-    source_srid = srid or _srid_of(meta.get("crs"), path)
+    crs_text = parts.wkt if parts.file_format == "shapefile" else meta.get("crs")
+    source_srid = srid or _srid_of(crs_text, parts.layer)
     geoms = _to_storage(geoms, source_srid)
-    return SurveyFile(file_format=file_format, encoding=used or "UTF-8", source_srid=source_srid,
-                      columns=columns, geometries=geoms,
-                      collectives=_fbf_rows(path, file_format, read_with))
+    return SurveyFile(file_format=parts.file_format, encoding=used or "UTF-8",
+                      source_srid=source_srid, columns=columns, geometries=geoms,
+                      collectives=_fbf_rows(parts, read_with))
 
 
-def _dk_layer(path: Path) -> str | int:
-    layers = [str(name) for name, _ in pyogrio.list_layers(path)]
+def _dk_layer(source: str) -> str | int:
+    layers = [str(name) for name, _ in _gdal(pyogrio.list_layers, source)]
     return next((n for n in layers if n.upper() == "DK"), 0)
 
 
-def _fbf_rows(path: Path, file_format: str, encoding: str | None) -> list[dict]:
+def _fbf_rows(parts: Parts, encoding: str | None) -> list[dict]:
     """Read the FBF (发包方) table of the package, if it carries one (R4.17)."""
-    if file_format == "geopackage":
-        layers = [str(name) for name, _ in pyogrio.list_layers(path)]
-        source, layer = path, next((n for n in layers if n.upper() == "FBF"), None)
+    if parts.file_format == "geopackage":
+        source = _source(parts)
+        layers = [str(name) for name, _ in _gdal(pyogrio.list_layers, source)]
+        layer = next((n for n in layers if n.upper() == "FBF"), None)
         if layer is None:
             return []
-    elif file_format == "shapefile":
-        source = next((p for p in path.parent.iterdir() if p.name.upper() == "FBF.DBF"), None)
-        layer = None
-        if source is None:
-            return []
+    elif parts.file_format == "shapefile" and parts.fbf is not None:
+        source, layer = str(parts.fbf), None
+        if encoding is None and _gdal(pyogrio.read_info, source)["encoding"] in (None, "ISO-8859-1"):
+            encoding = "GB18030"  # its own .cpg or code page, else GBK as the DK table (above)
     else:
         return []
-    meta, _, _, values = pyogrio.raw.read(source, layer=layer, read_geometry=False,
-                                          encoding=encoding)
+    meta, _, _, values = _gdal(pyogrio.raw.read, source, layer=layer, read_geometry=False,
+                               encoding=encoding)
     names = [n.upper() for n in meta["fields"]]
     columns = [_clean_column(column) for column in values]
     return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
@@ -170,7 +169,7 @@ def _clean_column(column: np.ndarray) -> list:
 def _srid_of(crs_text: str | None, path: Path) -> int:
     """Return the EPSG code of the layer's CRS, reading Esri names too; refuse none or others."""
     if not crs_text:
-        raise SurveyFileError("no_crs", "crs", name=path.name)
+        raise SurveyFileError("no_crs", "crs", name="DK" + path.suffix)
     code = None
     try:
         crs = CRS.from_user_input(crs_text)
@@ -183,8 +182,13 @@ def _srid_of(crs_text: str | None, path: Path) -> int:
         if code is None and match:
             code = to_code(int(match.group(1)))
     if code != STORAGE_SRID and code not in GK3_PREFIXED and code not in GK3_PLAIN:
-        raise SurveyFileError("unsupported_crs", "crs", crs=f"EPSG:{code}" if code else name)
+        raise SurveyFileError("unsupported_crs", "crs", crs=f"EPSG:{code}" if code else _shown(name))
     return code
+
+
+def _shown(name: str | None) -> str:
+    """Return a CRS name as the user may see it: a short name, else a question mark."""
+    return name if name and _SHOWN_CRS_NAME.fullmatch(name) else "?"
 
 
 def _to_storage(geoms: np.ndarray, srid: int) -> np.ndarray:
