@@ -1,6 +1,7 @@
 """landrights: registry and market for rural land rights (Liaoyuan, Jilin)."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from apiflask import APIFlask
@@ -35,8 +36,17 @@ def select_locale() -> str:
 
 
 def create_app(test_config: dict | None = None) -> APIFlask:
-    """Create the web app: config, extensions, blueprints, error handlers, CLI."""
-    cfg = settings.load(test_config)
+    """Create the web app: config, extensions, blueprints, error handlers, CLI.
+
+    A configuration that cannot run (production without its secrets, a weak key) ends the process
+    with one sentence on stderr and exit status 4, which gunicorn reads as "App failed to load"
+    and stops, instead of a traceback and workers restarted forever.
+    """
+    try:
+        cfg = settings.load(test_config)
+    except settings.ConfigError as err:
+        print(f"landrights: {err}", file=sys.stderr)
+        raise SystemExit(4) from None
     app = APIFlask(__name__, title="landrights API", version="1",
                    spec_path="/api/v1/openapi.json", docs_path=None,
                    template_folder=str(ROOT / "templates"), static_folder="static",
@@ -45,9 +55,16 @@ def create_app(test_config: dict | None = None) -> APIFlask:
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url(cfg)
     app.config["INFO"] = {"description": "土地承包经营权登记、宅基地与集体股权、土地经营权流转。"
                                          " Land-rights registry of Liaoyuan (Jilin)."}
-    app.config.setdefault("MAX_CONTENT_LENGTH", 512 * 1024 * 1024)  # survey packages
     app.config["SECURITY_SCHEMES"] = {"bearer": {"type": "http", "scheme": "bearer"}}
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
 
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+    from landrights import uploads
+
+    uploads.init_app(app)  # body limits before anything reads a body; leftover temp files
     db.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
@@ -61,21 +78,26 @@ def create_app(test_config: dict | None = None) -> APIFlask:
     from landrights.accounts.views import init_login
     from landrights.api import bp as api_bp
     from landrights.api import format_error
+    from landrights.api import openapi as api_openapi
     from landrights.api.ogc import bp as ogc_bp
     from landrights.api.tiles import bp as tiles_bp
     from landrights.certification.views import bp as cert_bp
+    from landrights.handup.views import bp as handup_bp
     from landrights.market.views import bp as market_bp
     from landrights.market.views import verify_bp as market_verify_bp
     from landrights.rights.views import bp as rights_bp
     from landrights.survey.views import bp as survey_bp
     from landrights.web import errors as web_errors
+    from landrights.web import security as web_security
     from landrights.web.views import bp as web_bp
 
     init_login(app)
+    api_openapi.init_app(app)  # bounded URL integers, before any route is added; the API document
     app.register_blueprint(accounts_bp)
     app.register_blueprint(web_bp)
     app.register_blueprint(survey_bp)
     app.register_blueprint(cert_bp)
+    app.register_blueprint(handup_bp)
     app.register_blueprint(rights_bp)
     app.register_blueprint(market_bp)
     app.register_blueprint(market_verify_bp)
@@ -84,4 +106,5 @@ def create_app(test_config: dict | None = None) -> APIFlask:
     app.register_blueprint(ogc_bp)
     app.error_processor(format_error)
     web_errors.init_app(app)
+    web_security.init_app(app)
     return app

@@ -17,10 +17,21 @@ def _dev_secret_key(folder: Path, name: str = "secret_key") -> str:
     """Read one of the instance's secret keys, creating it (mode 600) on first use."""
     path = folder / name
     if not path.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+        write_new_key(folder, name)
     return path.read_text().strip()
+
+
+def write_new_key(folder: Path, name: str = "secret_key") -> Path:
+    """Write a fresh random key to the instance folder (mode 600 from the start, then moved into
+    place, so no reader ever sees a half-written or world-readable key); return its path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path, fresh = folder / name, folder / f".{name}.new"
+    fresh.unlink(missing_ok=True)
+    fd = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(secrets.token_hex(32))
+    os.replace(fresh, path)
+    return path
 
 
 def _whole_number(name: str, default: int) -> int:
@@ -52,26 +63,83 @@ def load(test_config: dict | None = None) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,
+        # __Host-: the browser keeps it only from HTTPS, for this host alone (no sibling subdomain
+        # can plant one)
+        "SESSION_COOKIE_NAME": "__Host-session" if production else "session",
         "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+        # failed logins: per user name and source address; per user name over every source
         "LOGIN_MAX_FAILURES": 5,
+        "LOGIN_ACCOUNT_MAX_FAILURES": 50,
         "LOGIN_LOCK_MINUTES": 15,
         "LOGIN_RATE_LIMIT": "20/minute",
+        # a login session ends after this long without a request, and this long after the login
+        "SESSION_IDLE_MINUTES": _whole_number("LANDRIGHTS_SESSION_IDLE_MINUTES", 30),
+        "SESSION_MAX_HOURS": _whole_number("LANDRIGHTS_SESSION_MAX_HOURS", 12),
         "PASSWORD_METHOD": "scrypt",
+        "PASSWORD_MIN_LENGTH": _whole_number("LANDRIGHTS_PASSWORD_MIN_LENGTH", 10),
+        "API_TOKEN_DAYS": _whole_number("LANDRIGHTS_TOKEN_DAYS", 90),
+        # reverse proxies in front of the app whose X-Forwarded-For/-Proto to believe (0: none);
+        # failed logins are counted per client address, so set it behind nginx
+        "TRUSTED_PROXIES": _whole_number("LANDRIGHTS_TRUSTED_PROXIES", 0),
+        "HSTS_SECONDS": 365 * 24 * 3600 if production else 0,
         "API_PAGE_MAX": 2000,
+        # every request body: a 10 MB evidence file sent as base64 in JSON is 13.4 MB
+        "MAX_CONTENT_LENGTH": 16 * 2**20,
+        # a survey upload (township officers and up); a zip may unpack to 5 times as much
+        "SURVEY_UPLOAD_MAX_MB": _whole_number("LANDRIGHTS_UPLOAD_MAX_MB", 200),
+        # a county's hand-up package (county administrators only); it may unpack to 5 times as much
+        "HANDUP_UPLOAD_MAX_MB": _whole_number("LANDRIGHTS_HANDUP_UPLOAD_MAX_MB", 2048),
+        # import an uploaded package in a thread, the page showing its progress (tests: inline)
+        "HANDUP_IN_BACKGROUND": True,
         # vector tiles each worker process keeps to send again while their version holds (0: none)
         "TILE_CACHE_MB": _whole_number("LANDRIGHTS_TILE_CACHE_MB", 64),
-        "DEMO_DATA": not production,
+        # the demo village on the embedded default; LANDRIGHTS_DEMO=0 (or `run --no-demo`) starts
+        # a real county clean
+        "DEMO_DATA": not production and os.environ.get("LANDRIGHTS_DEMO", "1").strip() != "0",
     }
     if test_config:
         cfg.update(test_config)
     if cfg["PRODUCTION"]:
-        missing = [k for k in ("SECRET_KEY", "DATABASE_URL", "CERTIFICATE_KEY") if not cfg.get(k)]
-        if missing:
-            raise ConfigError(
-                "LANDRIGHTS_ENV=production needs " + " and ".join(missing)
-                + " set in the environment; refusing to start."
-            )
+        _refuse_weak_production(cfg)
     else:
         cfg["SECRET_KEY"] = cfg["SECRET_KEY"] or _dev_secret_key(folder)
         cfg["CERTIFICATE_KEY"] = cfg["CERTIFICATE_KEY"] or _dev_secret_key(folder, "certificate_key")
+    if cfg["PASSWORD_MIN_LENGTH"] < 8:
+        raise ConfigError("LANDRIGHTS_PASSWORD_MIN_LENGTH must be 8 or more.")
     return cfg
+
+
+KEY_ADVICE = ("use at least 32 random characters, e.g. from: "
+              "python -c 'import secrets; print(secrets.token_hex(32))'")
+_PLACEHOLDERS = ("secret", "change", "example", "password", "default", "sample", "placeholder")
+
+
+def secret_problem(value: str) -> str | None:
+    """Tell why a secret key is unfit for production, or None if it will do."""
+    if len(value) < 32:
+        return f"is too short ({len(value)} characters)"
+    from zxcvbn import zxcvbn
+
+    if any(word in value.lower() for word in _PLACEHOLDERS) or \
+            zxcvbn(value[:100])["guesses_log10"] < 20:
+        return "is easy to guess (a placeholder, a repeated or a sequential value)"
+    return None
+
+
+def _refuse_weak_production(cfg: dict) -> None:
+    """Refuse production without its secrets and database, or with weak or shared keys.
+
+    Raises:
+        ConfigError: the sentence naming each variable and what to do.
+    """
+    missing = [k for k in ("SECRET_KEY", "DATABASE_URL", "CERTIFICATE_KEY") if not cfg.get(k)]
+    if missing:
+        raise ConfigError("LANDRIGHTS_ENV=production needs " + " and ".join(missing)
+                          + " set in the environment; refusing to start.")
+    problems = [f"{name} {problem}" for name in ("SECRET_KEY", "CERTIFICATE_KEY")
+                if (problem := secret_problem(cfg[name]))]
+    if cfg["SECRET_KEY"] == cfg["CERTIFICATE_KEY"]:
+        problems.append("SECRET_KEY and CERTIFICATE_KEY are the same (they must be two secrets)")
+    if problems:
+        raise ConfigError("LANDRIGHTS_ENV=production refuses to start: " + "; ".join(problems)
+                          + f"; {KEY_ADVICE}.")

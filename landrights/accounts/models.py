@@ -1,4 +1,4 @@
-"""Users, roles and API tokens."""
+"""Users, roles, API tokens, login sessions and the count of failed logins."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -35,6 +35,9 @@ class User(Base):
     __tablename__ = "users"
     __table_args__ = (
         sa.Index("uq_users_username_lower", sa.text("lower(username)"), unique=True),
+        # one person, one active account: the account's word is the person's (migration 0019)
+        sa.Index("uq_users_person_active", "person_id", unique=True,
+                 postgresql_where=sa.text("is_active AND person_id IS NOT NULL")),
         Check("role <> 'farmer' OR household_code IS NOT NULL", name="farmer_household"),
         Check("role <> 'township_officer' OR township_code IS NOT NULL", name="officer_township"),
         Check("role <> 'collective_clerk' OR collective_code IS NOT NULL", name="clerk_collective"),
@@ -61,13 +64,15 @@ class User(Base):
     household_code: Mapped[str | None] = mapped_column(sa.String(18))
     person_id: Mapped[int | None] = mapped_column(sa.ForeignKey("persons.id", ondelete="RESTRICT"))
     is_active: Mapped[bool] = mapped_column(server_default=sa.true())
-    failed_logins: Mapped[int] = mapped_column(sa.Integer, server_default="0")
-    locked_until: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     last_login_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True),
                                                  server_default=sa.text("now()"))
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
+
+    # the raw id of the login session this request runs in (never stored: the table keeps its
+    # digest); set by accounts.login when a login starts or a session cookie is accepted
+    login_token = None
 
     # Flask-Login protocol
     @property
@@ -81,8 +86,16 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
-        """Return the id Flask-Login keeps in the session."""
-        return str(self.id)
+        """Return what Flask-Login keeps in the session cookie: the login session's raw id, so a
+        cookie is worth only as long as its session lives on the server (not the account id,
+        which anyone holding SECRET_KEY could sign).
+
+        Raises:
+            RuntimeError: no login session was started for this account in this request.
+        """
+        if not self.login_token:
+            raise RuntimeError("start a login session (accounts.login.start_session) first")
+        return self.login_token
 
 
 class ApiToken(Base):
@@ -96,7 +109,57 @@ class ApiToken(Base):
     name: Mapped[str] = mapped_column(sa.String(100))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True),
                                                  server_default=sa.text("now()"))
-    expires_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))  # set on issue
     revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     user: Mapped[User] = relationship(back_populates="tokens")
+
+
+END_REASONS = ("logout", "expired", "password", "deactivated", "revoked", "key_rotated")
+
+
+class LoginSession(Base):
+    """One login in one browser. The cookie carries a random id; only its SHA-256 is kept here, so
+    logging out, a password change, deactivation or `landrights users revoke` ends it on the
+    server, and a copied cookie of an ended session is worth nothing."""
+
+    __tablename__ = "login_sessions"
+    __table_args__ = (
+        Check("ended_at IS NULL OR ended_at >= created_at", name="ends_after_start"),
+        Check("(ended_at IS NULL) = (end_reason IS NULL)", name="end_has_reason"),
+        Check("end_reason IN " + str(END_REASONS), name="end_reason_known"),
+        sa.Index("ix_login_sessions_live_user", "user_id", postgresql_where=sa.text("ended_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    # sessions are not part of the legal record: they go with their account
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True),
+                                                 server_default=sa.text("now()"))
+    last_seen_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True),
+                                                   server_default=sa.text("now()"))
+    ended_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    end_reason: Mapped[str | None] = mapped_column(sa.String(16))
+    source_address: Mapped[str] = mapped_column(sa.String(64))  # as seen after the trusted proxies
+    user_agent: Mapped[str] = mapped_column(sa.String(200))
+
+
+class LoginThrottle(Base):
+    """Failed logins of a user name (lower-cased as typed, whether or not an account has it) from
+    one source address, or from every source when source is '*'. Unknown names are counted the
+    same way, so a lock tells nothing about which names exist."""
+
+    __tablename__ = "login_throttles"
+    __table_args__ = (
+        Check("failures >= 0", name="failures_not_negative"),
+        sa.Index("ix_login_throttles_updated_at", "updated_at"),
+    )
+
+    username: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    source: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    window_started_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    locked_until: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True),
+                                                 server_default=sa.text("now()"))

@@ -1,31 +1,38 @@
-"""Login, logout, language switch, and how requests find their actor (session or bearer token)."""
+"""Login, logout, password change, language switch, and how requests find their actor: a login
+session named by the cookie, or a bearer token in the Authorization header (never both)."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import session as cookie_session
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 
+from landrights.accounts import login as logins
 from landrights.accounts import services
-from landrights.accounts.forms import LoginForm
-from landrights.accounts.models import User
+from landrights.accounts.forms import LoginForm, PasswordChangeForm
 from landrights.accounts.permissions import ANONYMOUS, Actor
 from landrights.errors import DomainError
 from landrights.extensions import db, limiter, login_manager
+from landrights.web.security import safe_next
 
 bp = Blueprint("accounts", __name__)
 
+__all__ = ["bp", "current_actor", "init_login", "safe_next"]
+
 
 def init_login(app) -> None:
-    """Wire Flask-Login: session users, bearer tokens, and the login page."""
+    """Wire Flask-Login: login sessions, bearer tokens, and the login page."""
     login_manager.login_view = "accounts.login"
     login_manager.login_message = None
 
     @login_manager.user_loader
-    def load_user(user_id: str):
-        user = db.session.get(User, int(user_id))
-        return user if user is not None and user.is_active else None
+    def load_session_user(session_id: str):
+        # a request with an Authorization header is authenticated by that header alone: a junk
+        # or revoked token must not fall back to the browser's cookie (and skip its CSRF check)
+        if "Authorization" in request.headers:
+            return None
+        return logins.resume_session(db.session, session_id,
+                                     policy=logins.Policy.of(current_app.config))
 
     @login_manager.request_loader
     def load_token_user(req):
@@ -34,17 +41,18 @@ def init_login(app) -> None:
             return services.user_for_token(db.session, header[7:].strip())
         return None
 
+    @app.before_request
+    def resolve_login():
+        """Find the login before the view runs and commit the session's last-seen time now,
+        before the view writes anything (a view that only reads rolls back at the end)."""
+        if request.endpoint != "static" and "_user_id" in cookie_session \
+                and current_user.is_authenticated:
+            db.session.commit()
+
 
 def current_actor() -> Actor:
     """Return the actor of this request (anonymous if nobody is logged in)."""
     return Actor.of(current_user) if current_user.is_authenticated else ANONYMOUS
-
-
-def safe_next(target: str | None) -> str:
-    """Return target if it is a path on this site, else the home page."""
-    if target and not urlsplit(target).netloc and target.startswith("/") and "//" not in target:
-        return target
-    return url_for("web.home")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -54,14 +62,18 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = services.authenticate(
-                db.session, form.username.data.strip(), form.password.data,
-                max_failures=current_app.config["LOGIN_MAX_FAILURES"],
-                lock_minutes=current_app.config["LOGIN_LOCK_MINUTES"])
+            user = logins.authenticate(db.session, form.username.data, form.password.data,
+                                       source=request.remote_addr,
+                                       policy=logins.Policy.of(current_app.config))
         except DomainError as err:
             db.session.commit()  # keep the failure count
+            logins.forget_old_failures(db.session)
+            db.session.commit()
             flash(str(err.message), "error")
             return render_template("login.html", form=form), err.status
+        cookie_session.clear()  # nothing from before the login (say, a planted CSRF token) stays
+        logins.start_session(db.session, user, source=request.remote_addr,
+                             user_agent=request.user_agent.string)
         db.session.commit()
         login_user(user)
         flash(_("Welcome, %(name)s.", name=user.display_name), "success")
@@ -71,10 +83,38 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """Log out and go to the login page."""
+    """End the login session on the server, forget the cookie, and go to the login page."""
+    token = getattr(current_user, "login_token", None)
+    if token:
+        logins.end_session(db.session, token)
+        db.session.commit()
     logout_user()
+    cookie_session.clear()
     flash(_("You have logged out."), "info")
     return redirect(url_for("accounts.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """Change your own password; your other login sessions end."""
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            ended = services.change_own_password(
+                db.session, current_actor(), current=form.current_password.data,
+                new=form.new_password.data, keep_session=getattr(current_user, "login_token", None),
+                hash_method=current_app.config["PASSWORD_METHOD"],
+                min_length=current_app.config["PASSWORD_MIN_LENGTH"])
+        except DomainError as err:
+            db.session.rollback()
+            flash(str(err.message), "error")
+            return render_template("password.html", form=form), err.status
+        db.session.commit()
+        flash(_("Your password is changed. Other devices logged in with it are logged out "
+                "(%(n)s).", n=ended), "success")
+        return redirect(url_for("web.home"))
+    return render_template("password.html", form=form), 400 if form.errors else 200
 
 
 @bp.get("/lang/<code>")
@@ -86,3 +126,4 @@ def set_language(code: str):
     return response
 
 
+from landrights.accounts import admin_views  # noqa: E402,F401  (its routes register on bp)

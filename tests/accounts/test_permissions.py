@@ -4,16 +4,17 @@ import sqlalchemy as sa
 
 from landrights.accounts import services as accounts
 from landrights.accounts.permissions import SYSTEM
+from tests.conftest import PASSWORD
 
 OWN_COLLECTIVE, OTHER_COLLECTIVE = "22042110120101", "22042110120102"
 
 
 @pytest.fixture
 def headers(session):
-    accounts.create_user(session, SYSTEM, username="other_officer", password="x" * 10,
+    accounts.create_user(session, SYSTEM, username="other_officer", password=PASSWORD,
                          role="township_officer", display_name="别乡镇", township_code="220421102",
                          hash_method="pbkdf2:sha256:1")
-    accounts.create_user(session, SYSTEM, username="other_county", password="x" * 10,
+    accounts.create_user(session, SYSTEM, username="other_county", password=PASSWORD,
                          role="county_admin", display_name="别县", county_code="220422",
                          hash_method="pbkdf2:sha256:1")
 
@@ -58,10 +59,10 @@ def test_parcel_access_matrix(client, headers, codes, user, expected):
 
 
 def test_officer_of_another_township_gets_403_on_the_parcel_page(client, session, auth, codes):
-    accounts.create_user(session, SYSTEM, username="other_officer", password="x" * 10,
+    accounts.create_user(session, SYSTEM, username="other_officer", password=PASSWORD,
                          role="township_officer", display_name="别乡镇", township_code="220421102",
                          hash_method="pbkdf2:sha256:1")
-    auth.login("other_officer", "x" * 10)
+    auth.login("other_officer", PASSWORD)
     assert client.get(f"/parcels/{codes['own']}").status_code == 403
 
 
@@ -87,12 +88,12 @@ def test_only_county_admin_or_system_creates_accounts(session):
 
     officer = Actor(role="township_officer", township_code="220421101")
     with pytest.raises(Forbidden):
-        accounts.create_user(session, officer, username="x_user", password="x" * 10,
+        accounts.create_user(session, officer, username="x_user", password=PASSWORD,
                              role="transferee", display_name="x")
     county = Actor(role="county_admin", county_code="220421")
     with pytest.raises(Forbidden):
-        accounts.create_user(session, county, username="y_user", password="x" * 10,
+        accounts.create_user(session, county, username="y_user", password=PASSWORD,
                              role="township_officer", display_name="y", township_code="220422101")
-    accounts.create_user(session, county, username="z_user", password="x" * 10,
+    accounts.create_user(session, county, username="z_user", password=PASSWORD,
                          role="township_officer", display_name="z", township_code="220421101",
                          hash_method="pbkdf2:sha256:1")
