@@ -1,9 +1,9 @@
 """Rows to JSON: geometry leaves as GeoJSON, areas in m² and mu, personal data masked by job."""
 from __future__ import annotations
 
-from landrights.accounts.permissions import Actor, sees_personal_data
+from landrights.accounts.permissions import Actor
 from landrights.geo.area import display_m2, display_mu
-from landrights.registry.rules import mask_id_number, mask_phone
+from landrights.registry.rules import shown_id_number, shown_phone
 
 
 def parcel_feature(item: dict) -> dict:
@@ -59,24 +59,22 @@ def contract_dict(contract) -> dict:
 
 def person_dict(actor: Actor, person, household_code: str | None, relation: str | None) -> dict:
     """Return a person, with ID number and phone masked unless the actor's job needs them."""
-    full = household_code is not None and sees_personal_data(actor, household_code)
     return {"id": person.id, "name": person.name, "sex": person.sex, "id_type": person.id_type,
-            "id_number": person.id_number if full else mask_id_number(person.id_number),
-            "phone": person.phone if full else mask_phone(person.phone),
+            "id_number": shown_id_number(actor, household_code, person.id_number),
+            "phone": shown_phone(actor, household_code, person.phone),
             "household_code": household_code, "relation": relation}
 
 
 def household_dict(actor: Actor, found: dict) -> dict:
     """Return a household with members (masked by job) and its live contract."""
     h = found["household"]
-    full = sees_personal_data(actor, h.code)
     members = [{"name": m.person.name, "sex": m.person.sex, "relation": m.relation,
                 "is_co_holder": m.is_co_holder, "remark_code": m.remark_code,
                 "remark_text": m.remark_text,
-                "id_number": m.person.id_number if full else mask_id_number(m.person.id_number)}
+                "id_number": shown_id_number(actor, h.code, m.person.id_number)}
                for m in found.get("members", [])]
     return {"code": h.code, "name": h.name, "type": h.type, "collective_code": h.collective_code,
-            "address": h.address, "phone": h.phone if full else mask_phone(h.phone),
+            "address": h.address, "phone": shown_phone(actor, h.code, h.phone),
             "members": members,
             "contract": contract_dict(found["contract"]) if found.get("contract") else None}
 

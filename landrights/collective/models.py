@@ -58,6 +58,9 @@ class Membership(Base):
         Check("(status = 'member') = (loss_cause IS NULL AND lost_on IS NULL)", name="lost_with_cause"),
         Check("status = 'member' OR length(trim(loss_document)) > 0", name="loss_documented"),
         Check("length(trim(basis_document)) > 0", name="basis_documented"),
+        # ranges.BASIS_DATE, ranges.LOST_ON: "not after today" is the services' (a CHECK is immutable)
+        Check("basis_date BETWEEN '1900-01-01' AND '2100-12-31'", name="basis_date_range"),
+        Check("lost_on >= basis_date AND lost_on <= '2100-12-31'", name="lost_on_range"),
     )
 
     id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
@@ -85,6 +88,7 @@ class ShareAccount(Base):
            ondelete="RESTRICT"),
         Check("code = household_code || 'G'", name="code_is_household_g"),
         Check("county_code = left(household_code, 6)", name="county_prefix"),
+        Check("issued_on BETWEEN '1978-01-01' AND '2100-12-31'", name="issued_on_range"),
     )
 
     id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
@@ -107,6 +111,7 @@ class ShareHolding(Base):
         Check("kind IN ('member', 'collective')", name="kind_known"),
         Check("(kind = 'collective') = (account_id IS NULL AND person_id IS NULL)", name="holder_matches"),
         Check("quantity > 0", name="quantity_positive"),
+        Check("quantity <= 100000000", name="quantity_at_most"),  # ranges.SHARES_MAX
         Check("valid_to IS NULL OR valid_to > valid_from", name="valid_range"),
     )
 
@@ -134,7 +139,9 @@ class ShareTransfer(Base):
               name="inside_collective"),
         Check("left(from_household_code, 14) = collective_code", name="seller_inside"),
         Check("quantity > 0", name="quantity_positive"),
+        Check("quantity <= 100000000", name="quantity_at_most"),
         Check("price_yuan >= 0", name="price_not_negative"),
+        Check("price_yuan <= 1000000000", name="price_at_most"),  # ranges.AMOUNT_MAX
     )
 
     id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
@@ -161,6 +168,11 @@ class Distribution(Base):
            ondelete="RESTRICT"),
         Check("amount_per_share > 0", name="amount_positive"),
         Check("length(trim(document)) > 0", name="assembly_document"),
+        # R7.13 with household contracting's start; the services add "at most next year"
+        Check("year BETWEEN 1978 AND 2100", name="year_range"),
+        Check("amount_per_share <= 100000", name="amount_at_most"),
+        Check("decided_on BETWEEN '1978-01-01' AND '2100-12-31'", name="decided_on_range"),
+        Check("total_yuan BETWEEN 0 AND 1000000000000", name="total_range"),
     )
 
     id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
@@ -180,6 +192,9 @@ class Payout(Base):
     __table_args__ = (
         sa.UniqueConstraint("distribution_id", "account_id"),
         Check("amount_yuan >= 0", name="amount_not_negative"),
+        Check("amount_yuan <= 10000000000", name="amount_at_most"),  # ranges.PAYOUT_MAX
+        Check("shares BETWEEN 0 AND 1000000000", name="shares_range"),
+        Check("paid_on BETWEEN '1978-01-01' AND '2100-12-31'", name="paid_on_range"),
     )
 
     id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from landrights import clock
+from landrights import clock, ranges
 from landrights.accounts.permissions import Actor, covers, require_login
 from landrights.collective.models import (
     BASES,
@@ -24,8 +24,9 @@ from landrights.collective.models import (
     ShareTransfer,
 )
 from landrights.db import flush_or_raise
-from landrights.errors import Conflict, NotFound, ValidationFailed, forbidden
+from landrights.errors import Conflict, Forbidden, ValidationFailed, forbidden
 from landrights.registry import services as registry
+from landrights.registry.conflicts import identity_number, refuse_number_in_conflict
 from landrights.registry.models import Household, HouseholdMember, Person
 
 CENT = Decimal("0.01")
@@ -51,11 +52,40 @@ def settings_of(session: Session, collective_code: str) -> CollectiveSettings:
                                        collective_share_percent=Decimal(0), inheritance_allowed=False)
 
 
-def _person(session: Session, id_number: str) -> Person:
-    person = session.scalar(sa.select(Person).where(Person.id_number == id_number))
+ROSTER_KEEPERS = ("system", "county_admin", "township_officer", "collective_clerk")
+
+
+def _require_roster_role(actor: Actor) -> None:
+    """Refuse, before any lookup, an actor whose role never keeps a roster."""
+    require_login(actor)
+    if actor.role not in ROSTER_KEEPERS:
+        raise forbidden()
+
+
+def _household_person(session: Session, collective_code: str, id_number: str) -> Person:
+    """Return the person with this ID number living in a household of the collective: the roster
+    admits its households' members (R7.3), and a number unknown or registered elsewhere gets the
+    same answer, so admitting tells nothing about persons outside the collective."""
+    person = session.scalar(
+        sa.select(Person).join(HouseholdMember, sa.and_(HouseholdMember.person_id == Person.id,
+                                                        HouseholdMember.valid_to.is_(None)))
+        .join(Household, Household.id == HouseholdMember.household_id)
+        .where(identity_number(id_number), Household.collective_code == collective_code))
     if person is None:
-        raise NotFound(_l("No person with this ID number."), field="id_number")
+        raise ValidationFailed(_l("No one with this ID number lives in a household of this "
+                                  "collective: the township records the person in the household "
+                                  "first."), field="id_number", rule="R7.3")
     return person
+
+
+def _member_in_area(session: Session, actor: Actor, id_number: str):
+    """Return (person, membership) of a live member with this ID number in the actor's area,
+    locked; None when there is none there, unknown or elsewhere alike."""
+    rows = session.execute(
+        sa.select(Person, Membership).join(Membership, Membership.person_id == Person.id)
+        .where(identity_number(id_number), Membership.status == "member")
+        .order_by(Membership.id).with_for_update(of=Membership)).all()
+    return next(((p, m) for p, m in rows if covers(actor, m.collective_code)), None)
 
 
 def admit_member(session: Session, actor: Actor, *, collective_code: str, id_number: str, basis: str,
@@ -72,13 +102,16 @@ def admit_member(session: Session, actor: Actor, *, collective_code: str, id_num
                                   "vote."), field="basis", rule="R7.3")
     if not (basis_document or "").strip():
         raise ValidationFailed(_l("Name the document of the basis."), field="basis_document", rule="R7.3")
-    person = _person(session, id_number)
+    ranges.BASIS_DATE.check(basis_date, "basis_date")
+    refuse_number_in_conflict(session, actor, id_number)  # whose number it is, nobody can tell
+    person = _household_person(session, collective_code, id_number)
     current = session.scalar(sa.select(Membership.collective_code).where(
         Membership.person_id == person.id, Membership.status == "member"))
-    if current is not None:
+    if current is not None:  # named only inside the actor's area
         raise Conflict(_l("The person is a member of collective %(code)s; membership of another "
-                          "collective ends that one first (R7.5).", code=current),
-                       field="id_number", rule="R7.5")
+                          "collective ends that one first.", code=current) if covers(actor, current)
+                       else _l("The person is a member of another collective; membership of another "
+                               "collective ends that one first."), field="id_number", rule="R7.5")
     membership = Membership(county_code=collective_code[:6], collective_code=collective_code,
                             person_id=person.id, basis=basis, basis_date=basis_date,
                             basis_document=basis_document.strip(), status="member")
@@ -96,14 +129,15 @@ def end_membership(session: Session, actor: Actor, *, id_number: str, cause: str
     Studying, military service, working away and settling in a town are not causes (R7.6).
 
     Raises:
+        Unauthenticated: anonymous. Forbidden: not a roster keeper; no member with this ID number
+            in the actor's area (one answer for a number unknown, not a member, or elsewhere).
         ValidationFailed: any other cause, a contract-hired civil servant, or no document.
-        NotFound: the person is not a member. Forbidden: not the roster keeper.
     """
-    person = _person(session, id_number)
-    membership = session.scalar(sa.select(Membership).where(
-        Membership.person_id == person.id, Membership.status == "member").with_for_update())
-    if membership is None:
-        raise NotFound(_l("The person is not a member of a collective."), field="id_number")
+    _require_roster_role(actor)  # the role first: no lookup for those who never keep a roster
+    found = _member_in_area(session, actor, id_number)
+    if found is None:
+        raise Forbidden(_l("There is no member with this ID number in your area."), field="id_number")
+    person, membership = found
     require_roster_keeper(actor, membership.collective_code)
     if cause not in LOSS_CAUSES:
         raise ValidationFailed(_l("Membership ends only when the member becomes a civil servant, joins "
@@ -115,6 +149,9 @@ def end_membership(session: Session, actor: Actor, *, id_number: str, cause: str
                                field="cause", rule="R7.5")
     if not (document or "").strip():
         raise ValidationFailed(_l("Name the document."), field="document", rule="R7.5")
+    ranges.LOST_ON.check(lost_on, "lost_on")
+    ranges.not_before(lost_on, membership.basis_date, "lost_on", _l(
+        "A membership ends after it began, on %(date)s.", date=membership.basis_date), "R7.5")
     membership.status, membership.lost_on, membership.loss_cause = "lost", lost_on, cause
     membership.loss_document = document.strip()
     flush_or_raise(session)
@@ -132,6 +169,8 @@ def quantify_shares(session: Session, actor: Actor, *, collective_code: str, per
         Forbidden: not the roster keeper. Conflict: already quantified. ValidationFailed: no members.
     """
     require_roster_keeper(actor, collective_code)
+    ranges.PER_MEMBER.check(per_member, "per_member")
+    ranges.ISSUED_ON.check(issued_on, "issued_on")
     registry.lock_code(session, "shares", collective_code)
     if session.scalar(sa.select(ShareHolding.id).where(ShareHolding.collective_code == collective_code)
                       .limit(1)):
@@ -158,6 +197,10 @@ def quantify_shares(session: Session, actor: Actor, *, collective_code: str, per
     percent = settings_of(session, collective_code).collective_share_percent
     if percent:
         collective = (per_member * len(members) * percent / (100 - percent)).quantize(Decimal("0.0001"))
+        if collective > ranges.SHARES_MAX:
+            raise ValidationFailed(_l("The collective share would exceed %(max)s shares: quantify fewer "
+                                      "shares per member.", max=ranges.SHARES_MAX), field="per_member",
+                                   rule="R7.10")
         session.add(ShareHolding(county_code=collective_code[:6], collective_code=collective_code,
                                  kind="collective", quantity=collective, valid_from=clock.now(),
                                  reason=reason))
@@ -213,6 +256,7 @@ def move_shares(session: Session, actor: Actor, *, kind: str, from_id_number: st
         raise ValidationFailed(_l("Kind is transfer or inheritance; a buy-back follows the member's own "
                                   "withdrawal request."), field="kind", rule="R7.11, G3")
     seller, holding = _seller(session, actor, from_id_number, quantity)
+    ranges.SHARE_PRICE.check(price_yuan, "price_yuan")
     if kind == "inheritance" and not settings_of(session, holding.collective_code).inheritance_allowed:
         raise Conflict(_l("The charter of this collective does not allow shares to be inherited."),
                        field="kind", rule="R7.12")
@@ -228,15 +272,20 @@ def buy_back_shares(session: Session, actor: Actor, *, from_id_number: str, quan
 
 
 def _seller(session: Session, actor: Actor, id_number: str, quantity: Decimal):
-    seller = _person(session, id_number)
-    holding = session.scalar(sa.select(ShareHolding).where(
-        ShareHolding.person_id == seller.id, ShareHolding.valid_to.is_(None)).with_for_update())
-    if holding is None:
-        raise NotFound(_l("The person holds no shares."), field="from_id_number")
+    _require_roster_role(actor)
+    rows = session.execute(
+        sa.select(Person, ShareHolding).join(ShareHolding, ShareHolding.person_id == Person.id)
+        .where(identity_number(id_number), ShareHolding.valid_to.is_(None))
+        .order_by(ShareHolding.id).with_for_update(of=ShareHolding)).all()
+    seller, holding = next(((p, h) for p, h in rows if covers(actor, h.collective_code)), (None, None))
+    if holding is None:  # unknown, no shares, or shares elsewhere: one answer
+        raise Forbidden(_l("No one with this ID number holds shares in your area."),
+                        field="from_id_number")
     require_roster_keeper(actor, holding.collective_code)
     if not Decimal(0) < quantity <= holding.quantity:
         raise ValidationFailed(_l("The member holds %(held)s shares.", held=holding.quantity),
                                field="quantity", rule="R7.11")
+    ranges.SHARE_QUANTITY.check(quantity, "quantity")
     return seller, holding
 
 
@@ -269,12 +318,13 @@ def _move(session: Session, actor: Actor, kind: str, seller: Person, holding: Sh
 
 
 def _buyer(session: Session, collective: str, to_id_number: str):
-    buyer = _person(session, to_id_number)
-    member = session.scalar(sa.select(Membership.collective_code).where(
-        Membership.person_id == buyer.id, Membership.status == "member"))
-    if member != collective:
+    found = session.scalar(sa.select(Person).join(Membership, Membership.person_id == Person.id).where(
+        identity_number(to_id_number), Membership.status == "member",
+        Membership.collective_code == collective))
+    if found is None:  # unknown, or a member elsewhere: one answer
         raise ValidationFailed(_l("Shares move only inside the collective: the buyer must be its member."),
                                field="to_id_number", rule="R7.11")
+    buyer = found
     household = session.scalar(
         sa.select(Household.code).join(HouseholdMember, HouseholdMember.household_id == Household.id)
         .where(HouseholdMember.person_id == buyer.id, HouseholdMember.valid_to.is_(None)))
@@ -293,6 +343,9 @@ def distribute(session: Session, actor: Actor, *, collective_code: str, year: in
     require_roster_keeper(actor, collective_code)
     if not (document or "").strip():
         raise ValidationFailed(_l("Name the members' assembly resolution."), field="document", rule="R7.13")
+    ranges.YEAR.check(year, "year")
+    ranges.PER_SHARE.check(amount_per_share, "amount_per_share")
+    ranges.DECIDED_ON.check(decided_on, "decided_on")
     registry.lock_code(session, "distribution", collective_code)
     if session.scalar(sa.select(Distribution.id).where(Distribution.collective_code == collective_code,
                                                        Distribution.year == year)):
@@ -307,6 +360,7 @@ def distribute(session: Session, actor: Actor, *, collective_code: str, year: in
     payouts = [Payout(county_code=collective_code[:6], account_id=account, shares=shares,
                       amount_yuan=(shares * amount_per_share).quantize(CENT, ROUND_HALF_UP))
                for account, shares in rows]
+    _payouts_fit(payouts)
     distribution = Distribution(county_code=collective_code[:6], collective_code=collective_code,
                                 year=year, amount_per_share=amount_per_share, decided_on=decided_on,
                                 document=document.strip(), total_yuan=sum(p.amount_yuan for p in payouts))
@@ -321,19 +375,34 @@ def distribute(session: Session, actor: Actor, *, collective_code: str, year: in
     return distribution
 
 
+def _payouts_fit(payouts: list[Payout]) -> None:
+    """Refuse an amount per share whose payouts would not fit their columns (shares x amount)."""
+    if max(p.amount_yuan for p in payouts) > ranges.PAYOUT_MAX or \
+            sum(p.amount_yuan for p in payouts) > ranges.DISTRIBUTION_MAX:
+        raise ValidationFailed(_l("This amount per share gives payouts beyond %(max)s yuan a household: "
+                                  "check the amount.", max=ranges.PAYOUT_MAX), field="amount_per_share",
+                               rule="R7.13")
+
+
 def mark_paid(session: Session, actor: Actor, *, payout_id: int, paid_on: date) -> Payout:
     """Mark a payout paid (once).
 
     Raises:
-        NotFound: no such payout. Forbidden: not the roster keeper. Conflict: already paid.
+        Unauthenticated: anonymous. Forbidden: not a roster keeper; no such payout in the actor's
+            area (one answer for both). Conflict: already paid.
     """
+    _require_roster_role(actor)
     payout = session.scalar(sa.select(Payout).where(Payout.id == payout_id).with_for_update())
-    if payout is None:
-        raise NotFound(_l("No payout no. %(id)s.", id=payout_id), field="payout_id")
-    distribution = session.get(Distribution, payout.distribution_id)
+    distribution = payout and session.get(Distribution, payout.distribution_id)
+    if distribution is None or not covers(actor, distribution.collective_code):
+        raise Forbidden(_l("There is no payout with this number in your area."), field="payout_id")
     require_roster_keeper(actor, distribution.collective_code)
     if payout.paid_on is not None:
         raise Conflict(_l("This payout was paid on %(date)s.", date=payout.paid_on), field="payout_id")
+    ranges.PAID_ON.check(paid_on, "paid_on")
+    ranges.not_before(paid_on, distribution.decided_on, "paid_on", _l(
+        "A dividend is paid after the assembly decided it, on %(date)s.", date=distribution.decided_on),
+        "R7.13")
     payout.paid_on = paid_on
     flush_or_raise(session)
     return payout

@@ -42,6 +42,9 @@ class Homestead(Versioned, Base):
         Check("real_estate_unit IS NULL OR real_estate_unit ~ '^[0-9]{12}[A-Z]{2}[0-9]{5}[A-Z][0-9]{8}$'",
               name="real_estate_unit_shape"),
         Check("valid_to IS NULL OR valid_to > valid_from", name="valid_range"),
+        Check("version >= 1", name="version_positive"),
+        # ranges.APPROVED_ON: no approval before the People's Republic; "not after today" in the service
+        Check("approved_on BETWEEN '1949-10-01' AND '2100-12-31'", name="approved_on_range"),
     )
 
     id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
@@ -68,6 +71,8 @@ class HomesteadStandard(Base):
         Check("county_code ~ '^[0-9]{6}$'", name="county_shape"),
         Check("land_source IN ('original', 'vacant', 'cultivated')", name="land_source_known"),
         Check("max_area_m2 > 0", name="max_area_positive"),
+        # R6.8: above every provincial standard found (at most 264 m²), well inside NUMERIC(10,2)
+        Check("max_area_m2 <= 1000", name="max_area_at_most"),
     )
 
     county_code: Mapped[str] = mapped_column(sa.String(6), primary_key=True)
@@ -85,6 +90,7 @@ class HouseDisposal(Base):
         FK(["county_code", "household_code"], ["households.county_code", "households.code"],
            ondelete="RESTRICT"),
         Check("kind IN ('sold', 'leased', 'gifted')", name="kind_known"),
+        Check("disposed_on BETWEEN '1949-10-01' AND '2100-12-31'", name="disposed_on_range"),
     )
 
     id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from geoalchemy2.shape import from_shape
 from sqlalchemy.orm import Session
 
-from landrights import clock
+from landrights import clock, ranges
 from landrights.accounts.permissions import Actor, require_registry_writer
 from landrights.db import flush_or_raise
 from landrights.errors import Conflict, NotFound, ValidationFailed
@@ -37,6 +37,7 @@ def add_homestead(session: Session, actor: Actor, *, household_code: str, geomet
     if not (approval_document or "").strip():
         raise ValidationFailed(_l("Name the township's approval document."), field="approval_document",
                                rule="R6.4")
+    ranges.APPROVED_ON.check(approved_on, "approved_on")
     geom = registry.check_geometry(geometry, srid)
     registry.lock_code(session, "homestead", household_code)
     if session.scalar(sa.select(Household.id).where(Household.code == household_code)) is None:
@@ -64,7 +65,7 @@ def _no_disposal(session: Session, household_code: str) -> None:
                               .order_by(HouseDisposal.disposed_on.desc()).limit(1))
     if disposal is not None:
         raise Conflict(_l("The household %(kind)s its house on %(date)s: no new homestead may be "
-                          "approved (R6.5).", kind=_DISPOSALS[disposal.kind], date=disposal.disposed_on),
+                          "approved.", kind=_DISPOSALS[disposal.kind], date=disposal.disposed_on),
                        field="household_code", rule="R6.5")
 
 
@@ -105,6 +106,7 @@ def record_house_disposal(session: Session, actor: Actor, *, household_code: str
         raise ValidationFailed(_l("Kind is sold, leased or gifted."), field="kind", rule="R6.5")
     if not (document or "").strip():
         raise ValidationFailed(_l("Name the document (contract, deed)."), field="document", rule="R6.5")
+    ranges.DISPOSED_ON.check(disposed_on, "disposed_on")
     disposal = HouseDisposal(county_code=household_code[:6], household_code=household_code, kind=kind,
                              disposed_on=disposed_on, document=document.strip())
     session.add(disposal)

@@ -1,8 +1,10 @@
 """The statement of retained rights (G5): what the household holds at issue, kept as issued, printed
-with a QR code signed like a certificate's, and verifiable by anyone. It names the holder and the
-rights; no ID numbers, phones or addresses."""
+with a QR code signed like a certificate's. The paper names the holder and the rights; no ID
+numbers, phones or addresses. Anyone holding it verifies it by its QR code and learns only whether
+it is genuine, when it was issued, the holder masked and the size of the contracted land."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -25,7 +27,8 @@ def _content(rights: dict) -> dict:
         "household": rights["household"],
         "members": [{"name": m["name"], "member_of": m["member_of"]} for m in rights["members"]],
         "contract": contract and {k: v for k, v in contract.items() if k != "parcels"} | {
-            "parcels": [{"code": p["code"], "area_m2": p["area_m2"]} for p in contract["parcels"]]},
+            "parcels": [{"code": p["code"], "name": p["name"], "area_m2": p["area_m2"]}
+                        for p in contract["parcels"]]},
         "homestead": homestead and {k: v for k, v in homestead.items() if k != "geometry"},
         "shares": rights["shares"] and {"certificate": rights["shares"]["certificate"],
                                         "total": rights["shares"]["total"]},
@@ -64,24 +67,36 @@ def verify_url(base_url: str, key: bytes, statement: Statement) -> str:
 
 @dataclass
 class StatementCheck:
-    """What the public verification of a statement says."""
+    """What the public verification of a statement says: the verdict, the issue date, the holder
+    masked and the size of the contracted land (to compare with the paper). Nothing else: no
+    dividends, rent, transferees, members or ID numbers (G5)."""
 
-    state: str  # genuine | not_found | tampered
+    state: str  # genuine | unverified
     code: str
-    statement: Statement | None = None
+    issued_on: date | None = None
     holder: str = ""
+    parcel_count: int | None = None  # None: the household held no contract then
+    total_area_m2: float | None = None
+
+
+STATEMENT_CODE = re.compile(r"^\d{18}S\d{4}$")
 
 
 def verify_statement(session: Session, key: bytes, code: str, *, day: str | None = None,
                      sig: str | None = None) -> StatementCheck:
-    """Verify a statement by code, or by its signed QR data (a forged QR is 'tampered')."""
+    """Verify a statement by the signed data of its QR code; anyone may ask (G5).
+
+    A code alone, altered or forged data and an unknown code all get the same answer,
+    'unverified', decided before the database is read."""
+    issued = cert_rules.signed_day(day)
+    if issued is None or not STATEMENT_CODE.match(code) or \
+            not cert_rules.signature_matches(key, code, 1, issued, sig or ""):
+        return StatementCheck("unverified", code)
     statement = session.scalar(sa.select(Statement).where(Statement.code == code))
-    if sig is not None or day is not None:
-        issued = cert_rules.signed_day(day)
-        if issued is None or not cert_rules.signature_matches(key, code, 1, issued, sig or "") or \
-                statement is None or issued_on(statement) != issued:
-            return StatementCheck("tampered", code)
-    if statement is None:
-        return StatementCheck("not_found", code)
-    return StatementCheck("genuine", code, statement,
-                          cert_rules.mask_name(statement.content["household"]["name"]))
+    if statement is None or issued_on(statement) != issued:
+        return StatementCheck("unverified", code)
+    contract = statement.content.get("contract")
+    return StatementCheck("genuine", code, issued,
+                          cert_rules.mask_name(statement.content["household"]["name"]),
+                          len(contract["parcels"]) if contract else None,
+                          contract["total_area_m2"] if contract else None)
