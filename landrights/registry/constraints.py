@@ -10,6 +10,7 @@ import json
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import DBAPIError
 
+from landrights import ranges
 from landrights.errors import Conflict, DomainError, Formatted, ValidationFailed
 
 # constraint name -> (error class, field, message, rule id)
@@ -53,12 +54,34 @@ _KNOWN = {
         "Family contracting (110) uses the suffix J; other modes use Q."), "R4.8"),
     "ck_contracts_term_order": (ValidationFailed, "term_end", _l(
         "The contract term must end after it starts."), "R1.5"),
+    "ck_contracts_term_at_most_70_years": (ValidationFailed, "term_end", _l(
+        "A contract term lasts at most 70 years (forest land; cultivated land 30)."), "R1.5"),
+    "ck_persons_id_number_shape": (ValidationFailed, "id_number", _l(
+        "The document number does not have the shape of its type: no spaces; an "
+        "organization code has 9 or 18 characters, a passport 5 to 20 letters and digits."), "R4.26"),
+    "ck_collectives_responsible_id_type_code": (ValidationFailed, "responsible_id_type", _l(
+        "The type of identity document is one of 1 resident ID card, 2 officer's "
+        "card, 3 organization code, 4 household register, 5 passport, 9 other."), "R4.26"),
+    "ck_withdrawals_improvement_within_compensation": (ValidationFailed, "improvement_yuan", _l(
+        "The compensation for improvements is part of the compensation: it cannot be larger."), "R1.11"),
     "ck_contract_parcels_confirmed_area_positive": (ValidationFailed, "confirmed_area_m2", _l(
         "The confirmed area must be greater than zero."), "R4.19"),
     "uq_households_county_code_code": (Conflict, "code", _l(
         "A household with this code already exists."), "R4.6"),
     "uq_persons_county_code_id_type_id_number": (Conflict, "id_number", _l(
         "A person with this ID number is already registered."), "R4.18"),
+    # migration 0020: a listing of an ID number in conflict is never an identity
+    "person_in_conflict": (Conflict, "id_number", _l(
+        "This ID number is listed for more than one person in the registry: it identifies no one "
+        "(no account, membership, shares, settlement or transferee identity) until the county "
+        "resolves the conflict."), "R4.26"),
+    "person_identity_in_use": (Conflict, "id_number", _l(
+        "The person who holds this ID number in the registry already has an account, a "
+        "membership, shares, a settlement or a transferee identity under it, so the number cannot "
+        "pass to the other listing: correct the other listing's number instead."), "R4.26"),
+    "persons_id_conflict_target": (Conflict, "id_number", _l(
+        "The listings of an ID number in conflict must point at the person who holds the "
+        "number: the change was not saved."), "R4.26"),
     "uq_parcels_live_code": (Conflict, "code", _l(
         "A live parcel with this code already exists."), "R4.7"),
     "uq_contracts_live_code": (Conflict, "code", _l(
@@ -96,6 +119,51 @@ _KNOWN = {
         "This listing was already awarded."), "R8.4"),
     "ck_withdrawals_holder_request": (ValidationFailed, "scan", _l(
         "An officer records a withdrawal only with the scan of the holder's own signed request."), "G3"),
+    # the settlement guarantee, migration 0016 (issue 17)
+    "ck_withdrawals_in_app_notice_on_filing": (ValidationFailed, "notice_on", _l(
+        "A request filed in the app is the written notice, given the day it is filed."), "R1.14"),
+    "ck_withdrawals_notice_not_after_filing": (ValidationFailed, "notice_on", _l(
+        "The notice cannot be dated after the day the request is filed."), "R1.14"),
+    "ck_withdrawals_paper_notice_recent": (ValidationFailed, "notice_on", _l(
+        "A paper notice is recorded within 30 days of its date."), "R1.14"),
+    "ck_withdrawals_effect_on_its_date": (Conflict, "effective_on", _l(
+        "A withdrawal takes effect on its date, never ahead of it."), "G3"),
+    "ck_withdrawals_review_noted": (ValidationFailed, "note", _l(
+        "Record how voluntariness was checked."), "G4"),
+    "withdrawals_filed_as_requested": (Conflict, "withdrawal_id", _l(
+        "A withdrawal is filed as a request not yet reviewed."), "G3, G4"),
+    "withdrawals_review_order": (Conflict, "withdrawal_id", _l(
+        "The county's review of voluntariness comes once, after the request is flagged for it."), "G4"),
+    "withdrawals_settlement_review": (Conflict, "withdrawal_id", _l(
+        "A member of the household settled in a town within the review period: the request takes "
+        "effect only once the county finds it voluntary."), "G4"),
+    # migration 0019: an account linked to its person (accounts.linking)
+    "uq_users_person_active": (Conflict, "person", _l(
+        "This person already has an active account: one person, one account."), "R1.21"),
+    # migration 0018: identities of transferees and entrustments (market.identities, market.entrustments)
+    "uq_transferee_identities_one_per_person": (Conflict, "id_number", _l(
+        "This person already has a transferee identity: one person, one transferee. If it is not theirs, "
+        "the township officer of their area ends it."), "R1.21"),
+    "uq_transferee_identities_one_per_transferee": (Conflict, "transferee_id", _l(
+        "This transferee's identity is already verified."), "R1.21"),
+    "ck_transferee_identities_individual_only": (ValidationFailed, "id_number", _l(
+        "Only an individual gives an ID number: a company, cooperative or family farm is reviewed by the "
+        "county whoever owns it."), "R1.28"),
+    "ck_transferee_identities_officer_saw_document": (ValidationFailed, "document", _l(
+        "Name the identity document you saw (e.g. resident ID card, its issuing authority and validity)."),
+        "R1.21"),
+    "transferee_identities_own_account": (ValidationFailed, "id_number", _l(
+        "This ID number is not the one of the person your account belongs to. Bring the ID card to the "
+        "township officer of the person's area, who verifies it."), "R1.21"),
+    "transferee_identities_officer_of_area": (ValidationFailed, "id_number", _l(
+        "No person with this ID number is registered in your township. Verify only the ID card of a person "
+        "of your township."), "R1.21"),
+    "ck_entrustments_acts_known": (ValidationFailed, "acts", _l(
+        "Entrust one or more of: list the land, withdraw its listing, sign the transfer contract."), "R2.4"),
+    "ck_entrustments_parcels_named": (ValidationFailed, "parcel_codes", _l(
+        "Entrust only parcels of the household's registered contract."), "R2.4"),
+    "ck_entrustments_scan_signed_by_both": (ValidationFailed, "scan", _l(
+        "Attach the scan of the entrustment signed by both the household and the agent."), "R2.4"),
     "parcels_no_overlap": (Conflict, "geometry", _l(
         "Parcel %(code)s overlaps the live parcel %(other_code)s by %(overlap_m2)s m² "
         "(tolerance %(tolerance_m2)s m²)."), "R4.18"),
@@ -118,6 +186,9 @@ def translate(exc: DBAPIError) -> DomainError:
     if name in _KNOWN:
         cls, field, message, rule = _KNOWN[name]
         return cls(message, field=field, rule=rule)
+    if name in ranges.CONSTRAINTS:
+        field, span = ranges.CONSTRAINTS[name]
+        return ValidationFailed(span.refusal(), field=field, rule=span.rule)
     if name and name.endswith("_history"):
         return Conflict(_HISTORY, field=None, rule="DESIGN.md Registry: history")
     if sqlstate == "23503":
@@ -125,5 +196,22 @@ def translate(exc: DBAPIError) -> DomainError:
     if sqlstate == "22023":  # PostGIS: wrong SRID or geometry type for a typmod column
         return ValidationFailed(_l("The geometry must be a MultiPolygon in CGCS2000 (EPSG:4490)."),
                                 field="geometry", rule="R4.12")
-    message = diag.message_primary if diag else str(exc.orig)
-    return ValidationFailed(f"{message} ({name or sqlstate})", field=name)
+    return _unnamed(sqlstate, name)
+
+
+# SQLSTATE class 22 (data exception) and 23514 (a CHECK without its own message): never the
+# database's text, which names tables and constraints people do not know
+_DATA_ERRORS = {
+    "22003": _l("A number is too large for the registry: check the amounts and areas you entered."),
+    "22008": _l("A date or time is out of range: check the dates you entered."),
+    "22007": _l("A date or time is not valid: check the dates you entered."),
+    "22001": _l("A text is too long: shorten it."),
+    "22P02": _l("A value does not have the required format: check what you entered."),
+}
+
+
+def _unnamed(sqlstate: str | None, name: str | None) -> DomainError:
+    if sqlstate in _DATA_ERRORS:
+        return ValidationFailed(_DATA_ERRORS[sqlstate], field=None)
+    return ValidationFailed(_l("The record breaks a rule of the registry and was not saved: check "
+                               "the values you entered."), field=None)
