@@ -69,18 +69,20 @@ def test_with_database_url_no_cluster_is_started(instance, server):
 
 
 def test_withdrawals_apply_gives_effect_on_the_date_only(instance, server, template_url):
-    from datetime import date
+    from datetime import timedelta
     from decimal import Decimal
 
     import sqlalchemy as sa
     from sqlalchemy.orm import Session
 
+    from landrights import clock
     from landrights.accounts.permissions import Actor
     from landrights.rights import services
     from tests.conftest import TEMPLATE_DB
 
     folder, _ = instance
     url = server.create_db("lr_cli_withdrawals", template=TEMPLATE_DB)
+    today = clock.today()
     engine = sa.create_engine(url)
     try:
         with Session(engine) as session:
@@ -89,12 +91,13 @@ def test_withdrawals_apply_gives_effect_on_the_date_only(instance, server, templ
                                        {"h": household})
             holder = Actor(role="farmer", name="杨春林", household_code=household)
             services.request_withdrawal(session, holder, household_code=household, kind="homestead",
-                                        compensation_yuan=Decimal("40000"), notice_on=date(2026, 12, 1),
-                                        effective_on=date(2027, 3, 1), homestead_code=homestead)
+                                        compensation_yuan=Decimal("40000"), effective_on=today,
+                                        homestead_code=homestead)
             session.commit()
-        early = invoke(folder, "withdrawals", "apply", "--date", "2027-02-28", DATABASE_URL=url)
+        yesterday = (today - timedelta(days=1)).isoformat()
+        early = invoke(folder, "withdrawals", "apply", "--date", yesterday, DATABASE_URL=url)
         assert "0 项生效" in early.output
-        due = invoke(folder, "withdrawals", "apply", "--date", "2027-03-01", DATABASE_URL=url)
+        due = invoke(folder, "withdrawals", "apply", DATABASE_URL=url)
         assert homestead[:18] in due.output and "1 项生效" in due.output
         with engine.connect() as conn:
             assert conn.scalar(sa.text("SELECT status FROM homesteads WHERE code = :c AND valid_to IS NULL"),
@@ -102,6 +105,52 @@ def test_withdrawals_apply_gives_effect_on_the_date_only(instance, server, templ
     finally:
         engine.dispose()
         server.drop_db("lr_cli_withdrawals")
+
+
+def test_withdrawals_apply_holds_a_request_a_later_settlement_flags(instance, server, template_url):
+    """Issue 17 (G4): the holder files a homestead withdrawal due today; a member's settlement dated
+    ten days before it is recorded after it. The daily run holds it for the county's review."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    import sqlalchemy as sa
+    from sqlalchemy.orm import Session
+
+    from landrights import clock
+    from landrights.accounts.permissions import SYSTEM, Actor
+    from landrights.rights import services
+    from tests.conftest import TEMPLATE_DB
+
+    folder, _ = instance
+    url = server.create_db("lr_cli_g4", template=TEMPLATE_DB)
+    engine = sa.create_engine(url)
+    household = "220421101201010001"
+    try:
+        with Session(engine) as session:
+            homestead = session.scalar(sa.text("SELECT code FROM homesteads WHERE household_code = :h"),
+                                       {"h": household})
+            holder = Actor(role="farmer", name="杨春林", household_code=household)
+            services.request_withdrawal(session, holder, household_code=household, kind="homestead",
+                                        compensation_yuan=Decimal("40000"), notice_on=clock.today(),
+                                        effective_on=clock.today(), homestead_code=homestead)
+            session.commit()
+            services.record_settlement(session, SYSTEM, id_number="220421198411303622", city="长春市",
+                                       document="户口迁移证 2026-310",
+                                       settled_on=clock.today() - timedelta(days=10))
+            session.commit()
+        run = invoke(folder, "withdrawals", "apply", DATABASE_URL=url)
+        assert "0 项生效" in run.output and "1 项待县级审查" in run.output
+        ahead = CliRunner().invoke(main, ["withdrawals", "apply", "--date",
+                                          (clock.today() + timedelta(days=1)).isoformat()],
+                                   env={"LANDRIGHTS_INSTANCE": str(folder), "DATABASE_URL": url})
+        assert ahead.exit_code != 0 and "--date" in ahead.output
+        with engine.connect() as conn:
+            assert conn.scalar(sa.text("SELECT status FROM homesteads WHERE code = :c AND valid_to IS NULL"),
+                               {"c": homestead}) == "active"
+            assert conn.scalar(sa.text("SELECT review FROM withdrawals")) == "pending"
+    finally:
+        engine.dispose()
+        server.drop_db("lr_cli_g4")
 
 
 def test_export_writes_a_package_the_import_finds_unchanged_and_names_bad_options(

@@ -3,7 +3,10 @@
 The guarantee (DESIGN.md G1-G2, R1.10, R6.7, R7.6) is in the shape of the data: a settlement row
 references only the person; nothing references a settlement, so no withdrawal, membership loss or
 contract change can be made "because of" one. A withdrawal starts from the holder's own request,
-names its compensation, and respects its notice period in the database (R1.14: six months).
+names its compensation, and respects its notice period in the database (R1.14: six months), dated
+by its filing. Migration 0016's triggers flag a withdrawal of a household with a settlement in the
+review window whatever the order of recording, and refuse its effect until the county finds it
+voluntary (G4).
 """
 from __future__ import annotations
 
@@ -16,9 +19,11 @@ from sqlalchemy import ForeignKeyConstraint as FK
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from landrights import clock
 from landrights.db import Base
 
 NOW = sa.text("now()")
+_FILED_ON = "(requested_at AT TIME ZONE 'Asia/Shanghai')::date"  # the filing's China day
 KINDS = ("land_return", "homestead", "shares")
 
 
@@ -26,7 +31,11 @@ class Settlement(Base):
     """A person settled in a town: where, when, on what document. Changes residence fields only."""
 
     __tablename__ = "settlements"
-    __table_args__ = (Check("length(trim(city)) > 0", name="city_given"),)
+    __table_args__ = (
+        Check("length(trim(city)) > 0", name="city_given"),
+        # no hukou transfer before the 1958 regulation; "not after today" is the service's (R9.1)
+        Check("settled_on BETWEEN '1958-01-09' AND '2100-12-31'", name="settled_on_range"),
+    )
 
     id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
     county_code: Mapped[str] = mapped_column(sa.String(6))
@@ -63,6 +72,23 @@ class Withdrawal(Base):
               name="shares_named"),
         Check("review IN ('none', 'pending', 'voluntary', 'not_voluntary')", name="review_known"),
         Check("(status = 'cancelled') = (cancelled_at IS NOT NULL)", name="cancelled_when"),
+        Check("compensation_yuan <= 1000000000", name="compensation_at_most"),  # ranges.AMOUNT_MAX
+        Check("improvement_yuan <= compensation_yuan", name="improvement_within_compensation"),  # R1.11
+        Check("share_quantity > 0 AND share_quantity <= 100000000", name="share_quantity_range"),
+        Check("notice_on BETWEEN '1978-01-01' AND '2100-12-31'", name="notice_on_range"),
+        Check("effective_on <= '2100-12-31'", name="effective_on_range"),
+        # R1.14, issue 17: the notice is dated by the filing, a China Standard Time day (migration
+        # 0016). In the app the request is the notice; an officer records the date on the signed
+        # paper, at most 30 days back (rules.PAPER_NOTICE_DAYS). A cancelled request is exempt, so
+        # one made before these rules can still be cancelled, never take effect.
+        Check(f"status = 'cancelled' OR notice_on <= {_FILED_ON}", name="notice_not_after_filing"),
+        Check(f"status = 'cancelled' OR request_method <> 'holder' OR notice_on = {_FILED_ON}",
+              name="in_app_notice_on_filing"),
+        Check(f"status = 'cancelled' OR notice_on >= {_FILED_ON} - 30", name="paper_notice_recent"),
+        Check("status <> 'effective' OR (effected_at IS NOT NULL AND "
+              "(effected_at AT TIME ZONE 'Asia/Shanghai')::date >= effective_on)", name="effect_on_its_date"),
+        Check("review NOT IN ('voluntary', 'not_voluntary') OR review_note IS NOT NULL",
+              name="review_noted"),  # G4: the county's finding says how it was checked
     )
 
     id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
@@ -91,6 +117,11 @@ class Withdrawal(Base):
                                         comment="G4: county review of voluntariness")
     review_note: Mapped[str | None] = mapped_column(sa.Text)
     reviewed_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
+
+    @property
+    def filed_on(self) -> date:
+        """The day the request was filed, in China Standard Time (the server's clock)."""
+        return clock.local_date(self.requested_at)
 
 
 class Statement(Base):

@@ -26,18 +26,25 @@ def returned_land_in_term(session: Session, household_code: str) -> date | None:
         Withdrawal.status == "effective"))
 
 
+def held_for_review(session: Session, today: date) -> int:
+    """Count the requests due by today that wait for the county's review of voluntariness (G4)."""
+    return session.scalar(sa.select(sa.func.count()).select_from(Withdrawal).where(
+        Withdrawal.status == "requested", Withdrawal.effective_on <= today, Withdrawal.review == "pending"))
+
+
 def retained_rights(session: Session, actor: Actor, household_code: str) -> dict:
     """Return every right a household holds now, wherever its members live (G5): contracted parcels
     with contract and certificate status, homestead, memberships and shares, dividends paid and
     due, transfers, withdrawal requests, and the members' settlements. Names only, no ID numbers.
 
     Raises:
-        NotFound: no such household. Forbidden: not the household itself nor an official of its area.
+        Forbidden: not the household itself nor an official of its area, whether or not the code
+            exists. NotFound: no such household in the actor's area.
     """
+    require_area(actor, household_code)  # from the code alone, before the lookup: no oracle
     household = session.scalar(sa.select(Household).where(Household.code == household_code))
     if household is None:
         raise NotFound(_l("No household with code %(code)s.", code=household_code), field="household_code")
-    require_area(actor, household_code)
     return {"household": {"code": household.code, "name": household.name},
             "members": _members(session, household.id),
             "contract": _contract(session, household_code),
@@ -122,6 +129,8 @@ def _withdrawals(session: Session, household_code: str) -> list[dict]:
     rows = session.scalars(sa.select(Withdrawal).where(Withdrawal.household_code == household_code)
                            .order_by(Withdrawal.id.desc()))
     return [{"id": w.id, "kind": w.kind, "status": w.status, "review": w.review,
+             "notice_on": w.notice_on.isoformat(), "filed_on": w.filed_on.isoformat(),
+             "request_method": w.request_method,
              "effective_on": w.effective_on.isoformat(), "compensation_yuan": f"{w.compensation_yuan:.2f}",
              "parcel_codes": w.parcel_codes, "homestead_code": w.homestead_code} for w in rows]
 
@@ -148,3 +157,21 @@ def _transfers(session: Session, household_code: str) -> list[dict]:
             "rent_due": [{"due_on": p.due_on.isoformat(), "amount_yuan": f"{p.amount_yuan:.2f}"}
                          for p in payments if p.paid_on is None]})
     return result
+
+
+def get_withdrawal(session: Session, actor: Actor, withdrawal_id: int) -> Withdrawal:
+    """Return a withdrawal request to its household and to the officials of its area.
+
+    Raises:
+        Unauthenticated: anonymous. Forbidden: no such request among those the actor may see (an
+            unknown number and another's request get one answer).
+    """
+    from landrights.accounts.permissions import covers, require_login
+    from landrights.errors import Forbidden
+
+    require_login(actor)
+    withdrawal = session.get(Withdrawal, withdrawal_id)
+    if withdrawal is None or not covers(actor, withdrawal.household_code):
+        raise Forbidden(_l("There is no withdrawal request with this number that you may see."),
+                        field="withdrawal_id")
+    return withdrawal

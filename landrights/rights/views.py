@@ -3,22 +3,36 @@ the holder's withdrawal request and its cancellation, the officer's settlement r
 collective's roster."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import login_required
 from flask_wtf import FlaskForm
 
+from landrights import clock
 from landrights.accounts.views import current_actor
 from landrights.collective import queries as collective_queries
 from landrights.errors import NotFound
 from landrights.extensions import db
 from landrights.rights import queries, services, statements
 from landrights.web.actions import expired_form, form_date, form_decimal, run_and_report, uploaded
+from landrights.web.security import safe_next
 
 bp = Blueprint("rights", __name__)
+
+
+@bp.app_template_filter("local_day")
+def local_day(value: date | datetime | str | None) -> str:
+    """Show a day as people write it (2026年12月2日; December 2, 2026): a moment in China Standard
+    Time, a date or an ISO date string as it is."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        value = date.fromisoformat(value)
+    return format_date(value, "long")  # BABEL_DEFAULT_TIMEZONE converts a moment to China time
 
 
 def _sketch(view: dict) -> str:
@@ -44,9 +58,12 @@ def mine():
 @login_required
 def household(code: str):
     """Show every right the household holds, wherever it lives now (G5)."""
-    view = queries.retained_rights(db.session, current_actor(), code)
+    from landrights.market.entrustment_queries import household_entrustments
+
+    actor = current_actor()
+    view = queries.retained_rights(db.session, actor, code)
     return render_template("rights/household.html", v=view, sketch=_sketch(view), form=FlaskForm(),
-                           today=date.today())
+                           today=clock.today(), entrusted=household_entrustments(db.session, actor, code))
 
 
 @bp.post("/rights/<code>/statement")
@@ -70,10 +87,10 @@ def statement(code: str):
 
 @bp.get("/verify/statement/<code>")
 def verify_statement(code: str):
-    """Verify a statement of retained rights: anyone."""
+    """Verify a statement of retained rights by its QR code's signed data: anyone."""
     checked = statements.verify_statement(db.session, current_app.config["CERTIFICATE_KEY"].encode(), code,
                                           day=request.args.get("d"), sig=request.args.get("s"))
-    status = {"not_found": 404, "tampered": 400}.get(checked.state, 200)
+    status = 404 if checked.state == "unverified" else 200
     return render_template("rights/verify_statement.html", v=checked), status
 
 
@@ -88,7 +105,8 @@ def request_withdrawal(code: str):
         db.session, current_actor(), household_code=code, kind=request.form.get("kind", ""),
         compensation_yuan=form_decimal("compensation_yuan") or Decimal(0),
         improvement_yuan=form_decimal("improvement_yuan") or Decimal(0),
-        notice_on=form_date("notice_on"), effective_on=form_date("effective_on"),
+        notice_on=form_date("notice_on") if request.form.get("notice_on") else None,  # officer only
+        effective_on=form_date("effective_on"),
         parcel_codes=request.form.getlist("parcel_codes") or None,
         homestead_code=request.form.get("homestead_code") or None,
         share_id_number=request.form.get("share_id_number") or None,
@@ -102,9 +120,7 @@ def request_withdrawal(code: str):
 @login_required
 def cancel_withdrawal(withdrawal_id: int):
     """Cancel a withdrawal request before it takes effect."""
-    back = request.form.get("back") or url_for("rights.mine")
-    if not back.startswith("/"):
-        back = url_for("rights.mine")
+    back = safe_next(request.form.get("back"), url_for("rights.mine"))
     if (refused := expired_form(back)) is not None:
         return refused
     failed, _result = run_and_report(lambda: services.cancel_withdrawal(db.session, current_actor(),

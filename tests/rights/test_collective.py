@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from landrights import clock
 from landrights.collective import services
 from landrights.collective.models import Distribution, Payout, ShareHolding
 from landrights.errors import Conflict, Forbidden, ValidationFailed
@@ -102,18 +103,19 @@ def test_buy_back_and_inheritance_follow_the_rules(session, clerk):
 def test_dividends_reconcile_to_the_cent(session, clerk):
     services.move_shares(session, clerk, kind="transfer", from_id_number=DAUGHTER,
                          quantity=Decimal("0.3333"), to_id_number=NEIGHBOUR_HEAD, document="协议")
-    paid = services.distribute(session, clerk, collective_code=GROUP1, year=2026,
-                               amount_per_share=Decimal("333.3333"), decided_on=date(2026, 12, 20),
-                               document="2026年度成员大会决议")
+    today = clock.today()  # a decision and a payment are recorded once they happened
+    paid = services.distribute(session, clerk, collective_code=GROUP1, year=today.year,
+                               amount_per_share=Decimal("333.3333"), decided_on=today,
+                               document="本年度成员大会决议")
     payouts = session.scalars(sa.select(Payout).where(Payout.distribution_id == paid.id)).all()
     assert paid.total_yuan == sum(p.amount_yuan for p in payouts)
     assert all(p.amount_yuan == (p.shares * paid.amount_per_share).quantize(Decimal("0.01")) for p in payouts)
     with pytest.raises(Conflict):
-        services.distribute(session, clerk, collective_code=GROUP1, year=2026,
-                            amount_per_share=Decimal(1), decided_on=date(2026, 12, 21), document="again")
-    services.mark_paid(session, clerk, payout_id=payouts[0].id, paid_on=date(2027, 1, 10))
+        services.distribute(session, clerk, collective_code=GROUP1, year=today.year,
+                            amount_per_share=Decimal(1), decided_on=today, document="again")
+    services.mark_paid(session, clerk, payout_id=payouts[0].id, paid_on=today)
     with pytest.raises(Conflict):
-        services.mark_paid(session, clerk, payout_id=payouts[0].id, paid_on=date(2027, 1, 11))
+        services.mark_paid(session, clerk, payout_id=payouts[0].id, paid_on=today)
 
 
 def test_group_02_keeps_a_collective_share_under_30_percent(session):

@@ -69,6 +69,7 @@ def test_no_new_homestead_after_the_house_was_sold(session, officer):
     with pytest.raises(Conflict) as info:
         _add(session, officer)
     assert info.value.rule == "R6.5"
+    assert "R6.5" not in str(info.value.message)  # the rule id stays in the API's rule field (issue 19)
 
 
 def test_withdrawn_homestead_keeps_its_history(session, officer, system):
