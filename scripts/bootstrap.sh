@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Install what landrights needs, once, then return quickly on later calls:
 #   Debian packages: PostgreSQL 15 + PostGIS 3, Noto CJK fonts, Pango/HarfBuzz for WeasyPrint's
-#   PDFs, python3-venv (and for the tests: Chromium, poppler-utils to read PDFs, zbar-tools to
-#   decode QR codes, gdal-bin: GDAL's ogrinfo/ogr2ogr read the exports and the OGC API); then the
-#   Python virtual environment .venv with the project installed.
+#   PDFs, python3-venv, mdbtools (the Access database of a hand-up package) (and for the tests:
+#   Chromium, poppler-utils to read PDFs, zbar-tools to decode QR codes, gdal-bin: GDAL's
+#   ogrinfo/ogr2ogr read the exports and the OGC API); then the Python virtual environment .venv
+#   with the project installed.
 # Usage: scripts/bootstrap.sh [run|test]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +23,8 @@ if ! command -v fc-list >/dev/null || [ -z "$(fc-list ':family=Noto Sans CJK SC'
   packages+=(fonts-noto-cjk)
 fi
 python3 -c "import ensurepip, venv" 2>/dev/null || packages+=(python3-venv)
+# mdbtools: mdb-tables/mdb-export read the Access database of a county's hand-up package
+command -v mdb-export >/dev/null || packages+=(mdbtools)
 installed() { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]; }
 if command -v dpkg-query >/dev/null; then
   for pkg in libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0; do

@@ -36,6 +36,7 @@ class Claim(Base):
         Check("left(parcel_code, 14) = left(household_code, 14)", name="same_collective"),
         Check("county_code = left(household_code, 6)", name="county_prefix"),
         Check("contract_area_m2 IS NULL OR contract_area_m2 > 0", name="contract_area_positive"),
+        Check("contract_area_m2 <= 10000000", name="contract_area_at_most"),  # ranges.PARCEL_AREA_MAX_M2
     )
 
     id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
@@ -61,6 +62,10 @@ class Notice(Base):
         Check("closes_at >= opened_at + make_interval(days => min_days)", name="min_period"),
         Check("county_code = left(collective_code, 6)", name="county_prefix"),
         Check("round >= 1", name="round_positive"),
+        # R5.3: at most a year on display (the service's ranges.NOTICE_DAYS, + the partial first day):
+        # 367 days in hours, so the bound does not depend on the session's time zone (immutable)
+        Check("min_days <= 365", name="min_days_at_most"),
+        Check("closes_at <= opened_at + interval '8808 hours'", name="period_at_most_a_year"),
     )
 
     id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
@@ -145,6 +150,7 @@ class SignOff(Base):
     __table_args__ = (
         Check("method IN ('farmer', 'officer_scan')", name="method_known"),
         Check("method = 'farmer' OR (scan IS NOT NULL AND scan_name IS NOT NULL)", name="scan_given"),
+        Check("contract_version >= 1", name="contract_version_positive"),
     )
 
     id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
@@ -206,3 +212,5 @@ class Certificate(Base):
     ended_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
     end_reason: Mapped[str | None] = mapped_column(sa.Text)
     end_document: Mapped[str | None] = mapped_column(sa.String(200))
+    handup_id: Mapped[int | None] = mapped_column(
+        sa.BigInteger, comment="handup_imports.id of the package it came from; NULL: issued here")

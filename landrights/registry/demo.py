@@ -19,7 +19,7 @@ from landrights.accounts import rules as account_rules
 from landrights.accounts import services as accounts
 from landrights.accounts.permissions import SYSTEM
 from landrights.registry import rules, services
-from landrights.registry.models import Setting
+from landrights.registry.models import AdminUnit, Collective, Household, Setting
 
 DEMO_DIR = Path(__file__).resolve().parent.parent.parent / "gis_data" / "demo"
 MARKER = "demo_loaded_at"
@@ -170,12 +170,35 @@ def load_demo(session: Session, folder: Path = DEMO_DIR, hash_method: str = "scr
     return credentials
 
 
+def demo_county(folder: Path = DEMO_DIR) -> str:
+    """Return the code of the county the demo village lies in (its level-1 unit)."""
+    return next(f["properties"]["code"] for f in _geojson("admin_units.geojson", folder)
+                if int(f["properties"]["level"]) == 1)
+
+
+def county_in_use(session: Session, county_code: str) -> bool:
+    """Tell whether the registry already holds units, collectives or households of the county."""
+    return bool(session.scalar(sa.select(sa.or_(
+        sa.exists().where(AdminUnit.county_code == county_code),
+        sa.exists().where(Collective.county_code == county_code),
+        sa.exists().where(Household.county_code == county_code)))))
+
+
 def ensure_demo(app, echo=print) -> bool:
-    """Load the demo once; print the demo accounts. Return True if it loaded now."""
+    """Load the demo once; print the demo accounts. Return True if it loaded now.
+
+    A registry that already holds data of the demo county (a county that went live, or a
+    collective added by hand) gets no demo: it would collide with that data (issue 18).
+    """
     from landrights.extensions import db
 
     session = db.session
     if session.scalar(sa.select(Setting.value).where(Setting.key == MARKER)):
+        return False
+    county = demo_county()
+    if county_in_use(session, county):
+        echo(f"不载入演示村：登记簿中已有县 {county} 的数据 / demo village not loaded: the registry "
+             f"already holds data of county {county}, which the demo would collide with")
         return False
     echo("首次运行：载入东丰县演示村 / first run: loading the Dongfeng demo village …")
     credentials = load_demo(session, hash_method=app.config["PASSWORD_METHOD"])

@@ -21,6 +21,15 @@ from landrights.db import Base
 
 NOW = sa.text("now()")
 LIVE = sa.text("valid_to IS NULL")
+# R4.26 证件类型: each type's number has a shape (1, the resident ID card, by lr_id_card_valid);
+# none is blank or holds a space. Mirrors registry.rules.ID_NUMBER_SHAPES; migration 0015.
+ID_NUMBER_SHAPE_SQL = (
+    "CASE id_type WHEN 1 THEN true "
+    "WHEN 2 THEN id_number ~ '^[0-9A-Za-z\\u4e00-\\u9fff-]{4,30}$' "
+    "WHEN 3 THEN id_number ~ '^([0-9A-Z]{8}-?[0-9X]|[0-9A-HJ-NPQRTUWXY]{18})$' "
+    "WHEN 4 THEN id_number ~ '^[0-9A-Za-z-]{4,30}$' "
+    "WHEN 5 THEN id_number ~ '^[0-9A-Za-z]{5,20}$' "
+    "ELSE id_number ~ '^\\S{2,30}$' END")
 
 
 def _county_checks(code_col: str = "code") -> tuple[Check, ...]:
@@ -44,6 +53,13 @@ class Versioned:
     registered_at: Mapped[datetime | None] = mapped_column(
         sa.DateTime(timezone=True), comment="set when this version entered the register; then immutable"
     )
+
+
+def _handup_id():
+    """The hand-up import (handup_imports.id) a version came from; NULL: entered in landrights.
+    No foreign key: a county's import writes a million rows, and imports are never deleted."""
+    return mapped_column(sa.BigInteger, nullable=True,
+                         comment="handup_imports.id of the package this version came from")
 
 
 class AdminUnit(Base):
@@ -89,6 +105,7 @@ class Collective(Base):
               name="admin_code_matches"),
         Check("responsible_id_type IS DISTINCT FROM 1 OR responsible_id_number IS NULL "
               "OR lr_id_card_valid(responsible_id_number)", name="responsible_id_number"),
+        Check("responsible_id_type IN (1, 2, 3, 4, 5, 9)", name="responsible_id_type_code"),  # R4.26
         *_county_checks(),
     )
 
@@ -110,7 +127,12 @@ class Person(Base):
 
     __tablename__ = "persons"
     __table_args__ = (
-        sa.UniqueConstraint("county_code", "id_type", "id_number"),
+        # one identity per number; a listing in conflict is a row of its own (migration 0020)
+        sa.Index("uq_persons_county_code_id_type_id_number", "county_code", "id_type", "id_number",
+                 unique=True, postgresql_where=sa.text("id_conflict_of IS NULL")),
+        sa.Index("ix_persons_id_conflict_of", "id_conflict_of",
+                 postgresql_where=sa.text("id_conflict_of IS NOT NULL")),
+        Check("id_conflict_of <> id", name="id_conflict_not_self"),
         Check("county_code ~ '^[0-9]{6}$'", name="county_shape"),
         Check("sex IN (1, 2)", name="sex_code"),
         Check("id_type IN (1, 2, 3, 4, 5, 9)", name="id_type_code"),
@@ -118,6 +140,9 @@ class Person(Base):
         Check("id_type <> 1 OR lr_id_card_valid(id_number)", name="id_card_checksum"),
         Check("CASE WHEN id_type = 1 AND id_number ~ '^[0-9]{17}' "
               "THEN sex = 2 - mod(substr(id_number, 17, 1)::int, 2) ELSE true END", name="id_card_sex"),
+        # R4.26: the other types' numbers, never blank or padded (registry.rules.ID_NUMBER_SHAPES)
+        Check(ID_NUMBER_SHAPE_SQL, name="id_number_shape"),
+        Check("birth_date BETWEEN '1900-01-01' AND '2100-12-31'", name="birth_date_range"),
     )
 
     id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
@@ -130,6 +155,13 @@ class Person(Base):
     phone: Mapped[str | None] = mapped_column(sa.String(30), comment="LXDH")
     hukou_address: Mapped[str | None] = mapped_column(sa.String(200), comment="户籍地址")
     residence_address: Mapped[str | None] = mapped_column(sa.String(200), comment="现居住地址")
+    # a hand-up package listed this number for another person first: this row is that listing,
+    # shown in its household as registered, and never an identity (no account, membership,
+    # shares, settlement or transferee identity may name it: triggers of migration 0020)
+    id_conflict_of: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("persons.id", ondelete="RESTRICT"),
+        comment="a listing of an ID number the registry holds for this other person: never an "
+                "identity (migration 0020)")
 
 
 class Household(Base):
@@ -143,6 +175,7 @@ class Household(Base):
         Check("code ~ '^[0-9]{18}$'", name="code_shape"),
         Check("left(code, 14) = collective_code", name="collective_prefix"),
         Check("type IN (1, 2, 3)", name="type_code"),
+        Check("survey_date BETWEEN '1978-01-01' AND '2100-12-31'", name="survey_date_range"),
         *_county_checks(),
     )
 
@@ -184,6 +217,7 @@ class HouseholdMember(Versioned, Base):
     is_co_holder: Mapped[bool] = mapped_column(comment="SFGYR 是否共有人")
     remark_code: Mapped[str | None] = mapped_column(sa.String(2), comment="CYBZ 成员备注 (R4.28)")
     remark_text: Mapped[str | None] = mapped_column(sa.String(200), comment="CYBZSM 成员备注说明")
+    handup_id: Mapped[int | None] = _handup_id()
 
     person: Mapped[Person] = relationship()
     household: Mapped[Household] = relationship()
@@ -216,6 +250,11 @@ class Parcel(Versioned, Base):
               name="category_code"),  # DKLB, R4.22 (both 24 and 99 accepted)
         Check("soil_grade IS NULL OR soil_grade ~ '^(0[1-9]|10)$'", name="soil_grade_code"),
         Check("land_use IS NULL OR land_use IN ('1', '2', '3', '4', '5')", name="land_use_code"),
+        # no contracted parcel exceeds 10 km² (15,000 mu); the columns hold far more
+        Check("area_m2 <= 10000000", name="area_at_most"),
+        Check("surveyed_area_m2 <= 10000000", name="surveyed_area_at_most"),
+        # SCMJM as delivered: vendors leave 0 when only SCMJ is filled
+        Check("surveyed_area_mu BETWEEN 0 AND 15000", name="surveyed_mu_range"),
         *_county_checks(),
         *_version_checks(),
     )
@@ -248,6 +287,7 @@ class Parcel(Versioned, Base):
         comment="geodesic area in m², computed by the database")
     status: Mapped[str] = mapped_column(sa.String(16), server_default="surveyed")
     extra: Mapped[dict | None] = mapped_column(JSONB, comment="attributes outside NY/T 2539, kept")
+    handup_id: Mapped[int | None] = _handup_id()
 
 
 class Contract(Versioned, Base):
@@ -266,6 +306,10 @@ class Contract(Versioned, Base):
         # J = family contracting (110), Q = other modes (R4.8)
         Check("(right(code, 1) = 'J') = (mode = '110')", name="suffix_matches_mode"),
         Check("term_end > term_start", name="term_order"),
+        # R1.5: household contracting began in 1978; forest land, the longest, is 30-70 years
+        Check("term_start BETWEEN '1978-01-01' AND '2100-12-31'", name="term_start_range"),
+        Check("term_end <= term_start + interval '70 years'", name="term_at_most_70_years"),
+        Check("signed_on BETWEEN '1978-01-01' AND '2100-12-31'", name="signed_on_range"),
         Check("status IN ('draft', 'registered', 'cancelled')", name="status_known"),
         Check("version >= 1", name="version_positive"),
         *_county_checks(),
@@ -283,6 +327,7 @@ class Contract(Versioned, Base):
     signed_on: Mapped[date | None] = mapped_column(sa.Date, comment="QDSJ 签订时间")
     original_code: Mapped[str | None] = mapped_column(sa.String(19), comment="YCBHTBM 原承包合同编码")
     status: Mapped[str] = mapped_column(sa.String(16), server_default="draft")
+    handup_id: Mapped[int | None] = _handup_id()
 
     parcels: Mapped[list[ContractParcel]] = relationship(back_populates="contract")
 
@@ -296,6 +341,8 @@ class ContractParcel(Base):
         FK(["parcel_id", "parcel_code"], ["parcels.id", "parcels.code"], ondelete="RESTRICT"),
         Check("contract_area_m2 IS NULL OR contract_area_m2 > 0", name="contract_area_positive"),
         Check("confirmed_area_m2 > 0", name="confirmed_area_positive"),
+        Check("confirmed_area_m2 <= 10000000 AND (contract_area_m2 IS NULL OR contract_area_m2 <= 10000000)",
+              name="areas_at_most"),
         Check("county_code = left(parcel_code, 6)", name="county_prefix"),
     )
 
@@ -338,6 +385,7 @@ class RegisterEntry(Versioned, Base):
     registrar: Mapped[str] = mapped_column(sa.String(50), comment="登簿人")
     note: Mapped[str | None] = mapped_column(sa.Text, comment="登记簿附记")
     document: Mapped[str | None] = mapped_column(sa.String(200), comment="权属来源资料")
+    handup_id: Mapped[int | None] = _handup_id()
 
     contract: Mapped[Contract] = relationship(foreign_keys=[contract_id],
                                               primaryjoin="RegisterEntry.contract_id == Contract.id")

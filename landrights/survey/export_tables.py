@@ -116,7 +116,9 @@ CBDKXX = Table("CBDKXX", (
 CBJYQZ = Table("CBJYQZ", (
     ("CBJYQZBM", "z.code", "t"), ("FZJG", "z.authority", "t"),
     ("CBJYQZLSH", "z.printed_no", "t"),
-    ("FZRQ", "(z.issued_at AT TIME ZONE 'Asia/Shanghai')::date", "d"),
+    # the certificate's first issue (serial 1); a re-issue's date is its 补发/换发 record's
+    ("FZRQ", "(SELECT (min(f.issued_at) AT TIME ZONE 'Asia/Shanghai')::date FROM certificates f "
+             "WHERE f.county_code = z.county_code AND f.code = z.code)", "d"),
 ), "FROM certificates z WHERE z.status = 'valid' AND z.county_code = :county "
    "AND z.code LIKE :prefix ORDER BY z.code")
 

@@ -19,12 +19,12 @@ class QualityRule(Base):
     __table_args__ = (
         Check("severity IN ('critical', 'warning')", name="severity_known"),
         Check("kind IN ('sql', 'python')", name="kind_known"),
-        Check("moment IN ('import', 'confirmation')", name="moment_known"),
+        Check("moment IN ('import', 'confirmation', 'handup')", name="moment_known"),
     )
 
     id: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
     moment: Mapped[str] = mapped_column(sa.String(20), primary_key=True,
-                                        comment="when it runs: import, confirmation")
+                                        comment="when it runs: import, confirmation")  # handup: issue 18
     target: Mapped[str] = mapped_column(sa.String(20), comment="parcel or file")
     severity: Mapped[str] = mapped_column(sa.String(10), comment="critical keeps the parcel out")
     description_zh: Mapped[str] = mapped_column(sa.Text)
@@ -65,6 +65,7 @@ class SurveyImport(Base):
     __table_args__ = (
         sa.Index("ix_survey_imports_county_collective", "county_code", "collective_code"),
         Check("county_code = left(collective_code, 6)", name="county_prefix"),
+        Check("features >= 0 AND imported >= 0 AND rejected >= 0", name="counts_not_negative"),
     )
 
     id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
@@ -89,7 +90,10 @@ class SurveyFinding(Base):
     """One finding of a rule about one parcel (or the file) of an import."""
 
     __tablename__ = "survey_findings"
-    __table_args__ = (Check("severity IN ('critical', 'warning', 'info')", name="severity_known"),)
+    __table_args__ = (
+        Check("severity IN ('critical', 'warning', 'info')", name="severity_known"),
+        Check("row_no >= 1", name="row_no_positive"),  # 1-based; NULL: the file as a whole
+    )
 
     id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
     import_id: Mapped[int] = mapped_column(sa.ForeignKey("survey_imports.id", ondelete="RESTRICT"),

@@ -1,0 +1,80 @@
+"""JSON API of hand-up imports (issue 18): POST /api/v1/handups imports a county's package and
+answers its report; GET /api/v1/handups/<id> reads a report again. The same services as the
+page; the import runs inside the request (a client that cannot wait uses the page)."""
+from __future__ import annotations
+
+from apiflask import Schema
+from apiflask.fields import Boolean, DateTime, Dict, File, Integer, List, Nested, String
+from flask import current_app
+from flask_babel import get_locale
+
+from landrights.accounts.views import current_actor
+from landrights.api import bp
+from landrights.extensions import db
+from landrights.handup import services
+from landrights.handup.uploads import handup_limits
+from landrights.uploads import scratch_folder
+
+_ERRORS = [401, 403, 404, 422]
+
+
+class HandupIn(Schema):
+    file = File(required=True, metadata={"description": "the package: .zip holding 矢量数据 and "
+                                                        "权属数据, or the export's .gpkg"})
+    all_or_nothing = Boolean(load_default=False)
+
+
+class HandupFindingOut(Schema):
+    table = String()
+    row = Integer(allow_none=True)
+    key = String()
+    household = String(allow_none=True)
+    rule = String()
+    severity = String()
+    message = String()
+    what_to_do = String()
+
+
+class HandupReport(Schema):
+    id = Integer()
+    county = String()
+    filename = String()
+    ownership_format = String()
+    layer_format = String()
+    encoding = String(allow_none=True)
+    source_crs = String()
+    all_or_nothing = Boolean()
+    created_at = DateTime()
+    counts = Dict(metadata={"description": "per NY/T 2539 table: read, entered, changed, "
+                                           "unchanged, kept_out"})
+    households_kept_out = Integer()
+    changed_nothing = Boolean()
+    findings = List(Nested(HandupFindingOut))
+
+
+@bp.post("/handups")
+@bp.input(HandupIn, location="form_and_files")
+@bp.output(HandupReport, status_code=201)
+@bp.doc(summary="Import a county's hand-up package (county administrator); returns the report",
+        tags=["Hand-up"], responses=[400, 413, *_ERRORS])
+def create_handup(form_and_files_data):
+    upload, actor = form_and_files_data["file"], current_actor()
+    services.require_handup_importer(actor)
+    config = current_app.config
+    with scratch_folder(config["INSTANCE_DIR"], "handup") as folder:
+        name = (upload.filename or "package").replace("\\", "/").rsplit("/", 1)[-1]
+        path = folder / ("upload.gpkg" if name.lower().endswith(".gpkg") else "upload")
+        upload.save(path)
+        record = services.import_handup(db.session, actor, path, filename=name, workdir=folder,
+                                        all_or_nothing=form_and_files_data["all_or_nothing"],
+                                        limits=handup_limits(config))
+    db.session.commit()
+    return services.report(db.session, record, str(get_locale()))
+
+
+@bp.get("/handups/<int:import_id>")
+@bp.output(HandupReport)
+@bp.doc(summary="The report of one hand-up import", tags=["Hand-up"], responses=_ERRORS)
+def get_handup(import_id):
+    record = services.get_import(db.session, current_actor(), import_id)
+    return services.report(db.session, record, str(get_locale()))
