@@ -1,5 +1,5 @@
 """Import every model so Base.metadata is complete (Alembic, tests)."""
-from landrights.accounts.models import ApiToken, Role, User  # noqa: F401
+from landrights.accounts.models import ApiToken, LoginSession, LoginThrottle, Role, User  # noqa: F401
 from landrights.certification.models import (  # noqa: F401
     Certificate,
     Claim,
@@ -17,6 +17,7 @@ from landrights.collective.models import (  # noqa: F401
     ShareHolding,
     ShareTransfer,
 )
+from landrights.handup.models import HandupFinding, HandupImport  # noqa: F401
 from landrights.homestead.models import Homestead, HomesteadStandard, HouseDisposal  # noqa: F401
 from landrights.market.after_models import (  # noqa: F401
     Pledge,
@@ -36,6 +37,7 @@ from landrights.market.models import (  # noqa: F401
     RentPayment,
     TransferContract,
     Transferee,
+    TransfereeIdentity,
 )
 from landrights.registry.models import (  # noqa: F401
     AdminUnit,

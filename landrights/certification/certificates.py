@@ -1,11 +1,12 @@
 """Certificates (证书, R3.3-R3.6, R4.9, R4.11): issue, re-issue after loss (补发), replacement after a
-change (换发), cancellation (注销), and public verification by code and signed QR.
+change (换发), cancellation (注销), and public verification by the signed QR.
 
 A certificate row is the record; its PDF is drawn from the register (the contract version it
 shows, and the members as of its issue) whenever it is printed, so a print matches the register.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -14,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from geoalchemy2.shape import to_shape
 from sqlalchemy.orm import Session, selectinload
 
-from landrights import clock
+from landrights import clock, moments
 from landrights.accounts.permissions import Actor, require_certificate_issuer
 from landrights.certification import rules
 from landrights.certification.models import Certificate
@@ -42,14 +43,56 @@ def _live_contract(session: Session, code: str) -> tuple[Contract, RegisterEntry
                                                           RegisterEntry.valid_to.is_(None)))
     if contract is None or entry is None or contract.status != "registered":
         raise NotFound(_l("Contract %(code)s is not in the register: a certificate follows the "
-                          "register (R3.6).", code=code), field="code", rule="R3.6")
+                          "register.", code=code), field="code", rule="R3.6")
     return contract, entry
 
 
-def _valid(session: Session, code: str) -> Certificate | None:
-    return session.scalar(sa.select(Certificate).where(Certificate.code == code,
-                                                       Certificate.status == "valid")
-                          .with_for_update())
+def _valid_for_change(session: Session, code: str) -> Certificate:
+    """Return, locked, the valid certificate a 补发, 换发 or 注销 acts on.
+
+    The certificate valid when the request arrives is the one it means. Acts on one contract wait
+    for each other (the lock keyed by its code, as for the first issue); a request that finds,
+    once it holds the lock, that another just replaced or cancelled that certificate does not act
+    on the new state but says what happened, so four 补发 at once issue one certificate.
+
+    Raises:
+        Conflict: the certificate was just replaced or cancelled by another request.
+        NotFound: the contract has no valid certificate.
+    """
+    meant = session.scalar(sa.select(Certificate.id).where(Certificate.code == code,
+                                                           Certificate.status == "valid"))
+    registry.lock_code(session, "certificate", code)
+    current = session.scalar(sa.select(Certificate).where(Certificate.code == code,
+                                                          Certificate.status == "valid")
+                             .with_for_update().execution_options(populate_existing=True))
+    if meant is not None and (current is None or current.id != meant):
+        raise _just_changed(session, code)
+    if current is None:
+        raise NotFound(_l("Contract %(code)s has no valid certificate.", code=code), field="code")
+    return current
+
+
+def _just_changed(session: Session, code: str) -> Conflict:
+    """Return the refusal naming the contract's latest certificate: just issued, or just cancelled."""
+    latest = session.scalar(sa.select(Certificate).where(Certificate.code == code)
+                            .order_by(Certificate.serial.desc()).limit(1)
+                            .execution_options(populate_existing=True))
+    if latest.status == "valid":
+        message = _l("Certificate %(printed_no)s of contract %(code)s was just issued, at %(time)s, "
+                     "by another request; this one was not carried out. Check the new certificate "
+                     "before acting again.", printed_no=latest.printed_no, code=code,
+                     time=shown_time(latest.issued_at))
+    else:
+        message = _l("Certificate %(printed_no)s of contract %(code)s was just cancelled, at "
+                     "%(time)s, by another request; this one was not carried out.",
+                     printed_no=latest.printed_no, code=code, time=shown_time(latest.ended_at))
+    return Conflict(message, field="code", rule="R3.6")
+
+
+def shown_time(moment):
+    """Return a moment as people read it, in China Standard Time (landrights.moments), formatted
+    when the message is shown, in the reader's language."""
+    return moments.later(moment)
 
 
 def default_authority(session: Session, county_code: str) -> str:
@@ -76,20 +119,35 @@ def _new(session: Session, actor: Actor, code: str, kind: str, *, reason: str | 
     return certificate
 
 
-def issue_certificate(session: Session, actor: Actor, *, code: str,
-                      authority: str | None = None) -> Certificate:
-    """Issue the first certificate of a registered household contract (R3.3, R5.8).
+def issue_certificate(session: Session, actor: Actor, *, code: str, reason: str | None = None,
+                      document: str | None = None, authority: str | None = None) -> Certificate:
+    """Issue a certificate of a registered contract that has none in force: its first (R3.3,
+    R5.8), or a new one after the last was cancelled (注销), with the reason and the document the
+    register keeps (R3.6). The new one takes the next serial of the code and a new printed number
+    (R4.11); the cancelled ones stay in the register and verify as cancelled.
 
     Raises:
         Forbidden: not the county administrator. NotFound: not registered.
-        Conflict: a certificate of this contract is valid or was issued before (use 补发/换发).
+        Conflict: a certificate of this contract is in force (use 补发/换发), or was just issued.
+        ValidationFailed: a new issue after a cancellation without its reason or document.
     """
     require_certificate_issuer(actor, code)
+    before = session.scalar(sa.select(sa.func.count()).where(Certificate.code == code))
     registry.lock_code(session, "certificate", code)
-    if session.scalar(sa.select(Certificate.id).where(Certificate.code == code).limit(1)):
-        raise Conflict(_l("Contract %(code)s already has a certificate: re-issue (补发) or replace "
-                          "(换发) it instead.", code=code), field="code", rule="R3.6")
-    return _new(session, actor, code, "issue", authority=authority)
+    in_force = session.scalar(sa.select(Certificate).where(Certificate.code == code,
+                                                           Certificate.status == "valid")
+                              .execution_options(populate_existing=True))
+    if in_force is not None:
+        if session.scalar(sa.select(sa.func.count()).where(Certificate.code == code)) != before:
+            raise _just_changed(session, code)  # another request issued it while this one waited
+        raise Conflict(_l("Certificate %(printed_no)s of contract %(code)s is in force: re-issue "
+                          "(补发) or replace (换发) it instead.", printed_no=in_force.printed_no,
+                          code=code), field="code", rule="R3.6")
+    if session.scalar(sa.select(Certificate.id).where(Certificate.code == code).limit(1)) is None:
+        return _new(session, actor, code, "issue", authority=authority)
+    _require_reason(reason, document)  # a new issue after a cancellation says why (R3.6)
+    return _new(session, actor, code, "issue", reason=reason.strip(), document=document.strip(),
+                authority=authority)
 
 
 def _require_reason(reason: str | None, document: str | None) -> None:
@@ -114,16 +172,14 @@ def reissue_certificate(session: Session, actor: Actor, *, code: str, kind: str,
 
     Raises:
         Forbidden: not the county administrator. ValidationFailed: no reason or document.
+        Conflict: another request just re-issued, replaced or cancelled the certificate.
         NotFound: no valid certificate to replace, or the contract left the register.
     """
     require_certificate_issuer(actor, code)
     if kind not in ("reissue", "replace"):
         raise ValidationFailed(_l("Choose re-issue (补发) or replacement (换发)."), field="kind")
     _require_reason(reason, document)
-    old = _valid(session, code)
-    if old is None:
-        raise NotFound(_l("Contract %(code)s has no valid certificate to re-issue or replace.",
-                          code=code), field="code")
+    old = _valid_for_change(session, code)
     _end(session, actor, old, "superseded", reason, document)
     return _new(session, actor, code, kind, reason=reason, document=document,
                 authority=authority or old.authority)
@@ -135,13 +191,12 @@ def cancel_certificate(session: Session, actor: Actor, *, code: str, reason: str
 
     Raises:
         Forbidden: not the county administrator. ValidationFailed: no reason or document.
+        Conflict: another request just re-issued, replaced or cancelled the certificate.
         NotFound: no valid certificate.
     """
     require_certificate_issuer(actor, code)
     _require_reason(reason, document)
-    old = _valid(session, code)
-    if old is None:
-        raise NotFound(_l("Contract %(code)s has no valid certificate.", code=code), field="code")
+    old = _valid_for_change(session, code)
     _end(session, actor, old, "cancelled", reason, document)
     registry.record(session, actor, "cancel", "certificate", code, reason=reason, document=document,
                     details={"serial": old.serial})
@@ -162,64 +217,65 @@ def verify_url(base_url: str, key: bytes, certificate: Certificate) -> str:
 
 @dataclass
 class Verification:
-    """What the public verification page and API say about a certificate."""
+    """What the public verification page and API say about a certificate: the verdict, when and
+    by whom it was issued, the holder masked, and the size of the land it certifies (to compare
+    with the paper). Nothing else: no ID numbers, no full names (G5)."""
 
-    state: str  # valid | superseded | cancelled | not_found | tampered
+    state: str  # valid | superseded | cancelled | unverified
     code: str
     certificate: Certificate | None = None
     holder: str = ""
-    parcels: list[dict] | None = None
+    parcel_count: int = 0
     total_area_m2: float = 0.0
     register_changed: bool = False  # the register moved on since issue: a replacement is due
     current_serial: int | None = None
+    issued_on: date | None = None  # China Standard Time, as printed
+
+
+SERIAL = re.compile(r"[0-9]{1,9}")
 
 
 def verify(session: Session, key: bytes, code: str, *, serial: str | None = None,
            day: str | None = None, sig: str | None = None) -> Verification:
-    """Verify a certificate by its code, or by the signed QR data; anyone may ask (R3.3).
+    """Verify a certificate by the signed data of its QR code; anyone may ask (R3.3).
 
-    A QR whose signature does not match what this registry signed is reported as tampered, even
-    when the code exists."""
-    if sig is not None or serial is not None or day is not None:
-        issued = rules.signed_day(day)
-        if issued is None or not (serial or "").isdigit():
-            return Verification("tampered", code)
-        n = int(serial)
-        if not rules.signature_matches(key, code, n, issued, sig or ""):
-            return Verification("tampered", code)
-        certificate = session.scalar(sa.select(Certificate).where(Certificate.code == code,
-                                                                  Certificate.serial == n))
-        if certificate is None or issued_on(certificate) != issued:
-            return Verification("tampered", code)
-    else:
-        certificate = session.scalar(sa.select(Certificate).where(Certificate.code == code)
-                                     .order_by(Certificate.serial.desc()).limit(1))
-        if certificate is None:
-            return Verification("not_found", code)
+    Only this registry's signature over code, serial and issue date opens the record. A code
+    alone, an altered or forged QR and an unknown code all get the same answer, 'unverified',
+    checked before the database is read, so guessing codes tells nothing about the register."""
+    issued = rules.signed_day(day)
+    if issued is None or not SERIAL.fullmatch(serial or "") or \
+            not registry_rules.CONTRACT_CODE.match(code) or \
+            not rules.signature_matches(key, code, int(serial), issued, sig or ""):
+        return Verification("unverified", code)
+    certificate = session.scalar(sa.select(Certificate).where(Certificate.code == code,
+                                                              Certificate.serial == int(serial)))
+    if certificate is None or issued_on(certificate) != issued:
+        return Verification("unverified", code)
     return _describe(session, certificate)
 
 
 def _describe(session: Session, certificate: Certificate) -> Verification:
     contract = session.get(Contract, certificate.contract_id)
     holder = session.scalar(sa.select(Household.name).where(Household.code == contract.household_code))
-    rows = session.execute(
-        sa.select(ContractParcel.parcel_code, ContractParcel.confirmed_area_m2)
-        .where(ContractParcel.contract_id == contract.id).order_by(ContractParcel.parcel_code)).all()
+    count, total = session.execute(
+        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(ContractParcel.confirmed_area_m2), 0))
+        .where(ContractParcel.contract_id == contract.id)).one()
     live = session.scalar(sa.select(Contract.id).where(Contract.code == certificate.code,
                                                        Contract.valid_to.is_(None)))
     current = session.scalar(sa.select(Certificate.serial).where(Certificate.code == certificate.code,
                                                                  Certificate.status == "valid"))
     return Verification(
         state=certificate.status, code=certificate.code, certificate=certificate,
-        holder=rules.mask_name(holder),
-        parcels=[{"code": c, "area_m2": float(a)} for c, a in rows],
-        total_area_m2=float(sum(a for _, a in rows)),
+        holder=rules.mask_name(holder), parcel_count=count, total_area_m2=float(total),
         register_changed=certificate.status == "valid" and live != contract.id,
-        current_serial=current)
+        current_serial=current, issued_on=issued_on(certificate))
 
 
-def certificate_doc(session: Session, certificate: Certificate, *, base_url: str, key: bytes):
-    """Return everything a printed certificate shows (R3.4, R3.5), read from the register."""
+def certificate_doc(session: Session, certificate: Certificate, *, actor: Actor, base_url: str,
+                    key: bytes):
+    """Return everything a printed certificate shows (R3.4, R3.5), read from the register; the
+    holder's ID number in full only for those whose job needs it, masked for anyone else who
+    prints it (a collective clerk), as on every page and in the API."""
     from landrights.certification.documents import CertificateDoc, MemberLine, ParcelLine
 
     contract = session.scalar(sa.select(Contract).options(selectinload(Contract.parcels))
@@ -239,7 +295,8 @@ def certificate_doc(session: Session, certificate: Certificate, *, base_url: str
         kind=certificate.kind, issued_on=issued_on(certificate), authority=certificate.authority,
         county_name=units.get(household.code[:6], ""), township_name=units.get(household.code[:9], ""),
         village_name=units.get(household.code[:12], ""), collective_name=collective.name,
-        holder_name=representative.name, holder_id_number=representative.id_number,
+        holder_name=representative.name,
+        holder_id_number=registry_rules.shown_id_number(actor, household.code, representative.id_number),
         contract_code=contract.code, term_start=contract.term_start, term_end=contract.term_end,
         members=tuple(MemberLine(p.name, registry_rules.RELATIONS.get(m.relation, m.relation),
                                  registry_rules.code_label(registry_rules.MEMBER_REMARKS, m.remark_code)
@@ -264,6 +321,8 @@ def _members_as_of(session: Session, household_id: int, moment) -> list[tuple]:
 
 def _notes(certificate: Certificate) -> tuple[str, ...]:
     label = {"reissue": "补发", "replace": "换发"}.get(certificate.kind)
+    if label is None and certificate.reason:  # a new issue after the last was cancelled
+        label = "重新颁发"
     if label is None:
         return ()
     return (f"{label}：{certificate.reason}（{certificate.document}）",)

@@ -10,12 +10,21 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from landrights import clock
+from landrights import clock, moments, ranges
 from landrights.accounts.permissions import Actor, require_login, require_notice_officer
 from landrights.db import flush_or_raise
 from landrights.errors import Conflict, NotFound, ValidationFailed, forbidden
 from landrights.evidence import Upload, check_upload
 from landrights.geo.area import m2_to_mu
+from landrights.market.documents import contract_clauses, sees_transfer, unseen_transfer
+from landrights.market.endings import release_parcels
+from landrights.market.entrustments import (
+    in_force,
+    require_agent_for,
+    require_signed_by_agent,
+    within_authority,
+)
+from landrights.market.identities import is_member_of
 from landrights.market.models import (
     TERMINATION_CAUSES,
     Bid,
@@ -29,9 +38,8 @@ from landrights.market.models import (
     TransferContract,
     Transferee,
 )
-from landrights.market.services import get_listing, is_member_of
+from landrights.market.services import get_listing
 from landrights.registry import services as registry
-from landrights.registry.models import Household, Parcel
 from landrights.registry.queries import setting
 
 
@@ -67,10 +75,13 @@ def award(session: Session, actor: Actor, *, listing_id: int) -> Offer | None:
     if listing.status != "open":
         raise Conflict(_l("This listing was already decided."), field="listing_id")
     if clock.now() < listing.priority_until:
-        raise Conflict(_l("Members may match the best bid until %(until)s.", until=listing.priority_until),
+        raise Conflict(_l("Members may match the best bid until %(until)s.",
+                          until=moments.later(listing.priority_until)),
                        field="listing_id", rule="R1.21")
     offer = _winner(session, listing)
     listing.status = "unsold" if offer is None else "awarded"
+    if offer is None:  # nobody (qualified) bid: the parcels are free to be listed again
+        release_parcels(session, listing.id)
     if offer is not None:
         offer.status = "accepted"
         session.add(offer)
@@ -94,7 +105,9 @@ def _winner(session: Session, listing: Listing) -> Offer | None:
     matches = session.scalars(sa.select(Offer).where(Offer.listing_id == listing.id,
                                                      Offer.kind.in_(("member_match", "renewal_match")))
                               .order_by(Offer.at, Offer.id)).all()
-    members = sorted((o for o in matches if o.kind == "member_match"),
+    # membership is read again now: an identity ended since the match no longer carries it
+    members = sorted((o for o in matches if o.kind == "member_match" and is_member_of(
+        session, session.get(Transferee, o.transferee_id), listing.household_code[:14])),
                      key=lambda o: o.transferee_id != holder)  # stable: then the earliest
     if members:
         return members[0]
@@ -110,11 +123,14 @@ def _winner(session: Session, listing: Listing) -> Offer | None:
     return None
 
 
-def draft_contract(session: Session, actor: Actor, *, listing_id: int) -> TransferContract:
-    """Generate the transfer contract of an awarded listing with the statutory clauses (R1.23).
+def draft_contract(session: Session, actor: Actor, *, listing_id: int,
+                   transferee_address: str | None = None) -> TransferContract:
+    """Generate the transfer contract of an awarded listing with the statutory clauses (R1.23): the
+    transferee's address as the officer copied it from its licence or ID card, when given.
 
     Raises:
-        Forbidden: not the township officer. Conflict: the listing is not awarded.
+        Forbidden: not the township officer. Conflict: the listing is not awarded; the register
+            has no address for the household. ValidationFailed: no address of the transferee.
     """
     listing = get_listing(session, listing_id, lock=True)
     require_notice_officer(actor, listing.household_code)
@@ -122,8 +138,12 @@ def draft_contract(session: Session, actor: Actor, *, listing_id: int) -> Transf
     if listing.status != "awarded" or offer is None:
         raise Conflict(_l("Only an awarded listing gets a contract."), field="listing_id")
     start, end = listing.term.lower, listing.term.upper
-    serial = session.scalar(sa.select(sa.func.nextval("transfer_contract_serial_seq")))
     rent = (m2_to_mu(listing.area_m2) * offer.price).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    clauses = contract_clauses(session, household_code=listing.household_code,
+                               transferee=session.get(Transferee, offer.transferee_id),
+                               parcel_codes=[p.parcel_code for p in listing.parcels],
+                               transferee_address=transferee_address)
+    serial = session.scalar(sa.select(sa.func.nextval("transfer_contract_serial_seq")))
     contract = TransferContract(
         county_code=listing.county_code, code=f"{listing.county_code}{start.year:04d}{serial:08d}",
         listing_id=listing.id, household_code=listing.household_code, transferee_id=offer.transferee_id,
@@ -131,70 +151,68 @@ def draft_contract(session: Session, actor: Actor, *, listing_id: int) -> Transf
         land_use=listing.land_use, term=listing.term, price=offer.price, annual_rent_yuan=rent,
         payment_schedule=listing.payment_schedule,
         expropriation_to="承包方（地上附着物和青苗补偿费归实际投入者）",
-        clauses=_clauses(session, listing, offer, rent), registrable=(end - start).days >= 5 * 365,
-        status="draft")
+        clauses=clauses | {
+            "mode": listing.mode, "land_use": listing.land_use,
+            "term": [listing.term.lower.isoformat(), (listing.term.upper - timedelta(days=1)).isoformat()],
+            "price_per_mu_year": str(offer.price), "annual_rent_yuan": str(rent),
+            "payment": listing.payment_schedule},
+        registrable=(end - start).days >= 5 * 365, status="draft")
     session.add(contract)
     flush_or_raise(session)
     return contract
 
 
-def _clauses(session: Session, listing: Listing, offer: Offer, rent: Decimal) -> dict:
-    household = session.scalar(sa.select(Household).where(Household.code == listing.household_code))
-    transferee = session.get(Transferee, offer.transferee_id)
-    parcels = session.scalars(sa.select(Parcel).where(
-        Parcel.code.in_([p.parcel_code for p in listing.parcels]), Parcel.valid_to.is_(None))).all()
-    return {
-        "parties": {"transferor": household.name, "transferor_code": household.code,
-                    "transferee": transferee.name, "transferee_kind": transferee.kind},
-        "parcels": [{"code": p.code, "name": p.name, "east": p.east, "south": p.south, "west": p.west,
-                     "north": p.north, "area_m2": round(float(p.area_m2), 2)} for p in parcels],
-        "mode": listing.mode, "land_use": listing.land_use,
-        "term": [listing.term.lower.isoformat(), (listing.term.upper - timedelta(days=1)).isoformat()],
-        "price_per_mu_year": str(offer.price), "annual_rent_yuan": str(rent),
-        "payment": listing.payment_schedule,
-        "duties": "不得改变土地用途，不得弃耕抛荒，不得在永久基本农田上挖塘养鱼、种植林果（R2.7）",
-        "expropriation": "土地补偿费归承包方；地上附着物及青苗补偿费归实际投入者（R1.23(7)）",
-        "termination": "受让方擅自改变农业用途、弃耕抛荒连续两年以上、给土地造成严重损害或严重违约的，"
-                       "承包方可以单方解除合同（R1.25）",
-        "breach": "违约方赔偿对方因此受到的损失",
-    }
-
-
 def sign_contract(session: Session, actor: Actor, *, code: str) -> TransferContract:
-    """Sign as the household or as the transferee; when both have signed the contract is filed with
-    the collective and entered in the township ledger (R2.9, R2.12) and its rent falls due yearly.
+    """Sign as the household (itself, or its agent entrusted to sign: R2.4) or as the transferee;
+    when both have signed the contract is filed with the collective and entered in the township
+    ledger (R2.9, R2.12) and its rent falls due yearly.
 
     Raises:
-        Forbidden: neither party. Conflict: not a draft or already signed by this party.
+        Unauthenticated: anonymous. Forbidden: neither party nor the household's agent in force
+            (an unknown code alike). ValidationFailed: beyond the agent's authority.
+            Conflict: not a draft.
     """
-    contract = _contract(session, code)
-    require_login(actor)
-    now = clock.now()
-    if contract.status != "draft":
+    contract = _contract(session, actor, code, agent_act="sign")
+    household = actor.role == "farmer" and actor.household_code == contract.household_code
+    transferee = actor.user_id is not None and session.scalar(
+        sa.select(Transferee.user_id).where(Transferee.id == contract.transferee_id)) == actor.user_id
+    agent = None if household or transferee else require_agent_for(
+        session, actor, contract.household_code, contract.parcel_codes, "sign")
+    if contract.status != "draft":  # told to the parties only: the status is theirs to know
         raise Conflict(_l("The contract is already %(status)s.", status=contract.status), field="code")
-    if actor.role == "farmer" and actor.household_code == contract.household_code:
+    if agent is not None:
+        within_authority(agent, contract.term.upper - timedelta(days=1), contract.price,
+                         fields=("code", "code"))
+    now = clock.now()
+    if household or agent is not None:
         contract.household_signed_at = contract.household_signed_at or now
-    elif session.scalar(sa.select(Transferee.user_id).where(Transferee.id == contract.transferee_id)) \
-            == actor.user_id:
-        contract.transferee_signed_at = contract.transferee_signed_at or now
+        contract.household_entrustment_id = agent and agent.id
     else:
-        raise forbidden()
+        contract.transferee_signed_at = contract.transferee_signed_at or now
     if contract.household_signed_at and contract.transferee_signed_at:
         _file(session, contract, now)
     flush_or_raise(session)
+    if agent is not None:
+        registry.record(session, actor, "sign_as_agent", "transfer", code, details={"entrustment": agent.id})
     return contract
 
 
-def record_scanned_signatures(session: Session, actor: Actor, *, code: str,
-                              scan: Upload | None) -> TransferContract:
+def record_scanned_signatures(session: Session, actor: Actor, *, code: str, scan: Upload | None,
+                              signed_on: date | None = None,
+                              entrustment_id: int | None = None) -> TransferContract:
     """Record, as the township officer, that both parties signed the paper contract, with its scan;
     the contract is then filed and entered in the ledger exactly as when both sign in the app.
+    signed_on: the date on the paper (default today). entrustment_id: the household's side was
+    signed by its agent under this entrustment, checked as an agent's signature in the app is, on
+    the day the paper was signed (R2.4).
 
     Raises:
-        Forbidden: not the township officer of the area. ValidationFailed: no scan, or not a real
-            PDF/JPEG/PNG up to 10 MB. Conflict: not a draft.
+        Forbidden: not the township officer of the area (an unknown code alike). ValidationFailed:
+            no scan, or not a real PDF/JPEG/PNG up to 10 MB; a signing date in the future or before
+            the award; an entrustment not in force that day for signing, or beyond its authority,
+            or whose agent is the transferee. Conflict: not a draft.
     """
-    contract = _contract(session, code)
+    contract = _contract(session, actor, code, roles=OFFICERS)
     require_notice_officer(actor, contract.household_code)
     if scan is None:
         raise ValidationFailed(_l("Attach the scan of the paper contract signed by both parties."),
@@ -202,23 +220,76 @@ def record_scanned_signatures(session: Session, actor: Actor, *, code: str,
     check_upload(scan, "scan")
     if contract.status != "draft":
         raise Conflict(_l("The contract is already %(status)s.", status=contract.status), field="code")
+    signed_on = _paper_signed_on(session, contract, signed_on)
+    agent = None if entrustment_id is None else _paper_agent(session, contract, entrustment_id, signed_on)
     now = clock.now()
     contract.household_signed_at = contract.household_signed_at or now
     contract.transferee_signed_at = contract.transferee_signed_at or now
+    contract.household_entrustment_id = agent and agent.id
     contract.signature_method, contract.signatures_recorded_by = "officer_scan", actor.user_id
     contract.signature_scan_name, contract.signature_scan_type = scan.name, scan.content_type
     contract.signature_scan = scan.data
     _file(session, contract, now)
     flush_or_raise(session)
-    registry.record(session, actor, "sign_scan", "transfer", code)
+    registry.record(session, actor, "sign_scan", "transfer", code, details={
+        "signed_on": signed_on.isoformat(), "entrustment": agent and agent.id})
     return contract
 
 
-def _contract(session: Session, code: str) -> TransferContract:
+def _paper_signed_on(session: Session, contract: TransferContract, signed_on: date | None) -> date:
+    """Return the date the paper was signed: today unless given; a date given is never in the
+    future and never before the award the contract comes from."""
+    if signed_on is None:
+        return clock.today()
+    awarded = session.scalar(sa.select(Offer.at).where(Offer.listing_id == contract.listing_id,
+                                                       Offer.status == "accepted"))
+    earliest = clock.local_date(awarded) if awarded else ranges.SIGNED_ON.low
+    ranges.Span(ranges.SIGNED_ON.label, earliest, ranges.HORIZON, past=True, rule="R1.23") \
+        .check(signed_on, "signed_on")
+    return signed_on
+
+
+def _paper_agent(session: Session, contract: TransferContract, entrustment_id: int, signed_on: date):
+    """Return the entrustment under which the household's agent signed the paper (R2.4): in force
+    on signed_on for signing all the contract's parcels, within its authority, and not held by the
+    transferee's own account (an agent acts for the household, never for itself against it).
+
+    Raises:
+        ValidationFailed: naming entrustment_id.
+    """
+    ranges.ROW_ID.check(entrustment_id, "entrustment_id")
+    agent = require_signed_by_agent(session, entrustment_id, contract.household_code, contract.parcel_codes,
+                                    signed_on)
+    transferee = session.get(Transferee, contract.transferee_id)
+    if agent.agent_user_id == transferee.user_id:
+        raise ValidationFailed(_l("The agent of this entrustment is the transferee: it cannot sign for the "
+                                  "household too."), field="entrustment_id", rule="R2.4")
+    within_authority(agent, contract.term.upper - timedelta(days=1), contract.price,
+                     fields=("entrustment_id", "entrustment_id"))
+    return agent
+
+
+OFFICERS = ("system", "township_officer")
+
+
+def _contract(session: Session, actor: Actor, code: str, *, roles: tuple[str, ...] | None = None,
+              agent_act: str | None = None) -> TransferContract:
+    """Lock a transfer contract for an act: refuse first an actor whose role never does it
+    (roles), then an unknown code and a contract the actor may not see with one answer, so no
+    one learns from a refusal whether a code exists or what state its contract is in. The
+    household's agent entrusted with agent_act on its parcels sees it too (R2.4).
+
+    Raises:
+        Unauthenticated: anonymous. Forbidden: another role; no such contract the actor may see.
+    """
+    require_login(actor)
+    if roles is not None and actor.role not in roles:
+        raise forbidden()
     contract = session.scalar(sa.select(TransferContract).where(TransferContract.code == code)
                               .with_for_update())
-    if contract is None:
-        raise NotFound(_l("No transfer contract %(code)s.", code=code), field="code")
+    if contract is None or not (sees_transfer(session, actor, contract) or agent_act and in_force(
+            session, actor, contract.household_code, contract.parcel_codes, agent_act)):
+        raise unseen_transfer()
     return contract
 
 
@@ -240,9 +311,10 @@ def record_rent(session: Session, actor: Actor, *, code: str, due_on: date, paid
     """Record a rent payment received by the household (R1.22): the household or the officer.
 
     Raises:
-        Forbidden: someone else. NotFound: no such instalment. Conflict: already paid.
+        Forbidden: someone else (an unknown code alike). NotFound: no such instalment.
+        Conflict: already paid.
     """
-    contract = _contract(session, code)
+    contract = _contract(session, actor, code, roles=("farmer", *OFFICERS))
     if not (actor.role == "farmer" and actor.household_code == contract.household_code):
         require_notice_officer(actor, contract.household_code)
     payment = session.scalar(sa.select(RentPayment).where(RentPayment.contract_id == contract.id,
@@ -251,6 +323,7 @@ def record_rent(session: Session, actor: Actor, *, code: str, due_on: date, paid
         raise NotFound(_l("No rent instalment due on %(date)s.", date=due_on), field="due_on")
     if payment.paid_on is not None:
         raise Conflict(_l("This instalment was paid on %(date)s.", date=payment.paid_on), field="due_on")
+    ranges.PAID_ON.check(paid_on, "paid_on")  # a payment received: not in the future
     payment.paid_on = paid_on
     flush_or_raise(session)
     return payment
@@ -261,17 +334,20 @@ def terminate(session: Session, actor: Actor, *, code: str, cause: str, evidence
     the collective when the household does not act on causes 1-3 (R1.26).
 
     Raises:
-        ValidationFailed: any other cause, no evidence. Forbidden: someone else. Conflict: not filed.
+        Forbidden: someone else (an unknown code alike). ValidationFailed: any other cause, no
+            evidence. Conflict: not filed.
     """
-    contract = _contract(session, code)
+    contract = _contract(session, actor, code, roles=("farmer", "collective_clerk"))
+    household = actor.role == "farmer" and actor.household_code == contract.household_code
+    collective = actor.role == "collective_clerk" and actor.collective_code == contract.household_code[:14]
+    if not (household or collective):
+        raise forbidden()
     if cause not in TERMINATION_CAUSES:
         raise ValidationFailed(_l("A transfer contract ends early only if the transferee changed the "
                                   "agricultural use, abandoned the land two years or more, seriously "
                                   "damaged it, or seriously breached the contract."),
                                field="cause", rule="R1.25")
-    household = actor.role == "farmer" and actor.household_code == contract.household_code
-    collective = actor.role == "collective_clerk" and actor.collective_code == contract.household_code[:14]
-    if not household and not (collective and cause != "serious_breach"):
+    if collective and not household and cause == "serious_breach":  # R1.26: causes 1-3 only
         raise forbidden()
     if not (evidence or "").strip():
         raise ValidationFailed(_l("Attach the evidence of the cause."), field="evidence", rule="R1.25")
@@ -294,10 +370,10 @@ def register_transfer(session: Session, actor: Actor, *, code: str) -> TransferC
     application (R1.24): then it can be asserted against third parties.
 
     Raises:
-        Forbidden: not the township officer. Conflict: not filed, shorter than five years, or
-            already registered.
+        Forbidden: not the township officer (an unknown code alike). Conflict: not filed, shorter
+            than five years, or already registered.
     """
-    contract = _contract(session, code)
+    contract = _contract(session, actor, code, roles=OFFICERS)
     require_notice_officer(actor, contract.household_code)
     if contract.status != "filed" or not contract.registrable or contract.registered_at is not None:
         raise Conflict(_l("Only a filed transfer of five years or more is registered, once."),

@@ -45,7 +45,8 @@ def load_market_demo(session: Session, transferee_user) -> None:
         services.place_bid(session, cooperative, listing_id=listing.id, price=Decimal("480"))
         clock.travel(STARTED.replace(month=3, day=20) - clock.now())
         contracts.award(session, officer, listing_id=listing.id)
-        contract = contracts.draft_contract(session, officer, listing_id=listing.id)
+        contract = contracts.draft_contract(session, officer, listing_id=listing.id,
+                                            transferee_address="吉林省辽源市东丰县大阳镇永安村（演示）")
         contracts.sign_contract(session, household, code=contract.code)
         contracts.sign_contract(session, cooperative, code=contract.code)
     finally:

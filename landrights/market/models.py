@@ -23,6 +23,21 @@ MODES = ("lease", "shares", "other")  # 出租（转包）, 入股, 其他 (R1.2
 LAND_USES = ("grain", "cash_crops", "vegetables", "livestock", "aquaculture")  # agricultural only (R1.21)
 TRANSFEREE_KINDS = ("cooperative", "family_farm", "company", "individual")
 TERMINATION_CAUSES = ("use_changed", "abandoned_two_years", "serious_damage", "serious_breach")  # R1.25
+IDENTITY_METHODS = ("own_account", "officer_id_card")
+# R2.4 "matters and authority": what an agent may do for the household, a closed set: list the land,
+# withdraw its listing, sign the transfer contract. Never rent, termination, pledge or return, and
+# never a withdrawal of rights (G3: only the holder's own request gives up a right): hence
+# "withdraw_listing", never a bare "withdraw"
+ENTRUSTED_ACTS = ("list", "withdraw_listing", "sign")
+# ranges.py: a term lies between household contracting's start and the horizon, both ends bounded;
+# prices per mu and year up to 100,000 yuan, areas up to 10 km² a parcel and 100 km² a transfer
+TERM_RANGE = ("NOT lower_inf(term) AND NOT upper_inf(term) AND lower(term) >= '1978-01-01' "
+              "AND upper(term) <= '2101-01-01'")
+
+
+def term_range() -> Check:
+    """Return the CHECK bounding a daterange column named term (migration 0015)."""
+    return Check(TERM_RANGE, name="term_range")
 
 
 class Transferee(Base):
@@ -33,6 +48,8 @@ class Transferee(Base):
         Check("kind IN ('cooperative', 'family_farm', 'company', 'individual')", name="kind_known"),
         # R1.21(4): every transferee declares agricultural operating capacity
         Check("length(trim(operating_capacity)) > 0", name="capacity_declared"),
+        Check("address IS NULL OR length(trim(address)) > 0", name="address_not_blank"),
+        sa.UniqueConstraint("id", "kind"),  # the key an identity refers to, so it can require 'individual'
     )
 
     id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
@@ -40,9 +57,52 @@ class Transferee(Base):
     kind: Mapped[str] = mapped_column(sa.String(12))
     name: Mapped[str] = mapped_column(sa.String(100))
     credit_code: Mapped[str | None] = mapped_column(sa.String(30), comment="统一社会信用代码 or ID")
-    person_id: Mapped[int | None] = mapped_column(sa.ForeignKey("persons.id", ondelete="RESTRICT"),
-                                                  comment="an individual: the registered person")
     operating_capacity: Mapped[str] = mapped_column(sa.Text, comment="machinery, experience, staff")
+    address: Mapped[str | None] = mapped_column(sa.String(200), comment=(
+        "住所: domicile as on its licence or ID card, for the contract (R1.23(1)); its own word"))
+
+
+class TransfereeIdentity(Base):
+    """The registered person an individual transferee is, verified: by the person's own account
+    (users.person_id) or by a township officer of the person's area who saw the ID card. Only a
+    live identity carries a member's priority or the exemption from the county's review (R1.21(5),
+    R1.28); a claim nobody verified is never stored. Migration 0018 adds the trigger
+    lr_transferee_identity_check (own account really linked; officer of the person's township;
+    only ended, never rewritten)."""
+
+    __tablename__ = "transferee_identities"
+    __table_args__ = (
+        FK(["transferee_id", "kind"], ["transferees.id", "transferees.kind"], ondelete="RESTRICT",
+           onupdate="RESTRICT"),
+        # R1.28: a company, cooperative or family farm is social capital whoever owns it; only a
+        # natural person is a member of the collective
+        Check("kind = 'individual'", name="individual_only"),
+        Check("method IN ('own_account', 'officer_id_card')", name="method_known"),
+        Check("method = 'own_account' OR (verified_by IS NOT NULL AND length(trim(document)) > 0)",
+              name="officer_saw_document"),
+        Check("(ended_at IS NULL) = (end_reason IS NULL)", name="ended_with_reason"),
+        Check("ended_at IS NULL OR ended_at >= verified_at", name="ends_after_verified"),
+        # one person, one transferee identity; one identity per transferee
+        sa.Index("uq_transferee_identities_one_per_person", "person_id", unique=True,
+                 postgresql_where=sa.text("ended_at IS NULL")),
+        sa.Index("uq_transferee_identities_one_per_transferee", "transferee_id", unique=True,
+                 postgresql_where=sa.text("ended_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    transferee_id: Mapped[int] = mapped_column(sa.BigInteger)
+    kind: Mapped[str] = mapped_column(sa.String(12), comment="the transferee's kind, for the CHECK")
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("persons.id", ondelete="RESTRICT"))
+    method: Mapped[str] = mapped_column(sa.String(16), comment="own_account | officer_id_card")
+    document: Mapped[str | None] = mapped_column(sa.String(200), comment="the ID document the officer saw")
+    verified_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"),
+                                                    comment="the officer (own_account: the account)")
+    verified_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=NOW)
+    ended_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    end_reason: Mapped[str | None] = mapped_column(sa.String(200))
+    ended_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
+
+    transferee: Mapped[Transferee] = relationship(viewonly=True)
 
 
 class CapitalReview(Base):
@@ -52,6 +112,9 @@ class CapitalReview(Base):
     __table_args__ = (
         Check("decision IN ('approved', 'refused')", name="decision_known"),
         Check("decision = 'refused' OR max_area_mu > 0", name="approved_area"),
+        Check("max_area_mu BETWEEN 0 AND 150000", name="max_area_at_most"),
+        # R1.28 is the 2018 law's art. 45, in force 2019; the service adds "not in the past"
+        Check("valid_until BETWEEN '2019-01-01' AND '2100-12-31'", name="valid_until_range"),
         Check("length(trim(qualification)) > 0 AND length(trim(project)) > 0 AND "
               "length(trim(risk_measures)) > 0", name="three_reviews"),
     )
@@ -70,27 +133,58 @@ class CapitalReview(Base):
 
 
 class Entrustment(Base):
-    """流转委托书 (R2.4): a household's written power of attorney to an agent, signed by both."""
+    """流转委托书 (R2.4): a household's written power of attorney to an agent's account, for some
+    parcels, some acts and a term, signed by both: the household's consent in the app then the
+    agent's acceptance, or a township officer's record of the paper signed by both with its scan.
+    In force from the agent's signature, between valid_from and valid_to (both days included),
+    until revoked; market.entrustments.require_agent_for checks it at every act of the agent."""
 
     __tablename__ = "entrustments"
     __table_args__ = (
         FK(["county_code", "household_code"], ["households.county_code", "households.code"],
            ondelete="RESTRICT"),
-        Check("signed_by_household AND signed_by_agent", name="signed_by_both"),
+        Check("consent_method IN ('app', 'officer_scan')", name="consent_method_known"),
+        Check("agent_signed_at IS NULL OR agent_signed_at >= household_signed_at", name="signed_in_order"),
+        # the officer records the paper only with its scan, which carries both signatures
+        Check("consent_method = 'app' OR (scan IS NOT NULL AND scan_name IS NOT NULL AND "
+              "agent_signed_at IS NOT NULL)", name="scan_signed_by_both"),
         Check("valid_to > valid_from", name="valid_range"),
+        Check("valid_from >= '1978-01-01' AND valid_to <= '2100-12-31'", name="dates_range"),
+        Check("transfer_until >= valid_from AND transfer_until <= '2100-12-31'", name="transfer_until_range"),
+        Check("min_price > 0 AND min_price <= 100000", name="min_price_range"),
+        Check("cardinality(acts) >= 1 AND acts <@ ARRAY['list', 'withdraw_listing', 'sign']::varchar[]",
+              name="acts_known"),
+        Check("cardinality(parcel_codes) >= 1", name="parcels_named"),
+        Check("length(trim(scope)) > 0", name="scope_stated"),
+        Check("(revoked_at IS NULL) = (revocation_reason IS NULL)", name="revoked_with_reason"),
+        sa.Index("ix_entrustments_agent_user_id", "agent_user_id"),
     )
 
     id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
     county_code: Mapped[str] = mapped_column(sa.String(6))
-    household_code: Mapped[str] = mapped_column(sa.String(18))
-    agent_user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
-    scope: Mapped[str] = mapped_column(sa.Text, comment="matters and authority")
+    household_code: Mapped[str] = mapped_column(sa.String(18), comment="the principal (委托方)")
+    agent_user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"),
+                                               comment="the agent (受托方)")
+    scope: Mapped[str] = mapped_column(sa.Text, comment="matters and authority, in the principal's words")
     parcel_codes: Mapped[list[str]] = mapped_column(ARRAY(sa.String(19)))
+    acts: Mapped[list[str]] = mapped_column(ARRAY(sa.String(16)), comment="ENTRUSTED_ACTS")
+    transfer_until: Mapped[date] = mapped_column(sa.Date, comment="no transfer the agent makes ends later")
+    min_price: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2), comment="yuan per mu and year, at least")
     valid_from: Mapped[date] = mapped_column(sa.Date)
-    valid_to: Mapped[date] = mapped_column(sa.Date)
-    signed_by_household: Mapped[bool]
-    signed_by_agent: Mapped[bool]
-    document: Mapped[str] = mapped_column(sa.String(200))
+    valid_to: Mapped[date] = mapped_column(sa.Date, comment="the last day of the entrustment")
+    consent_method: Mapped[str] = mapped_column(sa.String(12), comment="app | officer_scan")
+    household_signed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    agent_signed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True),
+                                                             comment="NULL: the agent has not accepted")
+    document: Mapped[str | None] = mapped_column(sa.String(200), comment="the paper's reference")
+    scan_name: Mapped[str | None] = mapped_column(sa.String(200))
+    scan_type: Mapped[str | None] = mapped_column(sa.String(60))
+    scan: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True, comment="the signed paper")
+    recorded_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=NOW)
+    revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    revoked_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
+    revocation_reason: Mapped[str | None] = mapped_column(sa.String(200))
 
 
 class Listing(Base):
@@ -108,6 +202,12 @@ class Listing(Base):
         Check("closes_at > opens_at AND priority_until >= closes_at", name="windows_in_order"),
         Check("status IN ('open', 'awarded', 'contracted', 'withdrawn', 'unsold')", name="status_known"),
         Check("anti_snipe_minutes >= 0", name="anti_snipe_not_negative"),
+        Check("anti_snipe_minutes <= 1440", name="anti_snipe_at_most"),
+        Check("reserve_price <= 100000", name="reserve_at_most"),
+        Check("best_price > 0 AND best_price <= 100000", name="best_price_range"),
+        Check("area_m2 > 0 AND area_m2 <= 100000000", name="area_range"),
+        Check("bid_count >= 0", name="bid_count_not_negative"),
+        term_range(),
     )
 
     id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
@@ -147,6 +247,8 @@ class ListingParcel(Base):
                           where=sa.text("status IN ('listed', 'transferred')"), using="gist",
                           name="listing_parcels_no_overlap"),
         Check("status IN ('listed', 'transferred', 'released')", name="status_known"),
+        Check("area_m2 > 0 AND area_m2 <= 10000000", name="area_range"),
+        term_range(),
     )
 
     id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
@@ -167,6 +269,7 @@ class Deposit(Base):
     __table_args__ = (
         sa.UniqueConstraint("listing_id", "transferee_id"),
         Check("amount_yuan > 0", name="amount_positive"),
+        Check("amount_yuan <= 10000000", name="amount_at_most"),
         Check("status IN ('held', 'applied', 'released')", name="status_known"),
     )
 
@@ -186,6 +289,7 @@ class Bid(Base):
     __table_args__ = (
         sa.UniqueConstraint("listing_id", "price"),  # never two bids at one price
         Check("price > 0", name="price_positive"),
+        Check("price <= 100000", name="price_at_most"),
     )
 
     id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
@@ -206,6 +310,7 @@ class Offer(Base):
         # R1.21(5) members' match; R2.6 the current transferee's match when the land is listed again
         Check("kind IN ('best_bid', 'member_match', 'renewal_match')", name="kind_known"),
         Check("status IN ('pending', 'accepted', 'declined')", name="status_known"),
+        Check("price > 0 AND price <= 100000", name="price_range"),
     )
 
     id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
@@ -225,9 +330,10 @@ class TransferContract(Base):
         sa.UniqueConstraint("code"),
         sa.UniqueConstraint("listing_id"),
         Check("code ~ '^[0-9]{18}$' AND left(code, 6) = county_code", name="code_shape"),
-        Check("status IN ('draft', 'signed', 'filed', 'terminated')", name="status_known"),
-        Check("status = 'draft' OR (household_signed_at IS NOT NULL AND transferee_signed_at IS NOT NULL)",
-              name="signed_by_both"),
+        # void: the award lapsed before both signed (market.endings.lapse_award)
+        Check("status IN ('draft', 'signed', 'filed', 'terminated', 'void')", name="status_known"),
+        Check("status IN ('draft', 'void') OR (household_signed_at IS NOT NULL AND "
+              "transferee_signed_at IS NOT NULL)", name="signed_by_both"),
         Check("status NOT IN ('filed', 'terminated') OR filed_at IS NOT NULL", name="filed_when"),
         Check("NOT registrable OR upper(term) - lower(term) >= 5 * 365", name="registrable_five_years"),
         # R1.24: only a filed transfer of five years or more enters the register of management rights
@@ -241,6 +347,10 @@ class TransferContract(Base):
         Check("signature_method = 'app' OR (signature_scan IS NOT NULL AND signature_scan_name IS NOT NULL "
               "AND household_signed_at IS NOT NULL AND transferee_signed_at IS NOT NULL)",
               name="signature_scan_given"),
+        Check("price > 0 AND price <= 100000", name="price_range"),
+        Check("area_m2 > 0 AND area_m2 <= 100000000", name="area_range"),
+        Check("annual_rent_yuan BETWEEN 0 AND 100000000000", name="rent_range"),
+        term_range(),
     )
 
     id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
@@ -275,12 +385,19 @@ class TransferContract(Base):
     signature_scan: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True,
                                                          comment="the signed paper contract")
     signatures_recorded_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
+    household_entrustment_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("entrustments.id", ondelete="RESTRICT"),
+        comment="an agent signed for the household under this entrustment (R2.4)")
 
 
 class LedgerEntry(Base):
     """流转台账 (R2.12): the township's append-only record of every filed transfer event."""
 
     __tablename__ = "transfer_ledger"
+    __table_args__ = (
+        Check("area_m2 > 0 AND area_m2 <= 100000000", name="area_range"),
+        Check("annual_rent_yuan BETWEEN 0 AND 100000000000", name="rent_range"),
+    )
 
     id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
     county_code: Mapped[str] = mapped_column(sa.String(6))
@@ -300,6 +417,9 @@ class RentPayment(Base):
     __table_args__ = (
         sa.UniqueConstraint("contract_id", "due_on"),
         Check("amount_yuan > 0", name="amount_positive"),
+        Check("amount_yuan <= 100000000000", name="amount_at_most"),
+        Check("due_on BETWEEN '1978-01-01' AND '2100-12-31'", name="due_on_range"),
+        Check("paid_on BETWEEN '1978-01-01' AND '2100-12-31'", name="paid_on_range"),
     )
 
     id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)

@@ -1,0 +1,178 @@
+"""JSON API of who acts in the market (tag Market): a transferee's verified identity (R1.21(5),
+R1.28) and a household's entrustments of an agent (R2.4). The same services as the CLI."""
+from __future__ import annotations
+
+from apiflask import Schema
+from apiflask.fields import Date, DateTime, Decimal, Integer, List, Nested, String
+from apiflask.validators import Length, OneOf, Range, Regexp
+
+from landrights import ranges
+from landrights.accounts.views import current_actor
+from landrights.api import _ERRORS, bp
+from landrights.api.certification import FileIn, _file
+from landrights.api.market import MONEY, TAG, IdentityOut, TransfereeOut
+from landrights.api.schemas import Amount
+from landrights.extensions import db
+from landrights.market import entrustments, identities
+from landrights.market.models import ENTRUSTED_ACTS
+
+ID_NUMBER = Length(min=2, max=30)
+
+
+class IdentityIn(Schema):
+    id_number = String(required=True, validate=ID_NUMBER)
+    document = String(validate=Length(max=200), metadata={
+        "description": "the township officer: the identity document seen (type, issuer, validity)"})
+
+
+class ReasonIn(Schema):
+    reason = String(required=True, validate=[Length(min=1, max=200), ranges.not_blank])
+
+
+class EntrustmentIn(Schema):
+    household_code = String(required=True, validate=Regexp(r"^\d{18}$"))
+    agent_username = String(required=True, validate=Length(min=1, max=64))
+    parcel_codes = List(String(validate=Regexp(r"^\d{19}$")), required=True, validate=Length(min=1, max=200))
+    acts = List(String(validate=OneOf(list(ENTRUSTED_ACTS))), required=True, validate=Length(min=1, max=3),
+                metadata={"description": "list, withdraw_listing, sign (the transfer contract); never a "
+                                                "withdrawal of rights (G3: the holder's own request only)"})
+    valid_from = Date(required=True, validate=ranges.TERM_START.validate)
+    valid_to = Date(required=True, validate=ranges.TERM_END.validate,
+                    metadata={"description": "the last day; by the end of the household's contract"})
+    transfer_until = Date(required=True, validate=ranges.TERM_END.validate,
+                          metadata={"description": "no transfer the agent makes ends later"})
+    min_price = Amount(ranges.PRICE, required=True,
+                        metadata={"description": "the lowest price per mu and year the agent may accept"})
+    scope = String(required=True, validate=[Length(min=1, max=2000), ranges.not_blank],
+                   metadata={"description": "the matters and authority, as the 委托书 states them"})
+    document = String(validate=Length(max=200), metadata={"description": "the paper's number or date"})
+    scan = Nested(FileIn, metadata={"description": "required when the officer records the paper signed "
+                                                   "by both (PDF, JPEG or PNG up to 10 MB)"})
+
+
+class EntrustmentOut(Schema):
+    id = Integer()
+    household_code = String()
+    agent_username = String()
+    parcel_codes = List(String())
+    acts = List(String())
+    transfer_until = Date()
+    min_price = Decimal(**MONEY)
+    valid_from = Date()
+    valid_to = Date()
+    consent_method = String(metadata={"description": "app, or officer_scan"})
+    household_signed_at = DateTime()
+    agent_signed_at = DateTime(allow_none=True)
+    scope = String()
+    document = String(allow_none=True)
+    scan_name = String(allow_none=True)
+    status = String(metadata={"description": "awaiting_agent, not_yet, in_force, expired, revoked"})
+    revoked_at = DateTime(allow_none=True)
+    revocation_reason = String(allow_none=True)
+
+
+class EntrustmentQuery(Schema):
+    household = String(validate=Regexp(r"^\d{18}$"))
+    limit = Integer(load_default=200, validate=Range(min=1, max=500))
+
+
+class EntrustmentList(Schema):
+    items = List(Nested(EntrustmentOut))
+
+
+@bp.get("/transferees/mine")
+@bp.output(TransfereeOut)
+@bp.doc(summary="The transferee registered by your account, with its verified identity", tags=TAG,
+        responses=[401, 404])
+def my_transferee():
+    return identities.transferee_dict(db.session, identities.transferee_of(db.session, current_actor()))
+
+
+class AddressIn(Schema):
+    address = String(required=True, allow_none=True, validate=[Length(min=1, max=200), ranges.not_blank],
+                     metadata={"description": "the domicile as on the licence or ID card; null clears it"})
+
+
+@bp.patch("/transferees/mine")
+@bp.input(AddressIn, location="json")
+@bp.output(TransfereeOut)
+@bp.doc(summary="Change your transferee's address, printed in its next transfer contracts (R1.23(1))",
+        tags=TAG, responses=[*_ERRORS])
+def set_my_address(json_data):
+    transferee = identities.set_address(db.session, current_actor(), json_data["address"])
+    db.session.commit()
+    return identities.transferee_dict(db.session, transferee)
+
+
+@bp.post("/transferees/<int:transferee_id>/identity")
+@bp.input(IdentityIn, location="json")
+@bp.output(IdentityOut, status_code=201)
+@bp.doc(summary="Verify who an individual transferee is: its own account (the account's person), or "
+                "the township officer of the person's area who saw the ID card", tags=TAG,
+        responses=[*_ERRORS, 409])
+def verify_identity(transferee_id, json_data):
+    ranges.ROW_ID.check(transferee_id, "transferee_id")
+    identity = identities.verify_identity(db.session, current_actor(), transferee_id=transferee_id,
+                                          **json_data)
+    db.session.commit()
+    return identities.identity_of(db.session, identity.transferee_id)
+
+
+@bp.post("/transferees/<int:transferee_id>/identity/revocation")
+@bp.input(ReasonIn, location="json")
+@bp.output(TransfereeOut)
+@bp.doc(summary="End a transferee's identity: its account, or the township officer of the person's area",
+        tags=TAG, responses=_ERRORS)
+def end_identity(transferee_id, json_data):
+    ranges.ROW_ID.check(transferee_id, "transferee_id")
+    identity = identities.end_identity(db.session, current_actor(), transferee_id=transferee_id, **json_data)
+    db.session.commit()
+    return identities.transferee_dict(db.session, identity.transferee)
+
+
+@bp.get("/entrustments")
+@bp.input(EntrustmentQuery, location="query")
+@bp.output(EntrustmentList)
+@bp.doc(summary="Entrustments you may see: your household's, those naming you as agent, your area's",
+        tags=TAG, responses=[401, 422])
+def list_entrustments(query_data):
+    found = entrustments.list_entrustments(db.session, current_actor(), limit=query_data["limit"],
+                                           household_code=query_data.get("household"))
+    return {"items": [entrustments.entrustment_dict(db.session, e) for e in found]}
+
+
+@bp.post("/entrustments")
+@bp.input(EntrustmentIn, location="json")
+@bp.output(EntrustmentOut, status_code=201)
+@bp.doc(summary="Entrust an agent (流转委托书, R2.4): the household in the app (the agent then accepts), or "
+                "the township officer with the scan of the paper signed by both", tags=TAG, responses=_ERRORS)
+def create_entrustment(json_data):
+    args = dict(json_data)
+    scan = _file(args.pop("scan", None))
+    entrustment = entrustments.create_entrustment(db.session, current_actor(), scan=scan, **args)
+    db.session.commit()
+    return entrustments.entrustment_dict(db.session, entrustment)
+
+
+@bp.post("/entrustments/<int:entrustment_id>/acceptance")
+@bp.output(EntrustmentOut)
+@bp.doc(summary="Sign the entrustment as its agent: from now it is in force", tags=TAG,
+        responses=[*_ERRORS, 409])
+def accept_entrustment(entrustment_id):
+    ranges.ROW_ID.check(entrustment_id, "entrustment_id")
+    entrustment = entrustments.accept_entrustment(db.session, current_actor(), entrustment_id=entrustment_id)
+    db.session.commit()
+    return entrustments.entrustment_dict(db.session, entrustment)
+
+
+@bp.post("/entrustments/<int:entrustment_id>/revocation")
+@bp.input(ReasonIn, location="json")
+@bp.output(EntrustmentOut)
+@bp.doc(summary="Revoke an entrustment, at once: the household, the township officer, or the agent "
+                "renouncing it", tags=TAG, responses=[*_ERRORS, 409])
+def revoke_entrustment(entrustment_id, json_data):
+    ranges.ROW_ID.check(entrustment_id, "entrustment_id")
+    entrustment = entrustments.revoke_entrustment(db.session, current_actor(), entrustment_id=entrustment_id,
+                                                  reason=json_data["reason"])
+    db.session.commit()
+    return entrustments.entrustment_dict(db.session, entrustment)
