@@ -3,15 +3,16 @@ queries as the web pages."""
 from __future__ import annotations
 
 from apiflask import APIBlueprint
-from flask import request
+from flask import current_app, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_login import current_user
 from shapely.geometry import shape
 
 from landrights.accounts.views import current_actor
 from landrights.api import schemas as s
 from landrights.api import serializers as out
-from landrights.errors import ValidationFailed
+from landrights.errors import Unauthenticated, ValidationFailed
 from landrights.extensions import csrf, db
 from landrights.geo.geojson import BBoxError, parse_bbox
 from landrights.registry import queries, services
@@ -24,11 +25,51 @@ _ERRORS = [401, 403, 404, 422]
 
 
 @bp.before_request
-def csrf_for_cookie_sessions():
-    """Bearer-token calls need no CSRF token; cookie-session writes do (forged form posts)."""
-    if request.method not in ("GET", "HEAD", "OPTIONS") and \
-            not request.headers.get("Authorization", "").startswith("Bearer "):
+def account_first():
+    """An operation that needs an account refuses a request without one (401) before reading its
+    input, whatever the method: the answer never depends on the input (permission first). A write
+    with an Authorization header is authenticated by that header alone (the cookie is then ignored,
+    accounts.views), so it needs no CSRF token; a write riding on a cookie session does (a forged
+    form post).
+
+    Raises:
+        Unauthenticated: no credentials, or a bad token, for an operation not marked public.
+    """
+    if request.method == "OPTIONS":  # Flask answers it with the Allow header alone
+        return
+    view = current_app.view_functions.get(request.endpoint)
+    if not current_user.is_authenticated and not getattr(view, "public", False):
+        raise Unauthenticated(_("Please log in first."))
+    if request.method not in ("GET", "HEAD") and "Authorization" not in request.headers:
         csrf.protect()
+
+
+@bp.before_request
+def no_nul_characters():
+    """Refuse U+0000 anywhere in the path, query, form or JSON body: PostgreSQL text cannot hold it, so
+    a query carrying it failed (500) instead of finding nothing. A refusal of the registry's storage,
+    not of the document's shape (no "in").
+
+    Raises:
+        ValidationFailed: naming the field that holds the character.
+    """
+    body = request.get_json(silent=True) if request.is_json else None
+    sources = (request.view_args or {}, request.args.to_dict(flat=False), request.form.to_dict(flat=False),
+               body if isinstance(body, dict) else {"body": body})
+    for values in sources:
+        for field, value in values.items():
+            if _holds_nul(value):
+                raise ValidationFailed(_("Text may not contain the NUL character (U+0000)."), field=field)
+
+
+def _holds_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
 
 
 def _bbox(text: str | None):
@@ -85,11 +126,7 @@ def create_parcel(json_data):
                 "none you may see lies there", responses=_ERRORS)
 @db.reads_only
 def parcel_at(query_data):
-    lon, lat = query_data["lon"], query_data["lat"]
-    if not -180 <= lon <= 180:
-        raise ValidationFailed(_("lon must be a longitude from -180 to 180 degrees"), field="lon")
-    if not -90 <= lat <= 90:
-        raise ValidationFailed(_("lat must be a latitude from -90 to 90 degrees"), field="lat")
+    lon, lat = query_data["lon"], query_data["lat"]  # in range: the schema's
     return out.parcel_detail(queries.parcel_at(db.session, current_actor(), lon, lat))
 
 
@@ -185,7 +222,7 @@ def get_contract(code, query_data):
 @bp.input(s.SurveyIn, location="form_and_files")
 @bp.output(s.SurveyReport, status_code=201)
 @bp.doc(summary="Import a survey file for a collective; returns the report with every finding",
-        tags=["Survey"], responses=[400, *_ERRORS])
+        tags=["Survey"], responses=[400, 413, *_ERRORS])
 def create_survey(form_and_files_data):
     data = form_and_files_data
     record = import_upload(data["file"], collective=data["collective"],
@@ -230,18 +267,32 @@ _MARSHMALLOW_MESSAGES = {
 }
 
 
+_LOCATIONS = {"json": "body", "form": "body", "files": "body", "form_and_files": "body", "query": "query",
+              "path": "path", "headers": "header"}
+
+
+def _first_problem(detail: dict) -> tuple[str | None, str]:
+    """Return the field (dotted, for a nested one) and the first message of marshmallow's errors,
+    keyed by location (json, query, form) and then by field."""
+    path, node = [], next(iter(detail.values()), {})
+    while isinstance(node, dict) and node:
+        key, node = next(iter(node.items()))
+        path.append(str(key))
+    raw = node[0] if isinstance(node, list) and node else str(node)
+    field = ".".join(p for p in path if p != "_schema") or None
+    return field, _MARSHMALLOW_MESSAGES.get(raw, lambda: raw)()
+
+
 def format_error(error):
     """Render APIFlask's HTTP and validation errors as {"error": {code, message, field}}."""
-    field, message = None, error.message
+    from landrights.web.errors import describe
+
     if error.status_code == 422 and isinstance(error.detail, dict):
-        for fields in error.detail.values():
-            field, messages = next(iter(fields.items()))
-            raw = messages[0] if isinstance(messages, list) else str(messages)
-            message = _MARSHMALLOW_MESSAGES.get(raw, lambda r=raw: r)()
-            break
-        return {"error": {"code": "validation_failed", "message": message, "field": field}}, 422
-    return {"error": {"code": str(error.status_code), "message": message, "field": None}}, \
-        error.status_code
+        field, message = _first_problem(error.detail)
+        where = _LOCATIONS.get(next(iter(error.detail), ""), "body")
+        return {"error": {"code": "validation_failed", "message": message, "field": field, "in": where}}, 422
+    code, message = describe(error.status_code)
+    return {"error": {"code": code, "message": message, "field": None}}, error.status_code, error.headers
 
 
-from landrights.api import certification, market, rights  # noqa: E402,F401  (they register their routes on bp)
+from landrights.api import certification, handups, market, rights  # noqa: E402,F401  (they register their routes on bp)

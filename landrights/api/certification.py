@@ -7,11 +7,14 @@ import binascii
 
 from apiflask import Schema
 from apiflask.fields import Boolean, Dict, Float, Integer, List, Nested, String
-from apiflask.validators import Length, OneOf, Range, Regexp
+from apiflask.validators import Length, OneOf, Regexp
 from flask import current_app
 
+from landrights import ranges
 from landrights.accounts.views import current_actor
 from landrights.api import _ERRORS, bp
+from landrights.api.openapi import public
+from landrights.api.schemas import Whole
 from landrights.certification import certificates, objections, queries, services
 from landrights.errors import ValidationFailed
 from landrights.evidence import Upload
@@ -25,7 +28,7 @@ PARCEL = Regexp(r"^\d{19}$")
 
 class NoticeIn(Schema):
     collective_code = String(required=True, validate=Regexp(r"^\d{14}$"))
-    days = Integer(validate=Range(min=1, max=365),
+    days = Whole(validate=ranges.NOTICE_DAYS.validate,
                    metadata={"description": "days on display; at least the configured minimum (R5.3)"})
     place = String(validate=Length(max=200))
 
@@ -102,6 +105,9 @@ class SignOffOut(Schema):
 
 class CertificateIn(Schema):
     code = String(required=True, validate=Regexp(r"^\d{18}[JQ]$"))
+    # a new issue after the last certificate was cancelled says why (R3.6); a first issue needs neither
+    reason = String(validate=Length(max=2000))
+    document = String(validate=Length(max=200))
 
 
 class CertificateChangeIn(Schema):
@@ -129,15 +135,16 @@ class VerifyQuery(Schema):
 
 
 class VerifyOut(Schema):
-    state = String(metadata={"description": "valid, superseded, cancelled, not_found, tampered"})
+    state = String(metadata={"description": "valid, superseded, cancelled; unverified when the "
+                                            "signed QR data is missing, altered or unknown"})
     code = String()
     serial = Integer(allow_none=True)
     current_serial = Integer(allow_none=True)
-    holder = String()
+    holder = String(metadata={"description": "the holder's name masked (family name and *)"})
     issued_on = String(allow_none=True)
     authority = String(allow_none=True)
     register_changed = Boolean()
-    parcels = List(Dict())
+    parcel_count = Integer(metadata={"description": "parcels the certificate covers"})
     total_area_m2 = Float()
 
 
@@ -262,7 +269,9 @@ def sign_off(code, json_data):
 @bp.doc(summary="Issue the certificate of a registered contract (county administrator)", tags=TAG,
         responses=[*_ERRORS, 409])
 def issue_certificate(json_data):
-    cert = certificates.issue_certificate(db.session, current_actor(), code=json_data["code"])
+    cert = certificates.issue_certificate(db.session, current_actor(), code=json_data["code"],
+                                          reason=json_data.get("reason"),
+                                          document=json_data.get("document"))
     db.session.commit()
     return _certificate_dict(cert)
 
@@ -286,7 +295,9 @@ def change_certificate(code, json_data):
 @bp.get("/verify/<code>")
 @bp.input(VerifyQuery, location="query")
 @bp.output(VerifyOut)
-@bp.doc(summary="Verify a certificate by code or by its QR data; public", tags=TAG)
+@bp.doc(summary="Verify a certificate by its QR data (n, d, s); public: the verdict and the "
+                "holder masked, and only for data this registry signed", tags=TAG)
+@public
 def verify(code, query_data):
     v = certificates.verify(db.session, current_app.config["CERTIFICATE_KEY"].encode(), code,
                             serial=query_data.get("n"), day=query_data.get("d"), sig=query_data.get("s"))
@@ -294,7 +305,7 @@ def verify(code, query_data):
     return {"state": v.state, "code": code, "serial": c and c.serial, "current_serial": v.current_serial,
             "holder": v.holder, "issued_on": c and certificates.issued_on(c).isoformat(),
             "authority": c and c.authority, "register_changed": v.register_changed,
-            "parcels": v.parcels or [], "total_area_m2": round(v.total_area_m2, 2)}
+            "parcel_count": v.parcel_count, "total_area_m2": round(v.total_area_m2, 2)}
 
 
 @bp.get("/progress")

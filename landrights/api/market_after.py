@@ -3,25 +3,34 @@ pledges, and the listing parcels as bbox-limited GeoJSON for the market map."""
 from __future__ import annotations
 
 from apiflask import Schema
-from apiflask.fields import Date, Decimal, Integer, List, Nested, String
+from apiflask.fields import Date, DateTime, Decimal, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf, Range, Regexp
 from flask import current_app
 
+from landrights import ranges
 from landrights.accounts.views import current_actor
 from landrights.api import _ERRORS, _bbox, bp
 from landrights.api import schemas as s
 from landrights.api.certification import FileIn, _file
-from landrights.api.market import MONEY, TAG, ContractOut
+from landrights.api.market import AREA_FILTER, LAND_USES, MONEY, PRICE_FILTER, TAG, ContractOut
+from landrights.api.openapi import public
+from landrights.api.schemas import Amount, Whole
 from landrights.extensions import db
-from landrights.market import contracts, pledges, queries, retransfers
+from landrights.market import contracts, documents, pledges, queries, retransfers
 
 
 class ScanIn(Schema):
     scan = Nested(FileIn, required=True, metadata={"description": "the paper contract signed by both"})
+    signed_on = Date(validate=ranges.SIGNED_ON.validate, metadata={
+        "description": "the date on the paper; default today; not before the award"})
+    entrustment_id = Whole(validate=ranges.ROW_ID.validate, metadata={
+        "description": "the household's side was signed by its agent under this entrustment, in force "
+                       "that day for signing all the contract's parcels (R2.4)"})
 
 
 class ConsentIn(Schema):
-    until = Date(metadata={"description": "latest last day of a re-transfer; default the transfer's end"})
+    until = Date(validate=ranges.CONSENT_UNTIL.validate,
+                 metadata={"description": "latest last day of a re-transfer; default the transfer's end"})
     signer_name = String(validate=Length(max=100))
     scan = Nested(FileIn, metadata={"description": "required when the officer records it (R1.29)"})
 
@@ -33,10 +42,11 @@ class ConsentOut(Schema):
 
 
 class RetransferIn(Schema):
-    to_transferee_id = Integer(required=True)
-    term_start = Date(required=True)
-    term_end = Date(required=True)
-    price = Decimal(required=True, **MONEY, metadata={"description": "yuan per mu per year"})
+    to_transferee_id = Whole(required=True, validate=ranges.ROW_ID.validate)
+    term_start = Date(required=True, validate=ranges.TERM_START.validate)
+    term_end = Date(required=True, validate=ranges.TERM_END.validate)
+    price = Amount(ranges.PRICE, required=True,
+                    metadata={"description": "yuan per mu per year"})
     payment_schedule = String(required=True, validate=Length(min=1, max=200))
 
 
@@ -52,9 +62,9 @@ class PledgeIn(Schema):
     household_code = String(required=True, validate=Regexp(r"^\d{18}$"))
     parcel_codes = List(String(validate=Regexp(r"^\d{19}$")), required=True, validate=Length(min=1))
     creditor = String(required=True, validate=Length(min=1, max=100))
-    amount_yuan = Decimal(required=True, **MONEY)
-    term_start = Date(required=True)
-    term_end = Date(required=True)
+    amount_yuan = Amount(ranges.PLEDGE_AMOUNT, required=True)
+    term_start = Date(required=True, validate=ranges.TERM_START.validate)
+    term_end = Date(required=True, validate=ranges.TERM_END.validate)
     document = String(required=True, validate=Length(min=1, max=200))
     contract_code = String(validate=Regexp(r"^\d{18}$"), metadata={"description": "a transferee's pledge"})
     consent_document = String(validate=Length(max=200),
@@ -76,12 +86,14 @@ class ReleaseIn(Schema):
 
 
 class MapQuery(Schema):
-    bbox = String(required=True, metadata={"description": "minLon,minLat,maxLon,maxLat (CGCS2000)"})
-    listing = Integer(metadata={"description": "one listing's parcels, whatever its state"})
+    bbox = String(required=True, validate=s.BBOX,
+                  metadata={"description": "minLon,minLat,maxLon,maxLat (CGCS2000), min below max"})
+    listing = Integer(validate=ranges.ROW_ID.validate,
+                    metadata={"description": "one listing's parcels, whatever its state"})
     township = String(validate=Regexp(r"^\d{9}$"))
-    land_use = String(validate=OneOf(["grain", "cash_crops", "vegetables", "livestock", "aquaculture"]))
-    min_area_mu = Decimal(places=2)
-    max_price = Decimal(places=2)
+    land_use = String(validate=OneOf(LAND_USES))
+    min_area_mu = Amount(AREA_FILTER)
+    max_price = Amount(PRICE_FILTER)
     limit = Integer(load_default=500, validate=Range(min=1, max=1500))
 
 
@@ -90,6 +102,7 @@ class MapQuery(Schema):
 @bp.output(s.FeatureCollection)
 @bp.doc(summary="Parcels of open listings (or one listing) in a bbox, as GeoJSON; no personal data",
         tags=TAG, responses=[422])
+@public
 def listing_parcels(query_data):
     args = dict(query_data)
     bbox = _bbox(args.pop("bbox"))
@@ -105,7 +118,9 @@ def listing_parcels(query_data):
         tags=TAG, responses=[*_ERRORS, 409])
 def scanned_signatures(code, json_data):
     contract = contracts.record_scanned_signatures(db.session, current_actor(), code=code,
-                                                   scan=_file(json_data["scan"]))
+                                                   scan=_file(json_data["scan"]),
+                                                   signed_on=json_data.get("signed_on"),
+                                                   entrustment_id=json_data.get("entrustment_id"))
     db.session.commit()
     return contract
 
@@ -165,3 +180,38 @@ def release_pledge(pledge_id, json_data):
                                     document=json_data["document"])
     db.session.commit()
     return pledge
+
+
+class BidSeen(Schema):
+    id = Integer(required=True)
+    listing_id = Integer(required=True)
+    transferee_id = Integer(required=True)
+    transferee_name = String(required=True)
+    price = Decimal(required=True, **MONEY)
+    placed_at = DateTime(required=True)
+
+
+class BidList(Schema):
+    scope = String(required=True, validate=OneOf(["all", "own"]), metadata={
+        "description": "all: the household, its agent on the listing or an official of its area sees every "
+                       "bid; own: a bidder sees only its own"})
+    items = List(Nested(BidSeen), required=True)
+
+
+@bp.get("/listings/<int:listing_id>/bids")
+@bp.output(BidList)
+@bp.doc(summary="A listing's bids, best first: all of them to the household, its agent and the officials "
+                "of its area; a bidder's own to a bidder", tags=TAG, responses=[401, 403, 404])
+def listing_bids(listing_id):
+    scope, rows = queries.listing_bids(db.session, current_actor(), listing_id)
+    return {"scope": scope, "items": [
+        {"id": bid.id, "listing_id": bid.listing_id, "transferee_id": bid.transferee_id,
+         "transferee_name": name, "price": bid.price, "placed_at": bid.placed_at} for bid, name in rows]}
+
+
+@bp.get("/transfer-contracts/<code>")
+@bp.output(ContractOut)
+@bp.doc(summary="A transfer contract, to its parties and the officials of its area (an unknown code gets "
+                "the same 403 as another's)", tags=TAG, responses=[401, 403])
+def get_transfer_contract(code):
+    return documents.contract_for(db.session, current_actor(), code)

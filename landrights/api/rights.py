@@ -6,14 +6,17 @@ withdrawal schema has no such field and unknown fields are refused.
 from __future__ import annotations
 
 from apiflask import Schema
-from apiflask.fields import Boolean, Date, Decimal, Dict, Integer, List, Nested, String
+from apiflask.fields import Boolean, Date, Decimal, Dict, Float, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf, Regexp
-from flask import current_app
+from flask import Response, current_app, render_template, request
 from shapely.geometry import shape
 
+from landrights import ranges
 from landrights.accounts.views import current_actor
 from landrights.api import _ERRORS, bp
 from landrights.api.certification import FileIn, _file
+from landrights.api.openapi import public
+from landrights.api.schemas import Amount, Whole
 from landrights.collective import services as collective
 from landrights.errors import ValidationFailed
 from landrights.extensions import db
@@ -44,11 +47,13 @@ class StatementOut(Schema):
 
 
 class StatementCheckOut(Schema):
-    state = String(metadata={"description": "genuine, not_found, tampered"})
+    state = String(metadata={"description": "genuine; unverified when the signed QR data is "
+                                            "missing, altered or unknown"})
     code = String()
-    holder = String()
+    holder = String(metadata={"description": "the holder's name masked (family name and *)"})
     issued_on = String(allow_none=True)
-    content = Dict(allow_none=True)
+    parcel_count = Integer(allow_none=True, metadata={"description": "contracted parcels at issue"})
+    total_area_m2 = Float(allow_none=True)
 
 
 class StatementQuery(Schema):
@@ -58,7 +63,8 @@ class StatementQuery(Schema):
 
 class SettlementIn(Schema):
     id_number = String(required=True, validate=ID_NUMBER)
-    settled_on = Date(required=True)
+    settled_on = Date(required=True, validate=ranges.SETTLED_ON.validate,
+                      metadata={"description": "1958-01-09 (hukou regulation) to today"})
     city = String(required=True, validate=Length(min=1, max=100))
     document = String(required=True, validate=Length(min=1, max=200))
     address = String(validate=Length(max=200))
@@ -73,14 +79,21 @@ class SettlementOut(Schema):
 class WithdrawalIn(Schema):
     household_code = String(required=True, validate=HOUSEHOLD)
     kind = String(required=True, validate=OneOf(["land_return", "homestead", "shares"]))
-    compensation_yuan = Decimal(required=True, places=2, as_string=True)
-    improvement_yuan = Decimal(places=2, as_string=True)
-    notice_on = Date(required=True)
-    effective_on = Date(required=True)
+    compensation_yuan = Amount(ranges.COMPENSATION, places=2, required=True)
+    improvement_yuan = Amount(ranges.IMPROVEMENT, places=2,
+                               metadata={"description": "part of the compensation (R1.11)"})
+    notice_on = Date(validate=ranges.NOTICE_ON.validate, metadata={"description": (
+        "The day the written notice was given (R1.14); the six months for contracted land run from "
+        "it. The holder filing in the app leaves it out: the request is the notice, given on the day "
+        "of filing (the server's clock, China Standard Time); any other date is refused (422). A "
+        "township officer recording the holder's signed paper (with scan) gives the date on it: not "
+        "after the day of filing, at most 30 days before it.")})
+    effective_on = Date(required=True, validate=ranges.EFFECTIVE_ON.validate, metadata={
+        "description": "contracted land: six months after the notice at the earliest (R1.14)"})
     parcel_codes = List(String(validate=Regexp(r"^\d{19}$")))
     homestead_code = String()
     share_id_number = String(validate=ID_NUMBER)
-    share_quantity = Decimal(places=4, as_string=True)
+    share_quantity = Amount(ranges.SHARE_QUANTITY, places=4)
     signed_by = String(validate=Length(max=100))
     scan = Nested(FileIn, metadata={"description": "the holder's signed request, when an officer records it"})
 
@@ -92,7 +105,8 @@ class WithdrawalOut(Schema):
     review = String()
     request_method = String()
     compensation_yuan = Decimal(places=2, as_string=True)
-    notice_on = Date()
+    notice_on = Date(metadata={"description": "the day the written notice counts as given (R1.14)"})
+    filed_on = Date(metadata={"description": "the day the request was filed (China Standard Time)"})
     effective_on = Date()
 
 
@@ -106,7 +120,7 @@ class HomesteadIn(Schema):
     geometry = Dict(required=True, metadata={"description": "GeoJSON Polygon/MultiPolygon, EPSG:4490"})
     land_source = String(required=True, validate=OneOf(["original", "vacant", "cultivated"]))
     approval_document = String(required=True, validate=Length(min=1, max=200))
-    approved_on = Date(required=True)
+    approved_on = Date(required=True, validate=ranges.APPROVED_ON.validate)
     real_estate_unit = String(validate=Length(equal=28))
 
 
@@ -121,7 +135,7 @@ class MemberIn(Schema):
     id_number = String(required=True, validate=ID_NUMBER)
     basis = String(required=True,
                    validate=OneOf(["birth", "marriage", "adoption", "policy_migration", "vote"]))
-    basis_date = Date(required=True)
+    basis_date = Date(required=True, validate=ranges.BASIS_DATE.validate)
     basis_document = String(required=True, validate=Length(min=1, max=200))
 
 
@@ -129,7 +143,7 @@ class EndMemberIn(Schema):
     id_number = String(required=True, validate=ID_NUMBER)
     cause = String(required=True,
                    metadata={"description": "civil_servant, other_membership, nationality, death"})
-    lost_on = Date(required=True)
+    lost_on = Date(required=True, validate=ranges.LOST_ON.validate)
     document = String(required=True)
     contract_hired = Boolean(load_default=False)
 
@@ -143,9 +157,10 @@ class MembershipOut(Schema):
 
 
 class DistributionIn(Schema):
-    year = Integer(required=True)
-    amount_per_share = Decimal(required=True, places=4, as_string=True)
-    decided_on = Date(required=True)
+    year = Whole(required=True, validate=ranges.YEAR.validate,
+                   metadata={"description": "1978 to next year"})
+    amount_per_share = Amount(ranges.PER_SHARE, places=4, required=True)
+    decided_on = Date(required=True, validate=ranges.DECIDED_ON.validate)
     document = String(required=True, validate=Length(min=1, max=200))
 
 
@@ -172,29 +187,48 @@ def retained_rights(code):
     return _without_geometry(queries.retained_rights(db.session, current_actor(), code))
 
 
+PDF = {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}
+
+
 @bp.post("/households/<code>/statements")
 @bp.output(StatementOut, status_code=201)
-@bp.doc(summary="Issue a verifiable statement of retained rights", tags=TAG, responses=_ERRORS)
+@bp.doc(summary="Issue a verifiable statement of retained rights; with Accept: application/pdf, the "
+                "printable PDF with its QR code", tags=TAG,
+        responses={201: {"description": "The statement (JSON), or its PDF", "content": PDF},
+                   401: "Unauthorized", 403: "Forbidden", 404: "Not found"})
 def issue_statement(code):
     issued = statements.issue_statement(db.session, current_actor(), code)
     db.session.commit()
     url = statements.verify_url(current_app.config["PUBLIC_BASE_URL"],
                                 current_app.config["CERTIFICATE_KEY"].encode(), issued)
+    if request.accept_mimetypes.best_match(["application/json", "application/pdf"]) == "application/pdf":
+        return _statement_pdf(issued, url)
     return {"code": issued.code, "issued_on": statements.issued_on(issued).isoformat(), "verify_url": url,
             "content": issued.content}
+
+
+def _statement_pdf(issued, url: str) -> Response:
+    """The same document as the page's (rights.views.statement)."""
+    from landrights.certification.documents import html_to_pdf, qr_svg_data_uri
+
+    html = render_template("rights/statement_pdf.html", s=issued, c=issued.content, qr=qr_svg_data_uri(url),
+                           url=url, issued_on=statements.issued_on(issued))
+    return Response(html_to_pdf(html), status=201, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{issued.code}.pdf"'})
 
 
 @bp.get("/verify/statements/<code>")
 @bp.input(StatementQuery, location="query")
 @bp.output(StatementCheckOut)
-@bp.doc(summary="Verify a statement of retained rights by code or QR data; public", tags=TAG)
+@bp.doc(summary="Verify a statement of retained rights by its QR data (d, s); public: the verdict "
+                "and the holder masked, and only for data this registry signed", tags=TAG)
+@public
 def verify_statement(code, query_data):
     checked = statements.verify_statement(db.session, current_app.config["CERTIFICATE_KEY"].encode(), code,
                                           day=query_data.get("d"), sig=query_data.get("s"))
-    found = checked.statement
     return {"state": checked.state, "code": code, "holder": checked.holder,
-            "issued_on": found and statements.issued_on(found).isoformat(),
-            "content": found and {k: v for k, v in found.content.items() if k != "members"}}
+            "issued_on": checked.issued_on and checked.issued_on.isoformat(),
+            "parcel_count": checked.parcel_count, "total_area_m2": checked.total_area_m2}
 
 
 @bp.post("/settlements")
@@ -217,6 +251,14 @@ def request_withdrawal(json_data):
     withdrawal = services.request_withdrawal(db.session, current_actor(), scan=scan, **json_data)
     db.session.commit()
     return withdrawal
+
+
+@bp.get("/withdrawals/<int:withdrawal_id>")
+@bp.output(WithdrawalOut)
+@bp.doc(summary="A withdrawal request, to its household and the officials of its area (an unknown number "
+                "gets the same 403 as another's)", tags=TAG, responses=[401, 403])
+def get_withdrawal(withdrawal_id):
+    return queries.get_withdrawal(db.session, current_actor(), withdrawal_id)
 
 
 @bp.post("/withdrawals/<int:withdrawal_id>/cancel")
@@ -285,7 +327,7 @@ def distribute(code, json_data):
 
 
 class PaidIn(Schema):
-    paid_on = Date(required=True)
+    paid_on = Date(required=True, validate=ranges.PAID_ON.validate)
 
 
 class PayoutOut(Schema):

@@ -1,23 +1,71 @@
 """Marshmallow schemas: input validation and the OpenAPI document of /api/v1."""
+import dataclasses
+from decimal import Decimal as Decimal_
+
 from apiflask import Schema
-from apiflask.fields import Boolean, Date, DateTime, Dict, File, Float, Integer, List, Nested, String
+from apiflask.fields import Boolean, Date, DateTime, Decimal, Dict, File, Float, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf, Range, Regexp
+from flask_babel import lazy_gettext as _l
+
+from landrights import ranges
+
+OFFSET_MAX = 10_000_000  # ten times the parcels of the largest county: deeper pages use a filter
+_NUMBER = r"\s*[-+]?\d+(\.\d+)?\s*"
+BBOX = Regexp(rf"^{_NUMBER}(,{_NUMBER}){{3}}$", error=_l(
+    "bbox must be four numbers minLon,minLat,maxLon,maxLat with min below max"))
+
+
+class Whole(Integer):
+    """A whole number as JSON Schema has it: 3 or 3.0, never 3.5, "3" or true."""
+
+    def __init__(self, **kwargs):
+        super().__init__(strict=True, **kwargs)
+
+    def _validated(self, value):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return super()._validated(value)
+
+
+class Amount(Decimal):
+    """A decimal amount in the range of a Span, checked as sent and then rounded to its places (a
+    Decimal field would round first: 100000.004 passed as 100000.00 under a maximum of 100000). The
+    least amount is the smallest the places keep (0.01 for yuan), as the document states."""
+
+    def __init__(self, span: ranges.Span, places: int = 2, **kwargs):
+        self.span = span
+        low = span.low + Decimal_(1).scaleb(-places) if span.above else span.low
+        sent = dataclasses.replace(span, low=low, above=False, places=None)
+        super().__init__(places=places, as_string=True, validate=sent.validate, **kwargs)
+
+    def _format_num(self, value):
+        return Decimal_(str(value))  # not rounded yet: the range sees the number as sent
+
+    def deserialize(self, value, attr=None, data=None, **kwargs):
+        number = super().deserialize(value, attr, data, **kwargs)
+        if not isinstance(number, Decimal_):  # None, or missing
+            return number
+        return number.quantize(self.places, rounding=self.rounding)
 
 
 class PageQuery(Schema):
     limit = Integer(load_default=100, validate=Range(min=1, max=2000))
-    offset = Integer(load_default=0, validate=Range(min=0))
+    offset = Integer(load_default=0, validate=Range(min=0, max=OFFSET_MAX, error=_l(
+        "offset must be a whole number from {min} to {max}.")))
 
 
 class ParcelQuery(PageQuery):
-    bbox = String(metadata={"description": "minLon,minLat,maxLon,maxLat (EPSG:4490 degrees)"})
+    bbox = String(validate=BBOX,
+                  metadata={"description": "minLon,minLat,maxLon,maxLat (EPSG:4490 degrees), min below max"})
     collective = String(validate=Regexp(r"^\d{14}$"))
     status = String(validate=OneOf(["surveyed", "registered"]))
 
 
 class PointQuery(Schema):
-    lon = Float(required=True, metadata={"description": "longitude, EPSG:4490 degrees (-180 to 180)"})
-    lat = Float(required=True, metadata={"description": "latitude, EPSG:4490 degrees (-90 to 90)"})
+    lon = Float(required=True, validate=Range(min=-180, max=180, error=_l(
+        "lon must be a longitude from -180 to 180 degrees")), metadata={"description": "EPSG:4490 degrees"})
+    lat = Float(required=True, validate=Range(min=-90, max=90, error=_l(
+        "lat must be a latitude from -90 to 90 degrees")), metadata={"description": "EPSG:4490 degrees"})
 
 
 class AsOfQuery(Schema):
@@ -72,9 +120,13 @@ class PersonIn(Schema):
     county_code = String(required=True, validate=Regexp(r"^\d{6}$"))
     name = String(required=True, validate=Length(min=1, max=50))
     sex = Integer(required=True, validate=OneOf([1, 2]))
-    id_type = Integer(required=True, validate=OneOf([1, 2, 3, 4, 5, 9]))
-    id_number = String(required=True, validate=Length(min=1, max=30))
-    birth_date = Date(allow_none=True)
+    id_type = Whole(required=True, validate=OneOf([1, 2, 3, 4, 5, 9]),
+                      metadata={"description": "R4.26: 1 ID card, 2 officer, 3 organization, 4 household "
+                                               "register, 5 passport, 9 other"})
+    id_number = String(required=True, validate=[Length(min=1, max=30), ranges.not_blank],
+                       metadata={"description": "trimmed; the shape of its type (GB 11643 for type 1)"})
+    birth_date = Date(allow_none=True, validate=ranges.BIRTH_DATE.validate,
+                      metadata={"description": "1900-01-01 to today"})
     phone = String(allow_none=True, validate=Length(max=30))
     hukou_address = String(allow_none=True, validate=Length(max=200))
     residence_address = String(allow_none=True, validate=Length(max=200))
@@ -149,8 +201,20 @@ class HouseholdPage(Schema):
     total = Integer()
 
 
+class ErrorDetail(Schema):
+    code = String(required=True, metadata={"description": (
+        "bad_request, unauthenticated, forbidden, not_found, method_not_allowed, conflict, too_large, "
+        "validation_failed, ...")})
+    message = String(required=True, metadata={"description": "in the user's language (?lang=zh|en)"})
+    field = String(required=True, allow_none=True, metadata={"description": "the field at fault, if one"})
+    rule = String(metadata={"description": "the rule id that refused the value (e.g. R1.14), if one"})
+    in_ = String(data_key="in", validate=OneOf(["body", "query", "path", "header"]), metadata={
+        "description": "where the value the document describes was refused (its shape or range); absent "
+                       "when a rule of the registry refused it (its state, today's date, another field)"})
+
+
 class Error(Schema):
-    error = Dict(required=True, metadata={"description": "{code, message, field[, rule]}"})
+    error = Nested(ErrorDetail, required=True)
 
 
 class SurveyIn(Schema):
@@ -185,7 +249,7 @@ class SurveyReport(Schema):
 
 class RuleQuery(Schema):
     county = String(required=True, validate=Regexp(r"^\d{6}$"))
-    moment = String(load_default="import", validate=OneOf(["import", "confirmation"]))
+    moment = String(load_default="import", validate=OneOf(["import", "confirmation", "handup"]))
 
 
 class RuleOut(Schema):

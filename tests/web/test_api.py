@@ -84,7 +84,7 @@ def test_filters_by_collective_and_status(client, officer_h):
 def test_errors_are_json_with_code_message_field(client, officer_h):
     body = client.get("/api/v1/parcels?bbox=1,2,3", headers=officer_h)
     assert body.status_code == 422
-    assert body.get_json() == {"error": {"code": "validation_failed", "field": "bbox",
+    assert body.get_json() == {"error": {"code": "validation_failed", "field": "bbox", "in": "query",
                                          "message": body.get_json()["error"]["message"]}}
     missing = client.get("/api/v1/parcels/2204211012010199999", headers=officer_h)
     assert missing.status_code == 404 and missing.get_json()["error"]["field"] == "code"
