@@ -53,7 +53,19 @@ def _nothing():
     yield None
 
 
-@click.group()
+class _Commands(click.Group):
+    """The command group: a configuration that cannot run (production without its secrets, a weak
+    key) is said in one sentence with exit status 1, not a traceback."""
+
+    def invoke(self, ctx):
+        """Run the command, turning a ConfigError into click's error message."""
+        try:
+            return super().invoke(ctx)
+        except settings.ConfigError as err:
+            raise click.ClickException(str(err)) from None
+
+
+@click.group(cls=_Commands)
 def main() -> None:
     """landrights: rural land-rights registry (农村土地承包经营权登记)."""
 
@@ -61,18 +73,23 @@ def main() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-def run(host: str, port: int) -> None:
+@click.option("--demo/--no-demo", default=None,
+              help="load the demo village on the embedded default (default: yes, unless "
+                   "LANDRIGHTS_DEMO=0); --no-demo starts a real county clean")
+def run(host: str, port: int, demo: bool | None) -> None:
     """Serve the app; on the embedded default, start the cluster and load the demo once."""
-    from werkzeug.serving import make_server
+    from landrights.web.security import serve
 
     started = time.monotonic()
     with database() as app:
-        if app.config["DEMO_DATA"] and not app.config["DATABASE_URL"]:
-            from landrights.registry.demo import ensure_demo
+        with_demo = app.config["DEMO_DATA"] if demo is None else demo and not app.config["PRODUCTION"]
+        with app.app_context():
+            if with_demo and not app.config["DATABASE_URL"]:
+                from landrights.registry.demo import ensure_demo
 
-            with app.app_context():
                 ensure_demo(app, echo=_echo)
-        server = make_server(host, port, app, threaded=True)
+            _say_how_to_start(app)
+        server = serve(host, port, app)
         # Ctrl-C and SIGTERM both end serve_forever, then the cluster is stopped cleanly; set
         # explicitly because a shell's background job starts with SIGINT ignored
         signal.signal(signal.SIGINT, _interrupt)
@@ -86,6 +103,25 @@ def run(host: str, port: int) -> None:
         finally:
             server.server_close()
     _echo("已停止 / stopped")
+
+
+def _say_how_to_start(app) -> None:
+    """On an instance with no county administrator yet, say how to create the first one and how
+    to bring in the county's hand-up package (issue 18)."""
+    import sqlalchemy as sa
+
+    from landrights.accounts.models import User
+    from landrights.extensions import db as database_ext
+
+    has_admin = database_ext.session.scalar(sa.select(sa.exists().where(
+        User.role == "county_admin", User.is_active.is_(True))))
+    database_ext.session.rollback()
+    if has_admin:
+        return
+    _echo("还没有县级管理员账号。创建第一个 / no county administrator yet; create the first one:\n"
+          "  landrights users create 用户名 --role county_admin --county 县代码(6位) --name 显示名\n"
+          "然后导入汇交成果 / then bring in the county's hand-up package:\n"
+          "  landrights import-handup 汇交成果.zip")
 
 
 def _interrupt(signum, frame):
@@ -181,13 +217,17 @@ def import_survey(path, collective_code, encoding, crs, all_or_nothing, as_json,
     from landrights.errors import DomainError
     from landrights.extensions import db as database_ext
     from landrights.survey import services as survey
+    from landrights.uploads import scratch_folder
 
     srid = _parse_crs(crs)
-    with database() as app, app.app_context(), _language(app, lang):
+    with database() as app, app.app_context(), _language(app, lang), \
+            scratch_folder(app.config["INSTANCE_DIR"], "cli") as folder:
         try:
+            # the same reader as uploads: the parts are checked and copied to a private folder
             record = survey.import_survey(database_ext.session, SYSTEM, path,
                                           collective_code=collective_code, encoding=encoding,
-                                          srid=srid, all_or_nothing=all_or_nothing)
+                                          srid=srid, all_or_nothing=all_or_nothing,
+                                          workdir=folder)
         except DomainError as err:
             database_ext.session.rollback()
             raise click.ClickException(f"{err.field}: {err.message} ({err.rule})") from None
@@ -201,6 +241,20 @@ def import_survey(path, collective_code, encoding, crs, all_or_nothing, as_json,
                f"{report['classes']}")
     for f in report["findings"]:
         click.echo(f"  {f['severity']:8} {f['rule']:20} {f['parcel_code'] or '-':20} {f['message']}")
+
+
+@main.command("import-handup")
+@click.argument("path", type=click.Path(exists=True, dir_okay=True))
+@click.option("--all-or-nothing", is_flag=True, help="enter nothing if any finding is critical")
+@click.option("--json", "as_json", is_flag=True, help="print the report as JSON")
+@click.option("--lang", default="zh", type=click.Choice(["zh", "en"]), show_default=True)
+def import_handup(path, all_or_nothing, as_json, lang) -> None:
+    """Bring in a county's hand-up package (汇交成果: folder or .zip with 矢量数据 and 权属数据)."""
+    from landrights.handup.cli import run_import
+
+    with database() as app, app.app_context(), _language(app, lang):
+        run_import(app, path, all_or_nothing=all_or_nothing, as_json=as_json, lang=lang,
+                   echo=_echo)
 
 
 @main.command("export")
@@ -288,22 +342,34 @@ def withdrawals() -> None:
 
 
 @withdrawals.command("apply")
-@click.option("--date", "on_date", help="apply what is due on this date (YYYY-MM-DD; default today)")
+@click.option("--date", "on_date", help="apply what was due by this past date (YYYY-MM-DD; default "
+                                        "today; never a later day: nothing takes effect ahead of its date)")
 def withdrawals_apply(on_date: str | None) -> None:
-    """Give effect to the withdrawal requests due today (run daily, e.g. from cron)."""
+    """Give effect to the withdrawal requests due today (run daily, e.g. from cron); hold those a
+    settlement flags for the county's review (G4)."""
     from datetime import date
 
+    from landrights import clock
     from landrights.accounts.permissions import SYSTEM
+    from landrights.errors import DomainError
     from landrights.extensions import db as database_ext
-    from landrights.rights import services
+    from landrights.rights import queries, services
 
+    try:
+        day = date.fromisoformat(on_date) if on_date else None
+    except ValueError:
+        raise click.BadParameter("write it as YYYY-MM-DD", param_hint="--date") from None
     with database() as app, app.app_context(), _language(app, "zh"):
-        done = services.apply_due_withdrawals(database_ext.session, SYSTEM,
-                                              today=date.fromisoformat(on_date) if on_date else None)
+        try:
+            done = services.apply_due_withdrawals(database_ext.session, SYSTEM, today=day)
+        except DomainError as err:
+            raise click.ClickException(f"--date: {err.message} ({err.rule})") from None
+        held = queries.held_for_review(database_ext.session, day or clock.today())
         database_ext.session.commit()
     for w in done:
         _echo(f"{w.id} {w.kind} {w.household_code} 已生效 / in effect on {w.effective_on}")
     _echo(f"{len(done)} 项生效 / took effect")
+    _echo(f"{held} 项待县级审查 / wait for the county's review of voluntariness (G4)")
 
 
 @main.group()
@@ -348,70 +414,18 @@ def rules_switch(rule_id: str, county_code: str, moment: str, enabled: bool) -> 
     _echo(f"{rule_id} {'on' if enabled else 'off'} for {county_code} at {moment}")
 
 
-@main.group()
-def users() -> None:
-    """Accounts: create, list, token."""
+from landrights.accounts.cli import keys, users  # noqa: E402  (they use database() above)
 
+main.add_command(users)
+main.add_command(keys)
 
-@users.command("create")
-@click.argument("username")
-@click.option("--role", required=True,
-              type=click.Choice(["farmer", "township_officer", "collective_clerk",
-                                 "county_admin", "transferee"]))
-@click.option("--name", "display_name", required=True, help="name shown in the app")
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
-@click.option("--county", "county_code")
-@click.option("--township", "township_code")
-@click.option("--collective", "collective_code")
-@click.option("--household", "household_code")
-def users_create(username, role, display_name, password, **jurisdiction) -> None:
-    """Create an account with its role and jurisdiction."""
-    from landrights.accounts import services
-    from landrights.accounts.permissions import SYSTEM
-    from landrights.errors import DomainError
-    from landrights.extensions import db as database_ext
+from landrights.market.cli import entrustments  # noqa: E402  (it uses database() above)
 
-    with database() as app, app.app_context():
-        try:
-            services.create_user(database_ext.session, SYSTEM, username=username,
-                                 password=password, role=role, display_name=display_name,
-                                 hash_method=app.config["PASSWORD_METHOD"], **jurisdiction)
-        except DomainError as err:
-            raise click.ClickException(f"{err.field or ''}: {err.message}") from None
-        database_ext.session.commit()
-        _echo(f"created {username} ({role})")
+main.add_command(entrustments)
 
+from landrights.registry.cli import conflicts  # noqa: E402  (it uses database() above)
 
-@users.command("list")
-def users_list() -> None:
-    """List accounts with role and jurisdiction."""
-    from landrights.accounts import services
-    from landrights.accounts.permissions import SYSTEM
-    from landrights.extensions import db as database_ext
-
-    with database() as app, app.app_context():
-        for u in services.list_users(database_ext.session, SYSTEM):
-            area = u.household_code or u.collective_code or u.township_code or u.county_code or "-"
-            click.echo(f"{u.username:24} {u.role:18} {area:20} {u.display_name}")
-
-
-@users.command("token")
-@click.argument("username")
-@click.option("--name", default="cli", show_default=True, help="what the token is for")
-def users_token(username: str, name: str) -> None:
-    """Print a new API bearer token for a user (shown once)."""
-    from landrights.accounts import services
-    from landrights.accounts.permissions import SYSTEM
-    from landrights.errors import DomainError
-    from landrights.extensions import db as database_ext
-
-    with database() as app, app.app_context():
-        try:
-            token = services.issue_token(database_ext.session, SYSTEM, username, name)
-        except DomainError as err:
-            raise click.ClickException(str(err.message)) from None
-        database_ext.session.commit()
-        click.echo(token)
+main.add_command(conflicts)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -25,6 +25,11 @@ def local_date(moment: datetime) -> date:
     return (moment + timedelta(hours=8)).date()
 
 
+def start_of(day: date) -> datetime:
+    """Return the moment a China Standard Time day begins (its midnight, as a UTC datetime)."""
+    return datetime(day.year, day.month, day.day, tzinfo=UTC) - timedelta(hours=8)
+
+
 def travel(delta: timedelta) -> None:
     """Move the clock forward (or back) by delta; for tests and demonstrations only."""
     global _offset

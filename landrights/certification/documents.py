@@ -28,6 +28,7 @@ import shapely
 from flask import current_app
 from pyproj import Transformer
 
+from landrights.certification import rules
 from landrights.geo.area import display_mu
 from landrights.geo.crs import STORAGE_SRID, gk3_srid, gk3_zone_for_lon
 
@@ -85,7 +86,7 @@ class CertificateDoc:
     village_name: str
     collective_name: str  # 发包方全称
     holder_name: str  # 承包方代表
-    holder_id_number: str  # shown in full: the holder keeps the certificate
+    holder_id_number: str  # as the printing actor may see it (registry.rules.shown_id_number)
     contract_code: str
     term_start: date
     term_end: date
@@ -248,6 +249,9 @@ def _certificate_context(doc: CertificateDoc) -> dict:
         # areas stay in m² until display (R4.14): the total is the sum's mu, not a sum of rounded mu
         "total_mu": f"{display_mu(sum((p.area_m2 for p in doc.parcels), Decimal(0)))}",
         "qr": _qr_png_data_uri(doc.verify_url),
+        # typed at /verify/ by those whose phone does not scan (rules.verification_code)
+        "verification_code": rules.verification_code_of(doc.verify_url),
+        "verify_page": doc.verify_url.split("/verify/", 1)[0] + "/verify/",
         # an image, not inline SVG: WeasyPrint 70 took ~3x longer for the same SVG inline
         "sketch": _svg_data_uri(sketch_svg(doc.parcels, height_mm=SKETCH_HEIGHT_MM,
                                             font_family=CERTIFICATE_FONT)),

@@ -6,12 +6,13 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from landrights import clock
+from landrights import clock, moments
 from landrights.accounts.permissions import Actor, covers, require_login, require_notice_officer
 from landrights.certification import rules
 from landrights.certification.models import Claim, Notice, NoticeEntry, Objection
+from landrights.certification.queries import unseen_objection
 from landrights.db import flush_or_raise
-from landrights.errors import Conflict, NotFound, ValidationFailed, forbidden
+from landrights.errors import Conflict, Forbidden, NotFound, ValidationFailed, forbidden
 from landrights.evidence import Upload, check_upload
 from landrights.registry import services as registry
 from landrights.registry.models import Contract, ContractParcel, Household, HouseholdMember, Parcel, Person
@@ -32,7 +33,14 @@ def _filer_kind(session: Session, actor: Actor, notice: Notice, household_code: 
             return "neighbour"
     if actor.role == "collective_clerk" and actor.collective_code == notice.collective_code:
         return "collective"
-    raise forbidden()
+    raise not_yours_to_object()
+
+
+def not_yours_to_object() -> Forbidden:
+    """Return the one refusal of an objection: no such notice, or none showing the record named
+    that the actor may object to; alike whether the notice or the record exists (no oracle)."""
+    return Forbidden(_l("There is no notice with this number showing this record for you to object "
+                        "to."), field="notice_id")
 
 
 def file_objection(session: Session, actor: Actor, *, notice_id: int, household_code: str,
@@ -41,20 +49,14 @@ def file_objection(session: Session, actor: Actor, *, notice_id: int, household_
     """File an objection (异议, R5.4) against a household record or one parcel of an open notice.
 
     Raises:
-        Forbidden: not a member, named neighbour, the collective or the township officer.
-        NotFound: no such notice or entry. Conflict: the notice is not up.
+        Unauthenticated: anonymous. Forbidden: not a member, named neighbour, the collective or
+            the township officer (whether or not the notice shows the household or parcel named).
+        NotFound: the notice does not show it (told to those who may object to it).
+        Conflict: the notice is not up.
         ValidationFailed: no text, a bad evidence file, or an officer not naming the filer.
     """
-    require_login(actor)
-    notice = session.get(Notice, notice_id)
-    if notice is None:
-        raise NotFound(_l("No notice no. %(id)s.", id=notice_id), field="notice_id")
-    entry = session.scalar(sa.select(NoticeEntry).where(
-        NoticeEntry.notice_id == notice_id, NoticeEntry.household_code == household_code,
-        NoticeEntry.parcel_code.is_(None) if parcel_code is None else NoticeEntry.parcel_code == parcel_code))
-    if entry is None:
-        raise NotFound(_l("This notice does not show that household or parcel."),
-                       field="parcel_code" if parcel_code else "household_code")
+    notice = _notice_to_object_on(session, actor, notice_id)
+    entry = _entry(session, actor, notice_id, household_code, parcel_code)
     if actor.role == "township_officer" and covers(actor, household_code):
         if filer_kind not in rules.OBJECTION_FILERS or not (filer_name or "").strip():
             raise ValidationFailed(_l("Record who objects: their name and whether they are a member, "
@@ -66,7 +68,7 @@ def file_objection(session: Session, actor: Actor, *, notice_id: int, household_
     now = clock.now()
     if not notice.opened_at <= now < notice.closes_at:
         raise Conflict(_l("Notice no. %(round)s closed on %(date)s; objections are filed while it "
-                          "is up.", round=notice.round, date=notice.closes_at.date()),
+                          "is up.", round=notice.round, date=moments.later(notice.closes_at)),
                        field="notice_id", rule="R5.4")
     if not (text or "").strip():
         raise ValidationFailed(_l("Say what is wrong."), field="text", rule="R5.4")
@@ -85,11 +87,41 @@ def file_objection(session: Session, actor: Actor, *, notice_id: int, household_
     return objection
 
 
+def _notice_to_object_on(session: Session, actor: Actor, notice_id: int) -> Notice:
+    """Return the notice if the actor may object on it at all: any farmer (a member, or a
+    neighbour from anywhere), the collective's clerk, the township officer of its area."""
+    require_login(actor)
+    notice = session.get(Notice, notice_id)
+    may = notice is not None and (
+        actor.role == "farmer"
+        or (actor.role == "collective_clerk" and actor.collective_code == notice.collective_code)
+        or (actor.role in ("system", "township_officer") and covers(actor, notice.collective_code)))
+    if not may:
+        raise not_yours_to_object()
+    return notice
+
+
+def _entry(session: Session, actor: Actor, notice_id: int, household_code: str,
+           parcel_code: str | None) -> NoticeEntry:
+    entry = session.scalar(sa.select(NoticeEntry).where(
+        NoticeEntry.notice_id == notice_id, NoticeEntry.household_code == household_code,
+        NoticeEntry.parcel_code.is_(None) if parcel_code is None else NoticeEntry.parcel_code == parcel_code))
+    if entry is not None:
+        return entry
+    if actor.role == "farmer" and actor.household_code != household_code:
+        raise not_yours_to_object()  # as for a record shown that the farmer may not object to
+    raise NotFound(_l("This notice does not show that household or parcel."),
+                   field="parcel_code" if parcel_code else "household_code")
+
+
 def _open_objection(session: Session, actor: Actor, objection_id: int) -> Objection:
+    require_login(actor)
+    if actor.role not in ("system", "township_officer"):  # the role first, then the lookup
+        raise forbidden()
     objection = session.scalar(sa.select(Objection).where(Objection.id == objection_id)
                                .with_for_update())
-    if objection is None:
-        raise NotFound(_l("No objection no. %(id)s.", id=objection_id), field="objection_id")
+    if objection is None or not covers(actor, objection.household_code):
+        raise unseen_objection()
     require_notice_officer(actor, objection.household_code)
     if objection.status != "open":
         raise Conflict(_l("Objection no. %(id)s was already decided.", id=objection_id),
@@ -159,6 +191,9 @@ def _correct_parcel(session: Session, actor: Actor, objection: Objection, change
         registry.revise_parcel(session, actor, code=code, reason=objection.resolution,
                                document=objection.document, geometry=geometry, **changes)
     if reassign_to:
+        if not reassign_to.startswith(code[:14]):  # before the lookup: no oracle of other codes
+            raise ValidationFailed(_l("A parcel moves only to a household of its own collective."),
+                                   field="reassign_to", rule="R4.7")
         if session.scalar(sa.select(Household.id).where(Household.code == reassign_to)) is None:
             raise NotFound(_l("No household with code %(code)s.", code=reassign_to),
                            field="reassign_to")

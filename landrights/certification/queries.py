@@ -8,10 +8,18 @@ from geoalchemy2.shape import to_shape
 from sqlalchemy.orm import Session
 
 from landrights import clock
-from landrights.accounts.permissions import Actor, covers, require_area, require_login
-from landrights.certification.models import Certificate, Notice, Objection
+from landrights.accounts.permissions import (
+    Actor,
+    covers,
+    require_area,
+    require_certificate_issuer,
+    require_login,
+)
+from landrights.certification import rules
+from landrights.certification.models import Certificate, Notice, NoticeEntry, Objection
 from landrights.db import local_settings
-from landrights.errors import NotFound, ValidationFailed, forbidden
+from landrights.errors import DomainError, Forbidden, NotFound, ValidationFailed, forbidden
+from landrights.geo.area import display_mu
 from landrights.registry import rules as registry_rules
 from landrights.registry.models import AdminUnit, Collective, Household, HouseholdMember, Parcel, Person
 
@@ -32,27 +40,118 @@ def _in_area(actor: Actor, code_column):
     return code_column.startswith(prefix)
 
 
-def list_notices(session: Session, actor: Actor, *, collective: str | None = None) -> list[Notice]:
-    """Return the notices in the actor's area, newest first."""
+def list_notices(session: Session, actor: Actor, *, collective: str | None = None) -> list[dict]:
+    """Return the notices in the actor's area, newest first, each with its collective's name,
+    whether it is up now, and whether it shows the actor's own household (a farmer's)."""
     require_login(actor)
-    query = sa.select(Notice).where(_in_area(actor, Notice.collective_code))
+    query = (sa.select(Notice, Collective.name)
+             .join(Collective, sa.and_(Collective.county_code == Notice.county_code,
+                                       Collective.code == Notice.collective_code))
+             .where(_in_area(actor, Notice.collective_code)))
     if collective:
         query = query.where(Notice.collective_code == collective)
-    return list(session.scalars(query.order_by(Notice.opened_at.desc(), Notice.id.desc())))
+    rows = session.execute(query.order_by(Notice.opened_at.desc(), Notice.id.desc())).all()
+    mine = set(session.scalars(sa.select(NoticeEntry.notice_id).where(
+        NoticeEntry.household_code == actor.household_code, NoticeEntry.parcel_code.is_(None)))) \
+        if actor.household_code else set()
+    now = clock.now()
+    return [{"notice": n, "collective_name": name, "is_open": n.opened_at <= now < n.closes_at,
+             "shows_mine": n.id in mine} for n, name in rows]
+
+
+def household_notice(session: Session, actor: Actor) -> dict | None:
+    """Return what a farmer's home page says about the household's public notice: the notice of
+    its collective that is up now (and whether it shows the household), or, once it closed,
+    that the result waits for the household's confirmation (R5.3, R5.5); None otherwise."""
+    if actor.role != "farmer" or not actor.household_code:
+        return None
+    code, now = actor.household_code, clock.now()
+    found = session.execute(
+        sa.select(Notice, Collective.name)
+        .join(Collective, sa.and_(Collective.county_code == Notice.county_code,
+                                  Collective.code == Notice.collective_code))
+        .where(Notice.collective_code == code[:14], Notice.opened_at <= now, Notice.closes_at > now)
+        .order_by(Notice.opened_at.desc()).limit(1)).first()
+    if found is not None:
+        shows = session.scalar(sa.select(NoticeEntry.id).where(
+            NoticeEntry.notice_id == found[0].id, NoticeEntry.household_code == code).limit(1))
+        return {"state": "on_notice" if shows else "collective_on_notice", "notice": found[0],
+                "collective_name": found[1]}
+    from landrights.certification.services import household_state
+
+    state = household_state(session, code)
+    if state.blocked is None and state.confirmable:
+        return {"state": "to_confirm", "household_code": code, "count": len(state.confirmable)}
+    return None
+
+
+def may_confirm(actor: Actor, household_code: str) -> bool:
+    """Tell whether the actor may open a household's confirmation (结果确认, R5.5): the household
+    itself, or the township officer of its area."""
+    if actor.role == "farmer":
+        return actor.household_code == household_code
+    return actor.role in ("system", "township_officer") and covers(actor, household_code)
+
+
+def objection_choices(session: Session, actor: Actor, found: dict) -> list[dict]:
+    """Return what the actor may object to on a notice (R5.4), household by household: the
+    household record and its parcels, each parcel named by 地块名称 and area. A farmer gets the
+    own household and the parcels whose four sides name a member (a neighbour's); the collective
+    and the township officer every household; anyone else nothing."""
+    rows = found["households"]
+    if actor.role == "farmer":
+        names = _member_names(session, actor.household_code)
+        groups = [{"household": r["household"], "record": True, "parcels": r["parcels"]}
+                  for r in rows if r["household"].code == actor.household_code]
+        groups += [{"household": r["household"], "record": False, "parcels": near}
+                   for r in rows if r["household"].code != actor.household_code
+                   for near in [[p for p in r["parcels"] if names and rules.names_neighbour(
+                       (p.east, p.south, p.west, p.north), names)]] if near]
+    elif actor.role in ("collective_clerk", "township_officer", "system"):
+        groups = [{"household": r["household"], "record": True, "parcels": r["parcels"]} for r in rows]
+    else:
+        groups = []
+    for group in groups:
+        group["labels"] = parcel_labels(group["parcels"])
+    return groups
+
+
+def parcel_labels(parcels: list[Parcel]) -> dict[str, str]:
+    """Name each parcel as people know it: 地块名称 and area in mu; the code's last digits only
+    where two would read alike."""
+    unnamed, mu = _l("unnamed parcel"), _l("mu")  # outside the f-strings, where pybabel finds them
+    plain = {p.code: f"{p.name or unnamed} · {display_mu(p.area_m2)} {mu}" for p in parcels}
+    seen = list(plain.values())
+    return {code: label if seen.count(label) == 1 else
+            f"{label} · {_l('code ending %(c)s', c=code[-5:])}" for code, label in plain.items()}
+
+
+def live_parcel_labels(session: Session, codes) -> dict[str, str]:
+    """Return the labels (parcel_labels) of the live parcels with these codes."""
+    return parcel_labels(list(session.scalars(sa.select(Parcel).where(
+        Parcel.code.in_(list(codes)), Parcel.valid_to.is_(None)))))
+
+
+def _member_names(session: Session, household_code: str | None) -> set[str]:
+    if not household_code:
+        return set()
+    return set(session.scalars(
+        sa.select(Person.name).join(HouseholdMember, HouseholdMember.person_id == Person.id)
+        .join(Household, Household.id == HouseholdMember.household_id)
+        .where(Household.code == household_code, HouseholdMember.valid_to.is_(None))))
 
 
 def get_notice(session: Session, actor: Actor, notice_id: int) -> dict:
     """Return a notice with its households, members (ID numbers masked), parcels and objections.
 
     Raises:
-        NotFound: no such notice. Forbidden: outside the actor's collective or area.
+        Unauthenticated: anonymous. Forbidden: no such notice in the actor's collective or area
+            (one answer for an unknown number and another area's notice).
     """
     require_login(actor)
     notice = session.get(Notice, notice_id)
-    if notice is None:
-        raise NotFound(_l("No notice no. %(id)s.", id=notice_id), field="notice_id")
-    if not _sees_collective(actor, notice.collective_code):
-        raise forbidden()
+    if notice is None or not _sees_collective(actor, notice.collective_code):
+        raise unseen_notice()
     collective = session.scalar(sa.select(Collective).where(Collective.code == notice.collective_code))
     households = {h.code: h for h in session.scalars(sa.select(Household).where(
         Household.code.in_({e.household_code for e in notice.entries})))}
@@ -73,8 +172,14 @@ def get_notice(session: Session, actor: Actor, notice_id: int) -> dict:
     objections = list(session.scalars(sa.select(Objection).where(Objection.notice_id == notice_id)
                                       .order_by(Objection.id)))
     return {"notice": notice, "collective": collective, "households": rows, "objections": objections,
+            "labels": parcel_labels(list(parcels.values())),
             "is_open": notice.opened_at <= clock.now() < notice.closes_at,
             "area_m2": sum(float(p.area_m2) for p in parcels.values())}
+
+
+def unseen_notice() -> Forbidden:
+    """Return the one refusal for a notice number unknown or outside the actor's area."""
+    return Forbidden(_l("There is no notice with this number that you may see."), field="notice_id")
 
 
 def _member_row(member: HouseholdMember, person: Person) -> dict:
@@ -93,18 +198,49 @@ def get_objection(session: Session, actor: Actor, objection_id: int) -> Objectio
     """Return one objection in the actor's area.
 
     Raises:
-        NotFound: no such objection. Forbidden: outside the area.
+        Unauthenticated: anonymous. Forbidden: no such objection that the actor may see (one
+            answer for an unknown number and another's objection).
     """
+    require_login(actor)
     objection = session.get(Objection, objection_id)
-    if objection is None:
-        raise NotFound(_l("No objection no. %(id)s.", id=objection_id), field="objection_id")
-    if actor.role == "farmer":
-        require_login(actor)
-        if objection.filed_by != actor.user_id and actor.household_code != objection.household_code:
-            raise forbidden()
-    else:
-        require_area(actor, objection.household_code)
+    if objection is None or not _sees_objection(actor, objection):
+        raise unseen_objection()
     return objection
+
+
+def objection_page(session: Session, actor: Actor, objection_id: int) -> dict:
+    """Return an objection with what it is against named as people know it: the household's
+    name and the parcel's 地块名称 and area (as the notice showed it).
+
+    Raises:
+        Unauthenticated: anonymous. Forbidden: no such objection that the actor may see.
+    """
+    objection = get_objection(session, actor, objection_id)
+    household = session.scalar(sa.select(Household.name).where(Household.code == objection.household_code))
+    parcel = session.scalar(
+        sa.select(Parcel).join(NoticeEntry, NoticeEntry.parcel_id == Parcel.id)
+        .where(NoticeEntry.notice_id == objection.notice_id,
+               NoticeEntry.parcel_code == objection.parcel_code)) if objection.parcel_code else None
+    return {"o": objection, "household_name": household or "",
+            "parcel_label": parcel_labels([parcel])[parcel.code] if parcel else ""}
+
+
+def may_see_objection(actor: Actor, objection: Objection) -> bool:
+    """Tell whether the actor may open an objection (its page answers 403 otherwise)."""
+    return _sees_objection(actor, objection)
+
+
+def _sees_objection(actor: Actor, objection: Objection) -> bool:
+    if actor.role == "farmer":  # the filer, or the household it is about
+        return (actor.user_id is not None and objection.filed_by == actor.user_id) or \
+            actor.household_code == objection.household_code
+    return covers(actor, objection.household_code)
+
+
+def unseen_objection() -> Forbidden:
+    """Return the one refusal for an objection number unknown or not the actor's to see."""
+    return Forbidden(_l("There is no objection with this number that you may see."),
+                     field="objection_id")
 
 
 def certificates_of(session: Session, actor: Actor, code: str) -> list[Certificate]:
@@ -116,6 +252,24 @@ def certificates_of(session: Session, actor: Actor, code: str) -> list[Certifica
     require_area(actor, code)
     return list(session.scalars(sa.select(Certificate).where(Certificate.code == code)
                                 .order_by(Certificate.serial.desc())))
+
+
+def certificate_page(session: Session, actor: Actor, code: str) -> dict:
+    """Return a contract's certificates, newest first, the one in force, and the acts that apply
+    to them for this actor (none unless the county administrator: R3.3, R5.8).
+
+    Raises:
+        Forbidden: outside the actor's area (a farmer: the own household).
+    """
+    items = certificates_of(session, actor, code)
+    try:
+        require_certificate_issuer(actor, code)
+        actions = rules.certificate_actions([c.status for c in items])
+    except DomainError:
+        actions = ()
+    return {"items": items, "in_force": next((c for c in items if c.status == "valid"), None),
+            "cancelled": bool(items) and all(c.status != "valid" for c in items),
+            "actions": actions, "household_code": code[:18]}
 
 
 def get_certificate(session: Session, actor: Actor, code: str, serial: int) -> Certificate:
@@ -226,8 +380,8 @@ def progress(session: Session, actor: Actor, *, area: str | None = None) -> list
         raise forbidden()
     prefix = area or actor.area_prefix
     if len(prefix) > 14:  # the untouched parcels are counted per village
-        raise ValidationFailed(_l("area must be the code of a county (6 digits), township (9) or "
-                                  "collective (14)."), field="area")
+        raise ValidationFailed(_l("The place must be a county, a township or a collective: its code "
+                                  "has 6, 9 or 14 digits."), field="area")
     # planned for this area each time (7 ms): a generic plan, which psycopg's prepared statement
     # gets after a few runs on a pooled connection, cannot size the area's touched parcels and
     # probed the parcels' index once for each of them (0.9 s instead of 0.7 s at 100,000 claimed
@@ -238,7 +392,10 @@ def progress(session: Session, actor: Actor, *, area: str | None = None) -> list
                                  .where(AdminUnit.code.startswith(prefix[:6]))).all())
     names |= dict(session.execute(sa.select(Collective.code, Collective.name)
                                   .where(Collective.code.startswith(prefix[:6]))).all())
-    return _roll_up(rows, names)
+    rows = _roll_up(rows, names)
+    for row in rows:  # a clerk's page sums its collective into the county's and township's rows,
+        row["yours"] = covers(actor, row["code"])  # which it may not open: no link to a 403
+    return rows
 
 
 def _roll_up(rows, names: dict) -> list[dict]:

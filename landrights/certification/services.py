@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 
-from landrights import clock
+from landrights import clock, moments, ranges
 from landrights.accounts.permissions import Actor, require_notice_officer
 from landrights.certification import rules
 from landrights.certification.models import Claim, Notice, NoticeEntry, Objection, SignOff
@@ -50,8 +50,8 @@ def claim_parcels(session: Session, actor: Actor, *, household_code: str,
     """Record which surveyed parcels a household claims (承包地块归户): what its notice shows.
 
     Raises:
-        Forbidden: not the township officer. NotFound: unknown household or parcel.
-        Conflict: a parcel already claimed by a household.
+        Forbidden: not the township officer. ValidationFailed: a parcel of another collective.
+        NotFound: unknown household or parcel. Conflict: a parcel already claimed by a household.
     """
     require_notice_officer(actor, household_code)
     if session.scalar(sa.select(Household.id).where(Household.code == household_code)) is None:
@@ -65,6 +65,9 @@ def claim_parcels(session: Session, actor: Actor, *, household_code: str,
     claims = []
     for item in parcels:
         code = item["parcel_code"]
+        if not code.startswith(household_code[:14]):  # before the lookup: no oracle of other codes
+            raise ValidationFailed(_l("Parcel %(code)s belongs to another collective.", code=code),
+                                   field="parcel_code", rule="R4.7")
         if session.scalar(sa.select(Parcel.id).where(Parcel.code == code,
                                                       Parcel.valid_to.is_(None))) is None:
             raise NotFound(_l("No parcel with code %(code)s.", code=code), field="parcel_code")
@@ -107,13 +110,14 @@ def open_notice(session: Session, actor: Actor, *, collective_code: str, days: i
     if days < min_days:
         raise ValidationFailed(_l("A public notice stays up at least %(min)s days.", min=min_days),
                                field="days", rule="R5.3")
+    ranges.NOTICE_DAYS.check(days, "days")
     now = clock.now()
     running = session.scalar(sa.select(Notice).where(Notice.collective_code == collective_code,
                                                      Notice.closes_at > now))
     if running is not None:
         raise Conflict(_l("Notice no. %(round)s of this collective is up until %(until)s; open the "
                           "next one after it closes.", round=running.round,
-                          until=running.closes_at.date()), field="collective_code", rule="R5.3")
+                          until=moments.later(running.closes_at)), field="collective_code", rule="R5.3")
     _claims_from_contracts(session, collective_code)
     waiting = _waiting_households(session, collective_code)
     if not waiting:
@@ -201,7 +205,7 @@ def household_state(session: Session, household_code: str) -> HouseholdState:
         state.blocked = _l("The household has not been on a public notice yet.")
     elif last.notice.closes_at > now:
         state.blocked = _l("The household is on public notice until %(date)s.",
-                           date=last.notice.closes_at.date())
+                           date=moments.later(last.notice.closes_at))
     elif any(o.parcel_code is None for o in open_objections):
         state.blocked = _l("An objection against the household record is open.")
     elif sorted(last.member_ids) != _live_member_ids(session, household_code):

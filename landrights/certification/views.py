@@ -6,53 +6,69 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import login_required
 from flask_wtf import FlaskForm
 
 from landrights.accounts.views import current_actor
-from landrights.certification import certificates, objections, queries, services
+from landrights.certification import certificates, objections, queries, rules, services
 from landrights.errors import ValidationFailed
 from landrights.extensions import db
 from landrights.registry import queries as registry_queries
-from landrights.web.actions import expired_form, run_and_report, uploaded
+from landrights.web.actions import attempt, form_int, uploaded
 
 bp = Blueprint("cert", __name__)
+# the code printed under a QR code, to type at /verify/: certificates, statements, attestations
+bp.add_app_template_filter(rules.verification_code_of, "verification_code")
 
 
-def _int(name: str) -> int | None:
-    value = request.form.get(name, "").strip()
-    if not value:
-        return None
-    if not value.isdigit():
-        raise ValidationFailed(_("%(field)s must be a whole number.", field=name), field=name)
-    return int(value)
+def _post(action, done: str) -> tuple[int | None, object]:
+    """Run a posted form's one service call: (None, result) when done, or (the status to show the
+    form again with, None) when its CSRF check fails or the service refuses; the message is
+    flashed for the page rendered next, the error beside its field (landrights.web.actions)."""
+    if not FlaskForm().validate_on_submit():
+        flash(_("The form expired; please try again."), "error")
+        return 400, None
+    refused, result = attempt(action, done)
+    return (refused.status if refused is not None else None), result
 
 
 @bp.route("/notices/", methods=["GET", "POST"])
 @login_required
 def notices():
     """List the notices of the user's area; a township officer opens the next one."""
-    actor, form = current_actor(), FlaskForm()
-    if request.method == "POST" and form.validate_on_submit():
-        failed, notice = run_and_report(lambda: services.open_notice(
+    actor, status = current_actor(), 200
+    if request.method == "POST":
+        status, notice = _post(lambda: services.open_notice(
             db.session, actor, collective_code=request.form.get("collective", ""),
-            days=_int("days"), place=request.form.get("place") or None),
-            _("The notice is open."), url_for("cert.notices"))
-        return failed or redirect(url_for("cert.notice", notice_id=notice.id))
-    return render_template("certification/notices.html", form=form,
+            days=form_int("days"), place=request.form.get("place") or None),
+            _("The notice is open."))
+        if status is None:
+            return redirect(url_for("cert.notice", notice_id=notice.id))
+    return render_template("certification/notices.html", form=FlaskForm(),
                            notices=queries.list_notices(db.session, actor),
                            collectives=registry_queries.list_collectives(db.session, actor),
-                           min_days=registry_queries.setting(db.session, "notice_min_days", "7"))
+                           min_days=registry_queries.setting(db.session, "notice_min_days", "7"),
+                           typed=request.form), status
 
 
 @bp.get("/notices/<int:notice_id>")
 @login_required
 def notice(notice_id: int):
     """Show a notice: households, members (masked), parcels, objections; file an objection."""
-    found = queries.get_notice(db.session, current_actor(), notice_id)
-    return render_template("certification/notice.html", found=found, form=FlaskForm())
+    return _notice_page(notice_id)
+
+
+def _notice_page(notice_id: int, status: int = 200):
+    actor = current_actor()
+    found = queries.get_notice(db.session, actor, notice_id)
+    return render_template("certification/notice.html", found=found, form=FlaskForm(),
+                           choices=queries.objection_choices(db.session, actor, found),
+                           may_confirm=lambda code: queries.may_confirm(actor, code),
+                           may_see=lambda o: queries.may_see_objection(actor, o),
+                           typed=request.form), status
 
 
 @bp.get("/notices/<int:notice_id>/print/<any(households, parcels):layout>.<any(html, pdf):fmt>")
@@ -65,8 +81,9 @@ def notice_print(notice_id: int, layout: str, fmt: str):
     shapes = queries.notice_shapes(db.session, found)
     sheet = sketch_svg([Shape(*pair) for pair in shapes], width_mm=180, height_mm=150,
                        labels=len(shapes) <= 150) if shapes else ""
-    html = render_template("certification/notice_print.html", found=found, layout=layout,
-                           sheet=sheet, pdf=fmt == "pdf")
+    with force_locale("zh"):  # the notice posted in the village is Chinese, its dates too
+        html = render_template("certification/notice_print.html", found=found, layout=layout,
+                               sheet=sheet, pdf=fmt == "pdf")
     if fmt == "html":
         return html
     name = f"notice-{found['notice'].collective_code}-{found['notice'].round}-{layout}.pdf"
@@ -77,32 +94,48 @@ def notice_print(notice_id: int, layout: str, fmt: str):
 @bp.post("/notices/<int:notice_id>/objections")
 @login_required
 def file_objection(notice_id: int):
-    """File an objection against a household record or a parcel of the notice."""
-    back = url_for("cert.notice", notice_id=notice_id)
-    if (refused := expired_form(back)) is not None:
-        return refused
-    failed, objection = run_and_report(lambda: objections.file_objection(
-        db.session, current_actor(), notice_id=notice_id,
-        household_code=request.form.get("household_code", ""),
-        parcel_code=request.form.get("parcel_code") or None, text=request.form.get("text", ""),
+    """File an objection against a household record or a parcel of the notice; on a refusal the
+    notice is shown again with the form as typed and the error beside its field."""
+    status, objection = _post(lambda: _file(notice_id),
+                              _("The objection is filed; the township will decide on it."))
+    if status is not None:
+        return _notice_page(notice_id, status)
+    return redirect(url_for("cert.objection", objection_id=objection.id))
+
+
+def _file(notice_id: int):
+    household_code, parcel_code = _subject()
+    return objections.file_objection(
+        db.session, current_actor(), notice_id=notice_id, household_code=household_code,
+        parcel_code=parcel_code, text=request.form.get("text", ""),
         filer_name=request.form.get("filer_name") or None,
-        filer_kind=request.form.get("filer_kind") or None, evidence=uploaded("evidence")),
-        _("The objection is filed; the township will decide on it."), back)
-    return failed or redirect(url_for("cert.objection", objection_id=objection.id))
+        filer_kind=request.form.get("filer_kind") or None, evidence=uploaded("evidence"))
+
+
+def _subject() -> tuple[str, str | None]:
+    """Read what the objection is against: the form's one choice, "household" or
+    "household/parcel" (so a parcel always comes with its own household), or the two fields."""
+    if "subject" not in request.form:
+        return request.form.get("household_code", ""), request.form.get("parcel_code") or None
+    household_code, _sep, parcel_code = request.form["subject"].partition("/")
+    if not household_code:
+        raise ValidationFailed(_("Choose what you object to: your household's record or one "
+                                 "of the parcels."), field="subject")
+    return household_code, parcel_code or None
 
 
 @bp.route("/objections/<int:objection_id>", methods=["GET", "POST"])
 @login_required
 def objection(objection_id: int):
     """Show an objection; the township officer dismisses it or upholds it with the correction."""
-    actor, form = current_actor(), FlaskForm()
-    found = queries.get_objection(db.session, actor, objection_id)
-    if request.method == "POST" and form.validate_on_submit():
-        back = url_for("cert.objection", objection_id=objection_id)
-        failed, _result = run_and_report(lambda: _decide(actor, objection_id), _("The decision is recorded."),
-                                back)
-        return failed or redirect(back)
-    return render_template("certification/objection.html", o=found, form=form)
+    actor, status = current_actor(), 200
+    if request.method == "POST":
+        status, _result = _post(lambda: _decide(actor, objection_id), _("The decision is recorded."))
+        if status is None:
+            return redirect(url_for("cert.objection", objection_id=objection_id))
+    found = queries.objection_page(db.session, actor, objection_id)
+    return render_template("certification/objection.html", form=FlaskForm(), typed=request.form,
+                           **found), status
 
 
 def _decide(actor, objection_id: int):
@@ -140,57 +173,87 @@ def evidence(objection_id: int):
 @login_required
 def confirm(code: str):
     """Show what the household may confirm; the farmer confirms, or the officer records the scan."""
-    actor, form = current_actor(), FlaskForm()
+    actor, status = current_actor(), 200
     found = registry_queries.get_household(db.session, actor, code)
-    if request.method == "POST" and form.validate_on_submit():
-        back = url_for("cert.confirm", code=code)
-        failed, signed = run_and_report(lambda: services.sign_off(
+    if request.method == "POST":
+        status, _signed = _post(lambda: services.sign_off(
             db.session, actor, household_code=code, scan=uploaded("scan"),
             signer_name=request.form.get("signer_name") or None),
-            _("Confirmed. The contract and the register entry are recorded."), back)
-        return failed or redirect(url_for("web.household", code=code))
+            _("Confirmed. The contract and the register entry are recorded."))
+        if status is None:
+            return redirect(url_for("web.household", code=code))
+    return _confirm_page(found, code, status)
+
+
+def _confirm_page(found: dict, code: str, status: int):
     state = services.household_state(db.session, code)
-    return render_template("certification/confirm.html", found=found, state=state, form=form)
+    labels = queries.live_parcel_labels(db.session, [p.code for _claim, p in state.confirmable]
+                                        + list(state.withheld))
+    return render_template("certification/confirm.html", found=found, state=state, form=FlaskForm(),
+                           labels=labels, typed=request.form), status
 
 
 @bp.post("/households/<code>/claims")
 @login_required
 def claim(code: str):
     """Record which surveyed parcels the household claims (codes separated by spaces or lines)."""
-    back = url_for("cert.confirm", code=code)
-    if (refused := expired_form(back)) is not None:
-        return refused
+    actor = current_actor()
+    found = registry_queries.get_household(db.session, actor, code)
     codes = request.form.get("parcel_codes", "").split()
-    failed, claims = run_and_report(lambda: services.claim_parcels(
-        db.session, current_actor(), household_code=code, parcels=[{"parcel_code": c} for c in codes]),
-        _("The parcels are recorded for this household."), back)
-    return failed or redirect(back)
+    status, _claims = _post(lambda: services.claim_parcels(
+        db.session, actor, household_code=code, parcels=[{"parcel_code": c} for c in codes]),
+        _("The parcels are recorded for this household."))
+    if status is not None:
+        return _confirm_page(found, code, status)
+    return redirect(url_for("cert.confirm", code=code))
 
 
-@bp.route("/certificates/<code>", methods=["GET", "POST"])
+@bp.get("/certificates/<code>")
 @login_required
 def certificate_list(code: str):
-    """List a contract's certificates; the county administrator issues, re-issues or cancels."""
-    actor, form = current_actor(), FlaskForm()
-    if request.method == "POST" and form.validate_on_submit():
-        back = url_for("cert.certificate_list", code=code)
-        failed, _result = run_and_report(lambda: _certificate_action(actor, code),
-                                _("The certificate record is updated."), back)
-        return failed or redirect(back)
-    return render_template("certification/certificates.html", code=code, form=form,
-                           items=queries.certificates_of(db.session, actor, code))
+    """List a contract's certificates, with the acts that apply for the county administrator."""
+    found = queries.certificate_page(db.session, current_actor(), code)
+    return render_template("certification/certificates.html", code=code, **found)
 
 
-def _certificate_action(actor, code: str):
-    action = request.form.get("action")
+@bp.route("/certificates/<code>/<any(issue, reissue, replace, cancel):act>",
+          methods=["GET", "POST"])
+@login_required
+def certificate_act(code: str, act: str):
+    """Ask the county administrator to confirm an act on a contract's certificate, naming its
+    consequence, with the reason and document it needs; carry it out on the confirmation."""
+    actor, status = current_actor(), 200
+    if request.method == "POST":  # the service decides; the page below shows the state it left
+        status, _result = _post(lambda: _certificate_act(actor, code, act), _DONE[act]())
+        if status is None:
+            return redirect(url_for("cert.certificate_list", code=code))
+    found = queries.certificate_page(db.session, actor, code)
+    if act not in found["actions"]:  # done meanwhile, or not this actor's: the list says what applies
+        if status == 200:
+            flash(_("This action does not apply to the certificates of this contract now."), "info")
+        return redirect(url_for("cert.certificate_list", code=code))
+    return render_template("certification/certificate_act.html", code=code, act=act, form=FlaskForm(),
+                           typed=request.form, **found), status
+
+
+_DONE = {
+    "issue": lambda: _("The certificate is issued."),
+    "reissue": lambda: _("The certificate is re-issued; the lost one is no longer in force."),
+    "replace": lambda: _("The certificate is replaced; the old one is no longer in force."),
+    "cancel": lambda: _("The certificate is cancelled."),
+}
+
+
+def _certificate_act(actor, code: str, act: str):
     reason, document = request.form.get("reason", ""), request.form.get("document", "")
-    if action == "issue":
-        return certificates.issue_certificate(db.session, actor, code=code)
-    if action == "cancel":
+    if act == "issue":
+        return certificates.issue_certificate(db.session, actor, code=code, reason=reason or None,
+                                              document=document or None)
+    if act == "cancel":
         return certificates.cancel_certificate(db.session, actor, code=code, reason=reason,
                                                document=document)
-    return certificates.reissue_certificate(db.session, actor, code=code, kind=action or "",
-                                            reason=reason, document=document)
+    return certificates.reissue_certificate(db.session, actor, code=code, kind=act, reason=reason,
+                                            document=document)
 
 
 @bp.get("/certificates/<code>/<int:serial>.pdf")
@@ -199,21 +262,43 @@ def certificate_pdf(code: str, serial: int):
     """Download a certificate as PDF, drawn from the register."""
     from landrights.certification.documents import certificate_pdf as render
 
-    found = queries.get_certificate(db.session, current_actor(), code, serial)
-    doc = certificates.certificate_doc(db.session, found, base_url=current_app.config["PUBLIC_BASE_URL"],
+    actor = current_actor()
+    found = queries.get_certificate(db.session, actor, code, serial)
+    doc = certificates.certificate_doc(db.session, found, actor=actor,
+                                       base_url=current_app.config["PUBLIC_BASE_URL"],
                                        key=current_app.config["CERTIFICATE_KEY"].encode())
     return Response(render(doc), mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{code}-{serial}.pdf"'})
 
 
+@bp.get("/verify/")
+def verify_box():
+    """Offer a box for the verification code printed under a document's QR code (or its pasted
+    URL): anyone. A code of the right shape goes to its document's verification, which checks the
+    signature before it reads the register; any other text gets the same "not verified"."""
+    text = request.args.get("code")
+    if text is None:
+        return render_template("certification/verify.html", v=None, typed="")
+    signed = rules.read_verification_code(text)
+    if signed is None:
+        return render_template("certification/verify.html", typed=text,
+                               v=certificates.Verification("unverified", "")), 404
+    if signed.kind == "statement":
+        return redirect(url_for("rights.verify_statement", code=signed.code, d=signed.day, s=signed.sig))
+    if signed.kind == "transfer":
+        return redirect(url_for("market_verify.verify_transfer", code=signed.code, d=signed.day,
+                                s=signed.sig))
+    return redirect(url_for("cert.verify", code=signed.code, n=signed.serial, d=signed.day, s=signed.sig))
+
+
 @bp.get("/verify/<code>")
 def verify(code: str):
-    """Verify a certificate: anyone, with or without logging in."""
+    """Verify a certificate by its QR code's signed data: anyone, with or without logging in."""
     result = certificates.verify(db.session, current_app.config["CERTIFICATE_KEY"].encode(), code,
                                  serial=request.args.get("n"), day=request.args.get("d"),
                                  sig=request.args.get("s"))
-    status = {"not_found": 404, "tampered": 400}.get(result.state, 200)
-    return render_template("certification/verify.html", v=result), status
+    status = 404 if result.state == "unverified" else 200
+    return render_template("certification/verify.html", v=result, typed=""), status
 
 
 @bp.get("/progress")

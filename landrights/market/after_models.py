@@ -19,6 +19,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, DATERANGE, ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from landrights.db import Base
+from landrights.market.models import term_range
 
 NOW = sa.text("now()")
 
@@ -31,6 +32,7 @@ class RetransferConsent(Base):
     __table_args__ = (
         Check("method IN ('farmer', 'officer_scan')", name="method_known"),
         Check("method = 'farmer' OR (scan IS NOT NULL AND scan_name IS NOT NULL)", name="scan_given"),
+        Check("until BETWEEN '1978-01-01' AND '2100-12-31'", name="until_range"),
     )
 
     id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
@@ -61,6 +63,9 @@ class Retransfer(Base):
         Check("status = 'draft' OR (transferor_signed_at IS NOT NULL AND transferee_signed_at IS NOT NULL "
               "AND filed_at IS NOT NULL)", name="filed_when_signed"),
         ExcludeConstraint(("contract_id", "="), ("term", "&&"), using="gist", name="retransfers_no_overlap"),
+        Check("price <= 100000", name="price_at_most"),
+        Check("annual_rent_yuan BETWEEN 0 AND 100000000000", name="rent_range"),
+        term_range(),
     )
 
     id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
@@ -98,6 +103,8 @@ class Pledge(Base):
               name="transferee_with_consent"),
         Check("status IN ('active', 'released')", name="status_known"),
         Check("(status = 'released') = (released_at IS NOT NULL)", name="released_when"),
+        Check("amount_yuan <= 1000000000", name="amount_at_most"),  # ranges.AMOUNT_MAX
+        term_range(),
     )
 
     id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)

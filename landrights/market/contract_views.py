@@ -16,7 +16,7 @@ from landrights.errors import NotFound
 from landrights.extensions import db
 from landrights.market import contracts, documents, pledges, queries, retransfers
 from landrights.market.views import bp
-from landrights.web.actions import expired_form, form_date, form_decimal, run_and_report, uploaded
+from landrights.web.actions import expired_form, form_date, form_decimal, form_int, run_and_report, uploaded
 
 
 def _post(back: str, action, message: str):
@@ -27,8 +27,7 @@ def _post(back: str, action, message: str):
 
 
 def _whole(name: str) -> int:
-    value = (request.form.get(name) or "").strip()
-    return int(value) if value.isdigit() else 0
+    return form_int(name) or 0  # "²" passes isdigit() but not int(): form_int refuses it, naming the field
 
 
 @bp.get("/contracts/<code>")
@@ -44,7 +43,9 @@ def contract(code: str):
 def scanned_signatures(code: str):
     """The township officer records both parties' signatures with the signed paper's scan."""
     return _post(url_for("market.contract", code=code), lambda: contracts.record_scanned_signatures(
-        db.session, current_actor(), code=code, scan=uploaded("scan")),
+        db.session, current_actor(), code=code, scan=uploaded("scan"),
+        signed_on=form_date("signed_on") if request.form.get("signed_on") else None,
+        entrustment_id=form_int("entrustment_id") if request.form.get("by_agent") else None),
         _("The signatures are recorded; the contract is filed."))
 
 

@@ -12,10 +12,16 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects.postgresql import Range
 from sqlalchemy.orm import Session
 
-from landrights import clock
-from landrights.accounts.permissions import Actor, require_area, require_notice_officer
+from landrights import clock, ranges
+from landrights.accounts.permissions import (
+    Actor,
+    covers,
+    require_area,
+    require_login,
+    require_notice_officer,
+)
 from landrights.db import flush_or_raise
-from landrights.errors import Conflict, NotFound, ValidationFailed
+from landrights.errors import Conflict, Forbidden, ValidationFailed, forbidden
 from landrights.market.after_models import Pledge, PledgeParcel
 from landrights.market.models import TransferContract
 from landrights.registry import services as registry
@@ -75,6 +81,9 @@ def _require_terms(creditor: str, amount_yuan: Decimal | None, start: date, end:
                                rule="R1.30")
     if not amount_yuan or amount_yuan <= 0:
         raise ValidationFailed(_l("Give the secured amount in yuan."), field="amount_yuan", rule="R1.30")
+    ranges.PLEDGE_AMOUNT.check(amount_yuan, "amount_yuan")
+    ranges.TERM_START.check(start, "term_start")
+    ranges.TERM_END.check(end, "term_end")
     if not start < end:
         raise ValidationFailed(_l("The pledge must end after it starts."), field="term_end", rule="R1.30")
     if not (document or "").strip():
@@ -99,13 +108,16 @@ def release_pledge(session: Session, actor: Actor, *, pledge_id: int, document: 
     """Release a pledge (loan repaid or creditor's release), on its document (township officer).
 
     Raises:
-        NotFound: no such pledge. Forbidden: not the officer of the area. ValidationFailed: no
-            document. Conflict: already released.
+        Unauthenticated: anonymous. Forbidden: not a township officer; no such pledge in the
+            officer's area (one answer for both). ValidationFailed: no document.
+        Conflict: already released.
     """
+    require_login(actor)
+    if actor.role not in ("system", "township_officer"):
+        raise forbidden()
     pledge = session.scalar(sa.select(Pledge).where(Pledge.id == pledge_id).with_for_update())
-    if pledge is None:
-        raise NotFound(_l("No pledge no. %(id)s.", id=pledge_id), field="pledge_id")
-    require_notice_officer(actor, pledge.household_code)
+    if pledge is None or not covers(actor, pledge.household_code):
+        raise Forbidden(_l("There is no pledge with this number in your area."), field="pledge_id")
     if not (document or "").strip():
         raise ValidationFailed(_l("Give the release document."), field="document", rule="R1.30")
     if pledge.status != "active":

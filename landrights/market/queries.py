@@ -99,9 +99,15 @@ def listing_bounds(session: Session, *, listing_id: int | None = None, **filters
     return None if box[0] is None else [round(float(v), 7) for v in box]
 
 
-def contract_of_listing(session: Session, listing_id: int) -> TransferContract | None:
-    """Return the transfer contract made from a listing, if any."""
-    return session.scalar(sa.select(TransferContract).where(TransferContract.listing_id == listing_id))
+def contract_of_listing(session: Session, actor: Actor, listing_id: int) -> TransferContract | None:
+    """Return the transfer contract made from a listing, if any and if the actor is a party or an
+    official of its area: the listing is public, its contract's code and state are not."""
+    from landrights.market.documents import sees_transfer
+
+    contract = session.scalar(sa.select(TransferContract).where(TransferContract.listing_id == listing_id))
+    if contract is None or not sees_transfer(session, actor, contract):
+        return None
+    return contract
 
 
 def ledger(session: Session, actor: Actor, township_code: str) -> list[LedgerEntry]:
@@ -178,7 +184,8 @@ def contract_page(session: Session, actor: Actor, code: str) -> dict:
     """Return a transfer contract with its re-transfers and what the actor may do on it.
 
     Raises:
-        NotFound: no such contract. Forbidden: neither a party nor an official of its area.
+        Unauthenticated: anonymous. Forbidden: neither a party nor an official of its area, or no
+            such contract (one answer for both).
     """
     from landrights.accounts.permissions import covers
     from landrights.market.documents import contract_for
@@ -197,3 +204,39 @@ def contract_page(session: Session, actor: Actor, code: str) -> dict:
                     "register": officer and filed and contract.registrable and contract.registered_at is None,
                     "consent": filed and (household or officer), "officer": officer,
                     "retransfer": filed and is_transferee}}
+
+
+def listing_bids(session: Session, actor: Actor, listing_id: int) -> tuple[str, list[tuple]]:
+    """Return ("all", every bid) for the household, its agent on the listing and the officials of its
+    area, or ("own", the actor's own bids) for a bidder; (bid, transferee name) pairs, best first.
+
+    A listing is public, so its number is no secret: an unknown one is 404.
+
+    Raises:
+        Unauthenticated: anonymous. NotFound: no such listing. Forbidden: neither a party, an
+            official of its area nor a transferee.
+    """
+    from landrights.market.services import get_listing
+
+    require_login(actor)
+    listing = get_listing(session, listing_id)
+    query = (sa.select(Bid, Transferee.name).join(Transferee, Transferee.id == Bid.transferee_id)
+             .where(Bid.listing_id == listing_id).order_by(Bid.price.desc(), Bid.placed_at))
+    if _sees_all_bids(session, actor, listing):
+        return "all", session.execute(query).all()
+    if actor.user_id is None or actor.role == "anonymous" or session.scalar(
+            sa.select(Transferee.id).where(Transferee.user_id == actor.user_id)) is None:
+        raise forbidden()
+    return "own", session.execute(query.where(Transferee.user_id == actor.user_id)).all()
+
+
+def _sees_all_bids(session: Session, actor: Actor, listing: Listing) -> bool:
+    from landrights.accounts.permissions import covers
+    from landrights.market.models import Entrustment
+
+    if actor.role == "farmer" and actor.household_code == listing.household_code:
+        return True
+    if actor.role in ("system", "county_admin", "township_officer") and covers(actor, listing.household_code):
+        return True
+    return listing.entrustment_id is not None and actor.user_id is not None and session.scalar(
+        sa.select(Entrustment.agent_user_id).where(Entrustment.id == listing.entrustment_id)) == actor.user_id

@@ -12,10 +12,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects.postgresql import Range
 from sqlalchemy.orm import Session
 
-from landrights import clock
-from landrights.accounts.permissions import Actor
+from landrights import clock, ranges
+from landrights.accounts.permissions import Actor, require_login
 from landrights.db import flush_or_raise
-from landrights.errors import Conflict, NotFound, ValidationFailed, forbidden
+from landrights.errors import Conflict, Forbidden, ValidationFailed, forbidden
 from landrights.evidence import Upload, signature_method
 from landrights.geo.area import m2_to_mu
 from landrights.market.after_models import Retransfer, RetransferConsent
@@ -35,15 +35,17 @@ def consent_to_retransfer(session: Session, actor: Actor, *, code: str, until: d
     household in the app, or the township officer with the scan of the signed consent.
 
     Raises:
-        Forbidden: neither the household nor the officer. ValidationFailed: an officer without a
-            valid scan; an end past the transfer's. Conflict: the transfer is not filed.
+        Forbidden: neither the household nor the officer (an unknown code alike).
+        ValidationFailed: an officer without a valid scan; an end past the transfer's.
+        Conflict: the transfer is not filed.
     """
-    contract = _contract(session, code)
+    contract = _contract(session, actor, code, roles=("farmer", "system", "township_officer"))
     method = signature_method(actor, contract.household_code, scan, missing_scan=_l(
         "Attach the scan of the consent the household signed."), rule="R1.29")
     if contract.status != "filed":
         raise Conflict(_l("Only a filed transfer can be re-transferred."), field="code", rule="R1.29")
     until = until or last_day(contract)
+    ranges.CONSENT_UNTIL.check(until, "until")
     if until > last_day(contract):
         raise ValidationFailed(_l("A re-transfer cannot last past the transfer's end, %(end)s.",
                                   end=last_day(contract)), field="until", rule="R1.21")
@@ -64,12 +66,13 @@ def retransfer(session: Session, actor: Actor, *, code: str, to_transferee_id: i
     remaining term or less; the transferor signs by making it (R1.29).
 
     Raises:
-        Forbidden: not the transferee. ValidationFailed: no recorded consent of the household, a
-            term outside the transfer's or the consent's, no price, the new transferee unknown or
-            short of the county review (R1.28). Conflict: not filed, or already re-transferred for
-            an overlapping term (EXCLUDE retransfers_no_overlap).
+        Forbidden: not the transferee (an unknown code alike). ValidationFailed: no recorded
+            consent of the household, a term outside the transfer's or the consent's, no price,
+            the new transferee unknown or short of the county review (R1.28). Conflict: not
+            filed, or already re-transferred for an overlapping term (EXCLUDE
+            retransfers_no_overlap).
     """
-    contract = _contract(session, code)
+    contract = _contract(session, actor, code)
     transferor = session.get(Transferee, contract.transferee_id)
     if transferor.user_id != actor.user_id or actor.user_id is None:
         raise forbidden()
@@ -84,6 +87,7 @@ def retransfer(session: Session, actor: Actor, *, code: str, to_transferee_id: i
     to = _new_transferee(session, contract, transferor, to_transferee_id)
     if not price or price <= 0:
         raise ValidationFailed(_l("Give a price per mu and year."), field="price")
+    ranges.PRICE.check(price, "price")
     serial = session.scalar(sa.select(sa.func.nextval("transfer_contract_serial_seq")))
     rent = (m2_to_mu(contract.area_m2) * price).quantize(Decimal("0.01"), ROUND_HALF_UP)
     done = Retransfer(county_code=contract.county_code,
@@ -120,14 +124,14 @@ def sign_retransfer(session: Session, actor: Actor, *, code: str) -> Retransfer:
     """Sign a re-transfer as its new transferee; it is then filed and entered in the ledger (R2.10).
 
     Raises:
-        NotFound: no such re-transfer. Forbidden: not the new transferee. Conflict: already filed.
+        Unauthenticated: anonymous. Forbidden: not the new transferee, or no such re-transfer
+            (one answer for both). Conflict: already filed.
     """
+    require_login(actor)
     done = session.scalar(sa.select(Retransfer).where(Retransfer.code == code).with_for_update())
-    if done is None:
-        raise NotFound(_l("No re-transfer %(code)s.", code=code), field="code")
-    if session.scalar(sa.select(Transferee.user_id).where(Transferee.id == done.to_transferee_id)) \
-            != actor.user_id or actor.user_id is None:
-        raise forbidden()
+    if done is None or actor.user_id is None or session.scalar(
+            sa.select(Transferee.user_id).where(Transferee.id == done.to_transferee_id)) != actor.user_id:
+        raise Forbidden(_l("There is no re-transfer with this code for you to sign."), field="code")
     if done.status != "draft":
         raise Conflict(_l("The contract is already %(status)s.", status=done.status), field="code")
     contract = session.get(TransferContract, done.contract_id)

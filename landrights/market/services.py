@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects.postgresql import ARRAY, Range
 from sqlalchemy.orm import Session
 
-from landrights import clock
+from landrights import clock, moments, ranges
 from landrights.accounts.permissions import (
     Actor,
     require_certificate_issuer,
@@ -23,9 +23,10 @@ from landrights.accounts.permissions import (
     require_notice_officer,
 )
 from landrights.certification.models import Objection
-from landrights.collective.models import Membership
 from landrights.db import flush_or_raise
 from landrights.errors import Conflict, NotFound, ValidationFailed, forbidden
+from landrights.market import identities
+from landrights.market.entrustments import require_agent_for, within_authority
 from landrights.market.models import (
     LAND_USES,
     MODES,
@@ -41,17 +42,23 @@ from landrights.market.models import (
     Transferee,
 )
 from landrights.registry import services as registry
-from landrights.registry.models import Contract, Person
+from landrights.registry.models import Contract
 from landrights.registry.queries import setting
 
 
 def register_transferee(session: Session, actor: Actor, *, kind: str, name: str, operating_capacity: str,
-                        credit_code: str | None = None, id_number: str | None = None) -> Transferee:
-    """Register the acting account as a transferee, declaring its operating capacity (R1.21(4)).
+                        credit_code: str | None = None, id_number: str | None = None,
+                        address: str | None = None) -> Transferee:
+    """Register the acting account as a transferee, declaring its operating capacity (R1.21(4))
+    and, if it likes, its address (domicile) for the contract (R1.23(1)). An individual may give
+    its ID number: it is verified at once if the account is that person's own (identities.py);
+    otherwise a township officer verifies the ID card later.
 
     Raises:
-        Unauthenticated: anonymous. ValidationFailed: unknown kind, no capacity declared.
-        Conflict: the account is already registered.
+        Unauthenticated: anonymous. ValidationFailed: unknown kind, no capacity declared, an ID
+            number for a kind other than an individual (R1.28) or not the account's own person's,
+            an address longer than 200 characters.
+            Conflict: the account is already registered; the person already has an identity.
     """
     require_login(actor)
     if kind not in TRANSFEREE_KINDS:
@@ -59,15 +66,18 @@ def register_transferee(session: Session, actor: Actor, *, kind: str, name: str,
     if not (operating_capacity or "").strip():
         raise ValidationFailed(_l("Declare the agricultural operating capacity (machinery, experience, "
                                   "labour)."), field="operating_capacity", rule="R1.21")
-    person = None
     if id_number:
-        person = session.scalar(sa.select(Person.id).where(Person.id_number == id_number))
+        identities.refuse_person_for_kind(kind)
+    person = identities.own_person(session, actor, id_number) if id_number else None
     if session.scalar(sa.select(Transferee.id).where(Transferee.user_id == actor.user_id)):
         raise Conflict(_l("This account is already a registered transferee."), field="user_id")
     transferee = Transferee(user_id=actor.user_id, kind=kind, name=name, credit_code=credit_code,
-                            person_id=person, operating_capacity=operating_capacity.strip())
+                            operating_capacity=operating_capacity.strip(),
+                            address=identities.address_in(address))
     session.add(transferee)
     flush_or_raise(session)
+    if person is not None:
+        identities.record_own_identity(session, actor, transferee, person)
     return transferee
 
 
@@ -84,6 +94,11 @@ def review_capital(session: Session, actor: Actor, *, transferee_id: int, county
     if not all((s or "").strip() for s in (qualification, project, risk_measures)):
         raise ValidationFailed(_l("Record the qualification review, the project review and the risk "
                                   "measures."), field="qualification", rule="R1.28")
+    ranges.REVIEW_AREA.check(max_area_mu, "max_area_mu")
+    ranges.REVIEW_UNTIL.check(valid_until, "valid_until")
+    if valid_until < clock.today():
+        raise ValidationFailed(_l("A review is valid from today: give a date from today on."),
+                               field="valid_until", rule="R1.28")
     review = CapitalReview(county_code=county_code, transferee_id=transferee_id,
                            decision="approved" if approved else "refused",
                            max_area_mu=max_area_mu if approved else Decimal(0), qualification=qualification,
@@ -95,20 +110,14 @@ def review_capital(session: Session, actor: Actor, *, transferee_id: int, county
 
 
 def _lister(session: Session, actor: Actor, household_code: str, parcel_codes: list[str],
-            entrustment_id: int | None) -> None:
-    """The household itself lists, or an agent holding its written entrustment (R2.4)."""
+            entrustment_id: int | None) -> Entrustment | None:
+    """The household itself lists, or an agent holding its written entrustment (R2.4) to list
+    these parcels; return the agent's entrustment (None for the household)."""
     require_login(actor)
     if actor.role == "farmer" and actor.household_code == household_code:
-        return
-    entrustment = session.get(Entrustment, entrustment_id) if entrustment_id else None
-    today = clock.today()
-    if entrustment is None or entrustment.household_code != household_code or \
-            entrustment.agent_user_id != actor.user_id or \
-            not entrustment.valid_from <= today < entrustment.valid_to or \
-            not set(parcel_codes) <= set(entrustment.parcel_codes):
-        raise ValidationFailed(_l("Only the household lists its land, or an agent holding its written "
-                                  "entrustment (signed by both) for these parcels."),
-                               field="entrustment_id", rule="R2.4")
+        return None
+    return require_agent_for(session, actor, household_code, parcel_codes, "list",
+                             entrustment_id=entrustment_id)
 
 
 def create_listing(session: Session, actor: Actor, *, household_code: str, parcel_codes: list[str],
@@ -118,12 +127,13 @@ def create_listing(session: Session, actor: Actor, *, household_code: str, parce
     """List the management right of some parcels of a confirmed contract for bids (挂牌).
 
     Raises:
-        ValidationFailed: no entrustment for an agent (R2.4), a mode or use outside agriculture,
+        Forbidden: neither the household nor its agent within the entrustment (R2.4).
+        ValidationFailed: beyond the agent's authority (R2.4), a mode or use outside agriculture,
             a term past the contract's (R1.21(3)), parcels outside the registered contract.
         Conflict: a parcel under an open objection, or already listed or transferred for an
             overlapping term (EXCLUDE listing_parcels_no_overlap).
     """
-    _lister(session, actor, household_code, parcel_codes, entrustment_id)
+    entrustment = _lister(session, actor, household_code, parcel_codes, entrustment_id)
     if mode not in MODES:
         raise ValidationFailed(_l("Mode is lease (出租/转包), shares (入股) or other."), field="mode",
                                rule="R1.20")
@@ -131,10 +141,18 @@ def create_listing(session: Session, actor: Actor, *, household_code: str, parce
         raise ValidationFailed(_l("The land stays in agricultural use."), field="land_use", rule="R1.21")
     if not reserve_price or reserve_price <= 0:
         raise ValidationFailed(_l("Give a reserve price per mu and year."), field="reserve_price")
+    ranges.PRICE.check(reserve_price, "reserve_price")
+    ranges.TERM_START.check(term_start, "term_start")
+    ranges.TERM_END.check(term_end, "term_end")
     contract = _confirmed_contract(session, household_code, parcel_codes)
-    if not term_start < term_end <= contract.term_end:
+    if not term_start < term_end:
+        raise ValidationFailed(_l("The transfer term must end after it starts."), field="term_end")
+    if term_end > contract.term_end:  # the day as people write it, in the reader's language
         raise ValidationFailed(_l("The transfer term must end by the contract's end, %(end)s.",
-                                  end=contract.term_end), field="term_end", rule="R1.21")
+                                  end=moments.day_later(contract.term_end)),
+                               field="term_end", rule="R1.21")
+    if entrustment is not None:
+        within_authority(entrustment, term_end, reserve_price)
     _no_open_objection(session, parcel_codes)
     term = Range(term_start, term_end + timedelta(days=1), bounds="[)")
     _not_pledged(session, parcel_codes, term)
@@ -144,7 +162,8 @@ def create_listing(session: Session, actor: Actor, *, household_code: str, parce
     priority = timedelta(hours=int(setting(session, "market_priority_hours", "72")))
     areas = {cp.parcel_code: cp.confirmed_area_m2 for cp in contract.parcels}
     listing = Listing(county_code=household_code[:6], household_code=household_code, listed_by=actor.user_id,
-                      entrustment_id=entrustment_id, mode=mode, term=term, reserve_price=reserve_price,
+                      entrustment_id=entrustment and entrustment.id, mode=mode, term=term,
+                      reserve_price=reserve_price,
                       payment_schedule=payment_schedule, land_use=land_use, conditions=conditions,
                       opens_at=now, closes_at=closes,
                       priority_until=closes + priority,
@@ -208,15 +227,27 @@ def record_deposit(session: Session, actor: Actor, *, listing_id: int, transfere
     """Record a bidder's deposit (保证金) for a listing (township officer).
 
     Raises:
-        Forbidden: not the township officer. Conflict: already recorded.
+        Forbidden: not the township officer. ValidationFailed: no such transferee (never the
+            database's foreign-key text), no receipt, an amount out of range. Conflict: the
+            listing no longer takes bids; already recorded.
     """
     listing = get_listing(session, listing_id)
     require_notice_officer(actor, listing.household_code)
+    if session.get(Transferee, transferee_id) is None:
+        raise ValidationFailed(_l("Choose the transferee who paid: find it by its name and pick it from the "
+                                  "list."), field="transferee_id", rule="R8.4")
+    ranges.DEPOSIT.check(amount_yuan, "amount_yuan")
+    if not (receipt or "").strip():
+        raise ValidationFailed(_l("Enter the number of the receipt given for the deposit."), field="receipt",
+                               rule="R8.4")
+    if listing.status != "open":
+        raise Conflict(_l("This listing no longer takes bids: no deposit is recorded for it."),
+                       field="listing_id", rule="R8.4")
     if session.scalar(sa.select(Deposit.id).where(Deposit.listing_id == listing_id,
                                                   Deposit.transferee_id == transferee_id)):
         raise Conflict(_l("The deposit is already recorded."), field="transferee_id")
     deposit = Deposit(listing_id=listing_id, transferee_id=transferee_id, amount_yuan=amount_yuan,
-                      receipt=receipt, status="held")
+                      receipt=receipt.strip(), status="held")
     session.add(deposit)
     flush_or_raise(session)
     return deposit
@@ -243,24 +274,38 @@ def _transferee(session: Session, actor: Actor) -> Transferee:
     return found
 
 
+def _not_its_agent(session: Session, actor: Actor, listing: Listing) -> None:
+    """Refuse the agent who listed the land a bid or match on it: an agent acts for the household,
+    never for itself against it (R2.4)."""
+    agent = listing.entrustment_id and session.scalar(
+        sa.select(Entrustment.agent_user_id).where(Entrustment.id == listing.entrustment_id))
+    if agent and agent == actor.user_id:
+        raise Conflict(_l("You listed this land as the household's agent: you cannot bid on it or "
+                          "match its best bid."), field="listing_id", rule="R2.4")
+
+
 def place_bid(session: Session, actor: Actor, *, listing_id: int, price: Decimal) -> Bid:
     """Place an open ascending bid; a bid in the last N minutes extends the close by N minutes.
 
     Raises:
         Forbidden: not a registered transferee. ValidationFailed: below the reserve or the best bid,
-            no deposit. Conflict: outside the bidding window.
+            no deposit. Conflict: outside the bidding window; the listing's own agent (R2.4).
     """
     transferee = _transferee(session, actor)
+    ranges.PRICE.check(price, "price")
     listing = get_listing(session, listing_id, lock=True)  # orders the bids of this listing
+    _not_its_agent(session, actor, listing)
     now = clock.now()
     if listing.status != "open" or not listing.opens_at <= now < listing.closes_at:
         raise Conflict(_l("Bidding on this listing is closed."), field="listing_id", rule="R8.4")
     if session.scalar(sa.select(Deposit.status).where(Deposit.listing_id == listing_id,
                                                       Deposit.transferee_id == transferee.id)) != "held":
         raise ValidationFailed(_l("Record the deposit before bidding."), field="deposit", rule="R8.4")
-    floor = listing.best_price if listing.best_price is not None else listing.reserve_price - Decimal("0.01")
-    if price <= floor:
-        raise ValidationFailed(_l("Bid more than %(price)s yuan per mu and year.", price=floor),
+    if listing.best_price is None and price < listing.reserve_price:
+        raise ValidationFailed(_l("Bid at least the reserve price, %(price)s yuan per mu and year.",
+                                  price=listing.reserve_price), field="price", rule="R8.4")
+    if listing.best_price is not None and price <= listing.best_price:
+        raise ValidationFailed(_l("Bid more than %(price)s yuan per mu and year.", price=listing.best_price),
                                field="price", rule="R8.4")
     bid = Bid(listing_id=listing_id, transferee_id=transferee.id, price=price, placed_at=now)
     session.add(bid)
@@ -274,13 +319,6 @@ def place_bid(session: Session, actor: Actor, *, listing_id: int, price: Decimal
     return bid
 
 
-def is_member_of(session: Session, transferee: Transferee, collective_code: str) -> bool:
-    """Tell whether the transferee is a person who is a member of the collective (R1.21(5))."""
-    return transferee.person_id is not None and session.scalar(sa.select(Membership.id).where(
-        Membership.person_id == transferee.person_id, Membership.status == "member",
-        Membership.collective_code == collective_code)) is not None
-
-
 def match_as_member(session: Session, actor: Actor, *, listing_id: int) -> Offer:
     """Match the best bid at equal terms within the priority window: a member of the collective
     (R1.21(5), R2.5), or the current transferee when the land is listed again at expiry (R2.6).
@@ -290,11 +328,12 @@ def match_as_member(session: Session, actor: Actor, *, listing_id: int) -> Offer
     """
     transferee = _transferee(session, actor)
     listing = get_listing(session, listing_id, lock=True)
+    _not_its_agent(session, actor, listing)
     now = clock.now()
     if not listing.closes_at <= now < listing.priority_until or listing.best_price is None:
         raise Conflict(_l("Members match the best bid after bidding closes and before %(until)s.",
-                          until=listing.priority_until), field="listing_id", rule="R1.21")
-    if is_member_of(session, transferee, listing.household_code[:14]):
+                          until=moments.later(listing.priority_until)), field="listing_id", rule="R1.21")
+    if identities.is_member_of(session, transferee, listing.household_code[:14]):
         kind = "member_match"
     elif listing.renewal_of_id and session.scalar(sa.select(TransferContract.transferee_id).where(
             TransferContract.id == listing.renewal_of_id)) == transferee.id:

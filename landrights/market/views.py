@@ -4,52 +4,111 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import login_required
 from flask_wtf import FlaskForm
 
 from landrights.accounts.views import current_actor
-from landrights.errors import NotFound
+from landrights.errors import NotFound, ValidationFailed
 from landrights.extensions import db
-from landrights.market import contracts, documents, queries, services
-from landrights.web.actions import expired_form, form_date, form_decimal, run_and_report
+from landrights.market import contracts, documents, endings, pages, queries, services
+from landrights.web.actions import (
+    attempt,
+    expired_form,
+    form_date,
+    form_decimal,
+    form_int,
+    read_all,
+    run_and_report,
+)
+from landrights.web.security import safe_next
 
 bp = Blueprint("market", __name__, url_prefix="/market")
 
 
+@bp.app_template_global("may_list_land")
+def may_list_land(household_code: str | None) -> bool:
+    """Tell a template whether the user lists this household's land (its 'rent out' links)."""
+    return pages.may_list_for(current_actor(), household_code)
+
+
+def _filters() -> tuple[dict, int]:
+    """Read the market's filters; a number that is no number is said beside its field (422)."""
+    refused, numbers = attempt(lambda: read_all({
+        "min_area_mu": lambda n: form_decimal(n, request.args),
+        "max_price": lambda n: form_decimal(n, request.args)}))
+    numbers = numbers or {}
+    return {"township": pages.township_code(db.session, request.args.get("township")),
+            "land_use": request.args.get("land_use") or None,
+            "min_area_mu": numbers.get("min_area_mu"), "max_price": numbers.get("max_price")}, \
+        422 if refused else 200
+
+
 @bp.get("/")
 def listings():
-    """Open listings on a map and in a list, with filters: township, land use, area, price."""
-    filters = {"township": request.args.get("township") or None,
-               "land_use": request.args.get("land_use") or None,
-               "min_area_mu": form_decimal("min_area_mu", request.args),
-               "max_price": form_decimal("max_price", request.args)}
-    found = queries.open_listings(db.session, **filters)
+    """Open listings on a map and in a list, with filters: township (chosen by name), land use,
+    area, price; and the user's own market tasks (list land, my listings, my bids, the ledger)."""
+    filters, status = _filters()
+    found = pages.with_places(db.session, queries.open_listings(db.session, **filters))
     api = url_for("api.listing_parcels", **{k: v for k, v in filters.items() if v is not None})
     return render_template("market/listings.html", items=found, api=api,
-                           bounds=queries.listing_bounds(db.session, **filters))
+                           townships=pages.townships(db.session),
+                           tasks=pages.market_tasks(db.session, current_actor()),
+                           bounds=queries.listing_bounds(db.session, **filters)), status
 
 
 @bp.route("/<int:listing_id>", methods=["GET", "POST"])
 def listing(listing_id: int):
-    """A listing; a registered transferee bids, a member matches."""
-    form = FlaskForm()
-    if request.method == "POST" and form.validate_on_submit():
-        back = url_for("market.listing", listing_id=listing_id)
-        failed, _result = run_and_report(lambda: _bid_or_match(listing_id), _("Recorded."), back)
-        return failed or redirect(back)
-    found = queries.listing_dict(services.get_listing(db.session, listing_id))
-    return render_template("market/listing.html", l=found, form=form,
-                           contract=queries.contract_of_listing(db.session, listing_id),
+    """A listing: its household sees every bid and may withdraw it unbid; a registered transferee
+    sees the deposit to pay, bids once it is recorded, and sees whether it leads; a member matches."""
+    refused = None
+    if request.method == "POST":
+        refused, _result = attempt(lambda: _bid_or_match(listing_id), _("Your bid is recorded."))
+        if refused is None:
+            return redirect(url_for("market.listing", listing_id=listing_id))
+    return _listing_page(listing_id, refused)
+
+
+def _listing_page(listing_id: int, refused=None, template: str = "market/listing.html"):
+    view = pages.listing_view(db.session, current_actor(), listing_id)
+    return render_template(template, v=view, l=view.facts, form=FlaskForm(), typed=request.form,
+                           contract=queries.contract_of_listing(db.session, current_actor(), listing_id),
                            api=url_for("api.listing_parcels", listing=listing_id),
-                           bounds=queries.listing_bounds(db.session, listing_id=listing_id))
+                           bounds=queries.listing_bounds(db.session, listing_id=listing_id)), \
+        refused.status if refused else 200
+
+
+@bp.route("/<int:listing_id>/withdraw", methods=["GET", "POST"])
+@login_required
+def withdraw(listing_id: int):
+    """Ask the household to confirm the withdrawal of its unbid listing, naming what follows; then
+    withdraw it (endings.withdraw_listing)."""
+    refused = None
+    if request.method == "POST":
+        refused, _result = attempt(lambda: endings.withdraw_listing(db.session, current_actor(),
+                                                                    listing_id=listing_id),
+                                   _("The listing is withdrawn: nobody can bid on it, and its parcels can be "
+                                     "listed again."))
+        if refused is None:
+            return redirect(url_for("market.listing", listing_id=listing_id))
+    return _listing_page(listing_id, refused, "market/withdraw.html")
 
 
 @bp.post("/<int:listing_id>/officer")
 @login_required
 def officer_action(listing_id: int):
-    """The township officer records a deposit, awards the listing, or drafts its contract."""
+    """The township officer records a deposit, awards the listing, drafts its contract, or ends an
+    award whose contract was not signed; the household (or the officer) withdraws it unbid."""
     back = url_for("market.listing", listing_id=listing_id)
     if (refused := expired_form(back)) is not None:
         return refused
@@ -62,26 +121,39 @@ def _officer_step(listing_id: int):
     if action == "deposit":
         return services.record_deposit(
             db.session, actor, listing_id=listing_id,
-            transferee_id=int(request.form.get("transferee_id") or 0),
+            transferee_id=form_int("transferee_id") or 0,
             amount_yuan=form_decimal("amount_yuan") or Decimal(0),
             receipt=request.form.get("receipt", ""))
     if action == "award":
         return contracts.award(db.session, actor, listing_id=listing_id)
-    return contracts.draft_contract(db.session, actor, listing_id=listing_id)
+    if action == "withdraw":
+        return endings.withdraw_listing(db.session, actor, listing_id=listing_id)
+    if action == "lapse":
+        return endings.lapse_award(db.session, actor, listing_id=listing_id,
+                                   reason=request.form.get("reason", ""))
+    return contracts.draft_contract(db.session, actor, listing_id=listing_id,
+                                    transferee_address=request.form.get("transferee_address"))
 
 
 @bp.post("/contracts/<code>/sign")
 @login_required
 def sign(code: str):
     """A party signs the transfer contract in the app; both signed, it is filed."""
-    back = request.form.get("back") or url_for("market.listings")
-    if not back.startswith("/"):
-        back = url_for("market.listings")
+    back = safe_next(request.form.get("back"), url_for("market.listings"))
     if (refused := expired_form(back)) is not None:
         return refused
-    failed, _result = run_and_report(lambda: contracts.sign_contract(db.session, current_actor(), code=code),
-                                     _("Signed."), back)
-    return failed or redirect(back)
+    refused, signed = attempt(lambda: _sign(code))  # a refusal is flashed, shown where it came from
+    if refused is None:
+        flash(_("Both parties have signed: the contract is filed and in force.") if signed.status == "filed"
+              else _("You have signed. The contract is filed once the other party signs too."), "success")
+    return redirect(back)
+
+
+def _sign(code: str):
+    if not request.form.get("agree"):  # a contract binds: the signer says they read it
+        raise ValidationFailed(_("Tick the box to confirm that you have read the whole contract and agree "
+                                 "to it."), field="agree")
+    return contracts.sign_contract(db.session, current_actor(), code=code)
 
 
 def _bid_or_match(listing_id: int):
@@ -94,27 +166,38 @@ def _bid_or_match(listing_id: int):
 @bp.route("/mine", methods=["GET", "POST"])
 @login_required
 def mine():
-    """The household's listings; list more parcels of its confirmed contract."""
-    actor, form = current_actor(), FlaskForm()
+    """The household's listings with their bids and outcome, its rent received and overdue; and
+    the form to list parcels of its confirmed contract (kept as typed when refused)."""
+    actor = current_actor()
     if not actor.household_code:
         return redirect(url_for("market.listings"))
-    if request.method == "POST" and form.validate_on_submit():
-        back = url_for("market.mine")
-        failed, _result = run_and_report(lambda: services.create_listing(
-            db.session, actor, household_code=actor.household_code,
-            parcel_codes=request.form.getlist("parcel_codes"), mode=request.form.get("mode", ""),
-            term_start=form_date("term_start"), term_end=form_date("term_end"),
-            reserve_price=form_decimal("reserve_price") or Decimal(0),
-            payment_schedule=request.form.get("payment_schedule", ""),
-            land_use=request.form.get("land_use", ""),
-            conditions=request.form.get("conditions") or None), _("The listing is open for bids."), back)
-        return failed or redirect(back)
+    refused = None
+    if request.method == "POST":
+        refused, listing = attempt(lambda: _create_listing(actor),
+                                   _("Your land is listed: transferees can bid on it now."))
+        if refused is None:  # the anchor replaces the form's own (#listing-form): the page's top
+            return redirect(url_for("market.listing", listing_id=listing.id, _anchor="listing-status"))
     from landrights.rights.queries import retained_rights
 
     view = retained_rights(db.session, actor, actor.household_code)
-    return render_template("market/mine.html", items=queries.household_listings(db.session, actor,
-                                                                                 actor.household_code),
-                           contract=view["contract"], transfers=view["transfers"], form=form)
+    chosen = request.form.getlist("parcel_codes") if refused else request.args.getlist("parcel")
+    return render_template("market/mine.html", contract=view["contract"], form=FlaskForm(),
+                           items=pages.with_places(db.session, queries.household_listings(
+                               db.session, actor, actor.household_code)),
+                           rent=pages.household_rent(db.session, actor.household_code),
+                           typed=request.form if refused else {}, chosen=chosen), \
+        refused.status if refused else 200
+
+
+def _create_listing(actor):
+    typed = read_all({"term_start": form_date, "term_end": form_date, "reserve_price": form_decimal})
+    return services.create_listing(
+        db.session, actor, household_code=actor.household_code,
+        parcel_codes=request.form.getlist("parcel_codes"), mode=request.form.get("mode", ""),
+        term_start=typed["term_start"], term_end=typed["term_end"],
+        reserve_price=typed["reserve_price"] or Decimal(0),
+        payment_schedule=request.form.get("payment_schedule", ""), land_use=request.form.get("land_use", ""),
+        conditions=request.form.get("conditions") or None)
 
 
 @bp.get("/contracts/<code>.pdf")
@@ -149,10 +232,10 @@ def attestation_pdf(code: str):
 @bp.get("/bids")
 @login_required
 def my_bids():
-    """The acting transferee's bids."""
+    """The acting transferee's bids, one line per listing: its best bid and whether it leads."""
     actor = current_actor()
-    return render_template("market/bids.html", rows=queries.my_bids(db.session, actor), form=FlaskForm(),
-                           to_sign=queries.retransfers_to_sign(db.session, actor))
+    return render_template("market/bids.html", rows=pages.my_listings_bid_on(db.session, actor),
+                           form=FlaskForm(), to_sign=queries.retransfers_to_sign(db.session, actor))
 
 
 @bp.get("/ledger")
@@ -171,11 +254,15 @@ verify_bp = Blueprint("market_verify", __name__)
 
 @verify_bp.get("/verify/transfer/<code>")
 def verify_transfer(code: str):
-    """Verify a transfer attestation: anyone, without logging in."""
+    """Verify a transfer attestation by its QR code's signed data: anyone, without logging in."""
     checked = documents.verify_transfer(db.session, current_app.config["CERTIFICATE_KEY"].encode(), code,
                                         day=request.args.get("d"), sig=request.args.get("s"))
-    status = {"not_found": 404, "tampered": 400}.get(checked.state, 200)
+    status = 404 if checked.state == "unverified" else 200
     return render_template("market/verify.html", v=checked), status
 
 
-from landrights.market import contract_views  # noqa: E402,F401  (its routes register on bp)
+from landrights.market import (  # noqa: E402,F401  (their routes register on bp)
+    contract_views,
+    desk_views,
+    entrustment_views,
+)

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, aliased, defer, selectinload
 
 from landrights.accounts.permissions import Actor, covers, require_area, require_login
-from landrights.errors import NotFound, forbidden
+from landrights.errors import DomainError, NotFound, forbidden
 from landrights.registry.models import (
     Collective,
     Contract,
@@ -147,7 +147,8 @@ def get_parcel(session: Session, actor: Actor, code: str, as_of: datetime | None
     """Return one parcel version (live, or as of a time) with its contract and holder.
 
     Raises:
-        NotFound: no such parcel (then). Forbidden: outside the actor's area.
+        NotFound: no such parcel (then) in the actor's area. Forbidden: a code outside it, or
+            (a farmer) not the household's, whether or not such a parcel exists.
     """
     if as_of is None:  # a map click or an API lookup: one cached statement, one round trip
         require_login(actor)
@@ -155,19 +156,15 @@ def get_parcel(session: Session, actor: Actor, code: str, as_of: datetime | None
         row = session.connection().execute(
             _live_parcel_statement(scope_kind(actor)),
             {"county": code[:6], "code": code, "scope": scope_code(actor)}).first()
-        if row is None:
-            raise NotFound(_l("No parcel with code %(code)s.", code=code), field="code")
-        if not row.visible:
-            raise forbidden()
+        if row is None or not row.visible:
+            raise missing_or_hidden(actor, code, _l("No parcel with code %(code)s.", code=code))
         return _found(row)
     row = session.execute(
         sa.select(Parcel, parcel_scope(actor), sa.func.ST_AsGeoJSON(Parcel.geom, 8))
         .options(defer(Parcel.geom)).where(Parcel.code == code, _live_at(Parcel, as_of))).first()
-    if row is None:
-        raise NotFound(_l("No parcel with code %(code)s.", code=code), field="code")
-    parcel, visible, geometry = row
-    if not visible:
-        raise forbidden()
+    if row is None or not row[1]:
+        raise missing_or_hidden(actor, code, _l("No parcel with code %(code)s.", code=code))
+    parcel, _visible, geometry = row
     link = session.execute(_contract_link(parcel.county_code, code, as_of)).first() or (None,) * 3
     return {"parcel": parcel, "geometry": json.loads(geometry),
             "contract_parcel": link[0], "contract": link[1], "household": link[2]}
@@ -266,15 +263,23 @@ def parcel_history(session: Session, actor: Actor, code: str) -> list[Parcel]:
     """Return every version of a parcel the actor may see, oldest first.
 
     Raises:
-        NotFound: no such parcel. Forbidden: outside the actor's area.
+        NotFound: no such parcel in the actor's area. Forbidden: a code outside it, or (a farmer)
+            not the household's, whether or not such a parcel exists.
     """
     versions = list(session.scalars(
         sa.select(Parcel).where(Parcel.code == code, parcel_scope(actor)).order_by(Parcel.version)))
     if not versions:
-        if session.scalar(sa.select(sa.exists().where(Parcel.code == code))):
-            raise forbidden()
-        raise NotFound(_l("No parcel with code %(code)s.", code=code), field="code")
+        raise missing_or_hidden(actor, code, _l("No parcel with code %(code)s.", code=code))
     return versions
+
+
+def missing_or_hidden(actor: Actor, code: str, message) -> DomainError:
+    """Return the refusal for a code the actor finds nothing under: 'not found' only where the
+    actor's area covers the code, so it would see the record if there were one; anywhere else the
+    same 403 as for an existing record outside the area, so no one learns which codes exist."""
+    if covers(actor, code):
+        return NotFound(message, field="code")
+    return forbidden()
 
 
 def household_scope(actor: Actor):
@@ -300,14 +305,13 @@ def get_household(session: Session, actor: Actor, code: str) -> dict:
     """Return a household with its live members, live contract and that contract's parcels.
 
     Raises:
-        NotFound: no such household. Forbidden: outside the actor's area.
+        Forbidden: a code outside the actor's area, whether or not it exists. NotFound: no such
+            household in it.
     """
+    require_area(actor, code)  # from the code alone, before the lookup: no oracle of codes
     household = session.scalar(sa.select(Household).where(Household.code == code))
     if household is None:
         raise NotFound(_l("No household with code %(code)s.", code=code), field="code")
-    if not covers(actor, code):
-        require_login(actor)
-        raise forbidden()
     members = list(session.scalars(
         sa.select(HouseholdMember).options(selectinload(HouseholdMember.person))
         .where(HouseholdMember.household_id == household.id, HouseholdMember.valid_to.is_(None))
@@ -318,6 +322,21 @@ def get_household(session: Session, actor: Actor, code: str) -> dict:
     collective = session.scalar(sa.select(Collective).where(Collective.code == household.collective_code))
     return {"household": household, "members": members, "contract": contract,
             "collective": collective}
+
+
+def person_in_area(session: Session, actor: Actor, id_number: str) -> tuple[Person, str | None] | None:
+    """Return the person with this ID number whose live household (or, without one, whose county)
+    lies in the actor's area, with that household's code; None when there is none there, alike
+    for a number never registered and one registered elsewhere (persons are unique per county;
+    a listing of the number in conflict, persons.id_conflict_of, identifies no one)."""
+    rows = session.execute(
+        sa.select(Person, Household.code)
+        .outerjoin(HouseholdMember, sa.and_(HouseholdMember.person_id == Person.id,
+                                            HouseholdMember.valid_to.is_(None)))
+        .outerjoin(Household, Household.id == HouseholdMember.household_id)
+        .where(Person.id_number == id_number, Person.id_conflict_of.is_(None))
+        .order_by(Person.id)).all()
+    return next(((p, code) for p, code in rows if covers(actor, code or p.county_code)), None)
 
 
 def list_persons(session: Session, actor: Actor, *, household: str | None = None,
@@ -354,13 +373,14 @@ def get_contract(session: Session, actor: Actor, code: str, as_of: datetime | No
     """Return a contract version (live or as of a time) with parcels and its register entry.
 
     Raises:
-        NotFound: no such contract. Forbidden: outside the actor's area.
+        Forbidden: a code outside the actor's area, whether or not it exists. NotFound: no such
+            contract in it.
     """
+    require_area(actor, code)  # from the code alone, before the lookup: no oracle of codes
     contract = session.scalar(sa.select(Contract).options(selectinload(Contract.parcels))
                               .where(Contract.code == code, _live_at(Contract, as_of)))
     if contract is None:
         raise NotFound(_l("No contract with code %(code)s.", code=code), field="code")
-    require_area(actor, code)
     entry = session.scalar(sa.select(RegisterEntry).where(RegisterEntry.code == code,
                                                           _live_at(RegisterEntry, as_of)))
     return {"contract": contract, "register_entry": entry}

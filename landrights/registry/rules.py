@@ -4,6 +4,9 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from landrights.accounts.permissions import Actor, sees_personal_data
+from landrights.registry import codes
+
 # GB 11643-1999 citizen ID number: 6 region + 8 birth date + 3 sequence + 1 check (R4.26 type 1)
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
@@ -16,6 +19,15 @@ PARCEL_CODE = re.compile(r"^\d{19}$")  # 地块代码 DKBM (R4.7)
 CONTRACT_CODE = re.compile(r"^\d{18}[JQ]$")  # 承包合同编码 CBHTBM (R4.8)
 
 ID_TYPES = {1: "居民身份证", 2: "军官证", 3: "机构代码证", 4: "户口簿", 5: "护照", 9: "其他"}  # R4.26
+# R4.26: the shape of each other type's number (1 is checked by GB 11643); none holds a space.
+# Mirrors the CHECK ck_persons_id_number_shape (registry.models.ID_NUMBER_SHAPE_SQL).
+ID_NUMBER_SHAPES = {
+    2: re.compile(r"^[0-9A-Za-z\u4e00-\u9fff-]{4,30}$"),  # 军官证, e.g. 南字第2019012号
+    3: re.compile(r"^([0-9A-Z]{8}-?[0-9X]|[0-9A-HJ-NPQRTUWXY]{18})$"),  # GB 11714 code or GB 32100 USCC
+    4: re.compile(r"^[0-9A-Za-z-]{4,30}$"),  # 户口簿
+    5: re.compile(r"^[0-9A-Za-z]{5,20}$"),  # 护照
+    9: re.compile(r"^\S{2,30}$"),  # 其他
+}
 HOUSEHOLD_TYPES = {1: "农户", 2: "个人", 3: "单位"}  # CBFLX, R4.27
 CONTRACT_MODES = {"100": "承包", "110": "家庭承包", "120": "其他方式承包", "200": "转让", "300": "互换"}
 
@@ -37,6 +49,14 @@ def id_number_problem(number: str) -> str | None:
     if id_check_char(number[:17]) != number[17]:
         return "checksum"
     return None
+
+
+def other_id_number_problem(id_type: int, number: str) -> str | None:
+    """Return why the number of an identity document other than the resident ID card does not have
+    its type's shape ("blank" or "shape"), or None (R4.26)."""
+    if not (number or "").strip():
+        return "blank"
+    return None if ID_NUMBER_SHAPES[id_type].fullmatch(number) else "shape"
 
 
 def sex_from_id_number(number: str) -> int:
@@ -72,6 +92,19 @@ def mask_phone(phone: str | None) -> str | None:
     return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
 
 
+def shown_id_number(actor: Actor, household_code: str | None, number: str | None) -> str | None:
+    """Return an ID number as the actor may see it: in full where its job needs it
+    (sees_personal_data), masked everywhere else: pages, the API, printed certificates."""
+    full = household_code is not None and sees_personal_data(actor, household_code)
+    return number if full else mask_id_number(number)
+
+
+def shown_phone(actor: Actor, household_code: str | None, phone: str | None) -> str | None:
+    """Return a phone number as the actor may see it, by the same rule as ID numbers."""
+    full = household_code is not None and sees_personal_data(actor, household_code)
+    return phone if full else mask_phone(phone)
+
+
 # NY/T 2539 DK attribute names -> parcel fields (R4.18); the standard's names, any case, on input.
 DK_FIELDS = {
     "DKMC": "name", "SYQXZ": "ownership", "DKLB": "category", "TDLYLX": "land_use_type",
@@ -103,10 +136,15 @@ RELATIONS = {
 # 成员备注 CYBZ, NY/T 2539-2016 transcription (R4.28)
 MEMBER_REMARKS = {"1": "外嫁女", "2": "入赘男", "3": "在校大学生", "4": "现役军人", "5": "服刑人员",
                   "6": "常住人口", "7": "外出务工人员", "8": "其他"}
+# 地力等级 DLDJ (R4.23): 01 一等地 ... 10 十等地, shown by name on contracts and certificates
+SOIL_GRADES = {code: names[0] for code, names in codes.SOIL_GRADES.items()}
+# 土地用途 TDYT (R4.24), shown by name on notices and parcel pages (the names: registry/codes.py)
+LAND_USES = {code: names[0] for code, names in codes.LAND_USES.items()}
 
 
 def code_label(table: dict[str, str], code: str | None) -> str:
-    """Return 'code name' for a code-table value, or the bare code if the table lacks it."""
+    """Return the name of a code-table value as people read it (户主, not "02 户主"; issue 19),
+    or the bare code if the table lacks it."""
     if not code:
         return ""
-    return f"{code} {table[code]}" if code in table else code
+    return table.get(code, code)

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from geoalchemy2.shape import from_shape
 from sqlalchemy.orm import Session
 
-from landrights import clock
+from landrights import clock, ranges
 from landrights.accounts.permissions import Actor, require_county_writer, require_registry_writer
 from landrights.db import flush_or_raise
 from landrights.errors import Conflict, NotFound, ValidationFailed
@@ -152,13 +152,8 @@ def add_person(session: Session, actor: Actor, *, county_code: str, name: str, s
         ValidationFailed: bad ID number or sex. Forbidden: outside the actor's county.
     """
     require_county_writer(actor, county_code)
-    if id_type == 1:
-        problem = rules.id_number_problem(id_number)
-        if problem:
-            raise ValidationFailed(_ID_PROBLEMS[problem], field="id_number", rule="R4.26")
-        if rules.sex_from_id_number(id_number) != sex:
-            raise ValidationFailed(_l("The sex does not match the ID card number (its 17th digit: "
-                                      "odd male, even female)."), field="sex", rule="R4.26")
+    id_number = _check_id_number(id_type, (id_number or "").strip(), sex)
+    ranges.BIRTH_DATE.check(fields.get("birth_date"), "birth_date")
     person = Person(county_code=county_code, name=name, sex=sex, id_type=id_type,
                     id_number=id_number, **fields)
     session.add(person)
@@ -166,6 +161,31 @@ def add_person(session: Session, actor: Actor, *, county_code: str, name: str, s
     return person
 
 
+def _check_id_number(id_type: int, id_number: str, sex: int) -> str:
+    """Return the (trimmed) number if it has its document type's shape (R4.26)."""
+    if id_type not in rules.ID_TYPES:
+        raise ValidationFailed(_l("The type of identity document is one of 1 resident ID card, 2 officer's "
+                                  "card, 3 organization code, 4 household register, 5 passport, 9 other."),
+                               field="id_type", rule="R4.26")
+    if id_type != 1:
+        problem = rules.other_id_number_problem(id_type, id_number)
+        if problem:
+            raise ValidationFailed(_OTHER_ID_PROBLEMS[problem], field="id_number", rule="R4.26")
+        return id_number
+    problem = rules.id_number_problem(id_number)
+    if problem:
+        raise ValidationFailed(_ID_PROBLEMS[problem], field="id_number", rule="R4.26")
+    if rules.sex_from_id_number(id_number) != sex:
+        raise ValidationFailed(_l("The sex does not match the ID card number (its 17th digit: "
+                                  "odd male, even female)."), field="sex", rule="R4.26")
+    return id_number
+
+
+_OTHER_ID_PROBLEMS = {
+    "blank": _l("Enter the number of the identity document."),
+    "shape": _l("The document number does not have the shape of its type: no spaces; an "
+                "organization code has 9 or 18 characters, a passport 5 to 20 letters and digits."),
+}
 _ID_PROBLEMS = {
     "shape": _l("An ID card number has 17 digits followed by a digit or X."),
     "birth_date": _l("The ID card number contains no real birth date (digits 7-14)."),
@@ -192,6 +212,7 @@ def add_household(session: Session, actor: Actor, *, code: str, name: str, type:
     _require_code(rules.HOUSEHOLD_CODE, code, "code",
                   _l("A household (承包方) code has exactly 18 digits."), "R4.6")
     require_registry_writer(actor, code)
+    ranges.SURVEY_DATE.check(fields.get("survey_date"), "survey_date")
     _collective(session, code[:14])
     household = Household(county_code=code[:6], code=code, collective_code=code[:14], name=name,
                           type=type, **fields)
@@ -253,6 +274,9 @@ def _parcel_attrs(attrs: dict) -> dict:
     if unknown:
         raise ValidationFailed(_l("Unknown parcel field: %(name)s", name=sorted(unknown)[0]),
                                field=sorted(unknown)[0])
+    for name, span in (("surveyed_area_m2", ranges.PARCEL_AREA), ("surveyed_area_mu", ranges.PARCEL_AREA_MU)):
+        if attrs.get(name) is not None:
+            attrs = attrs | {name: ranges.decimal_in(span, attrs[name], name)}
     return attrs
 
 
@@ -296,6 +320,8 @@ def create_contract(session: Session, actor: Actor, *, household_code: str, term
             or a parcel already in another live contract. Conflict: a live contract exists.
     """
     require_registry_writer(actor, household_code)
+    check_contract_term(term_start, term_end)
+    ranges.SIGNED_ON.check(signed_on, "signed_on")
     _household(session, household_code)
     contract = Contract(county_code=household_code[:6], household_code=household_code, mode=mode,
                         code=rules.contract_code_for(household_code, mode), version=1,
@@ -303,6 +329,21 @@ def create_contract(session: Session, actor: Actor, *, household_code: str, term
                         original_code=original_code, status="draft")
     _add_contract(session, actor, contract, parcels)
     return contract
+
+
+def check_contract_term(term_start: date, term_end: date) -> None:
+    """Refuse a contract term that starts before household contracting or after the horizon, ends
+    before it starts, or lasts longer than the longest statutory term, 70 years (R1.5).
+
+    Raises:
+        ValidationFailed: naming term_start or term_end.
+    """
+    ranges.CONTRACT_START.check(term_start, "term_start")
+    longest = ranges.years_after(term_start, ranges.LONGEST_TERM_YEARS)
+    if not term_start < term_end <= longest:
+        raise ValidationFailed(_l("The contract term ends after it starts and lasts at most 70 years "
+                                  "(forest land; cultivated land 30): by %(end)s.", end=longest),
+                               field="term_end", rule="R1.5")
 
 
 def _add_contract(session: Session, actor: Actor, contract: Contract, parcels: list[dict]) -> None:

@@ -57,8 +57,11 @@ def text_encoding(layer: Layer, params: dict) -> list[dict]:
             continue
         for i, value in enumerate(column):
             if i not in found and isinstance(value, str) and _GARBLED.search(value):
+                # the garbled characters alone show the mojibake; the rest of the text is the
+                # file's and is not echoed (issue 16)
+                garbled = "".join(dict.fromkeys(_GARBLED.findall(value)))[:10]
                 found[i] = layer.finding(i, {"code": layer.codes[i] or "", "field": name,
-                                             "value": value[:40]})
+                                             "value": garbled})
     return [found[i] for i in sorted(found)]
 
 
@@ -71,6 +74,7 @@ CODE_TABLES = {
     "SFJBNT": {"1", "2", "是", "否"},
 }
 CODE_WIDTH = {"SYQXZ": 2, "DKLB": 2, "DLDJ": 2, "TDLYLX": 3}
+_SHOWN_CODE = re.compile(r"[0-9]{1,4}")
 
 
 def field_text(name: str, value) -> str | None:
@@ -95,7 +99,8 @@ def code_tables(layer: Layer, params: dict) -> list[dict]:
         for value in set(column):
             text = field_text(name, value)
             if text is not None and text not in allowed:
-                bad[value] = text
+                # a short code is shown; any other text of the file is not echoed (issue 16)
+                bad[value] = text if _SHOWN_CODE.fullmatch(text) else "—"
         if not bad:
             continue
         for i, value in enumerate(column):
@@ -173,12 +178,20 @@ def run_python_rules(selected: list[PythonRule], layer: Layer) -> list[tuple[Pyt
     return [(rule, PYTHON_RULES[rule.body](layer, rule.params)) for rule in selected]
 
 
+# Rules that keep out what the parcels table refuses (its CHECKs, unique keys, column lengths and
+# the overlap trigger): switched off, one such parcel would fail the whole import with the
+# database's message instead of a finding, so a county cannot switch them off
+ALWAYS_ON = frozenset({"code_format", "code_unique_file", "overlap_file", "code_tables", "scmj_range",
+                       "area_at_most", "field_lengths"})
+
+
 def enabled_rules(session: Session, county_code: str, moment: str) -> list[QualityRule]:
     """Return the rules of a moment that the county has not switched off."""
     switched_off = (sa.select(QualityRuleSwitch.rule_id)
                     .where(QualityRuleSwitch.county_code == county_code,
                            QualityRuleSwitch.moment == moment,
-                           QualityRuleSwitch.enabled.is_(False)))
+                           QualityRuleSwitch.enabled.is_(False),
+                           QualityRuleSwitch.rule_id.not_in(ALWAYS_ON)))
     return list(session.scalars(sa.select(QualityRule)
                                 .where(QualityRule.moment == moment,
                                        QualityRule.id.not_in(switched_off))

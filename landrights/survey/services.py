@@ -19,18 +19,20 @@ from sqlalchemy.orm import Session
 from landrights.accounts.permissions import (
     OFFICIAL_ROLES,
     Actor,
+    covers,
     may_switch_rules,
-    require_area,
     require_login,
     require_registry_writer,
 )
 from landrights.db import flush_or_raise, local_settings
-from landrights.errors import Forbidden, Formatted, NotFound, ValidationFailed
+from landrights.errors import Forbidden, NotFound, ValidationFailed
 from landrights.registry import rules as registry_rules
 from landrights.registry import services as registry
 from landrights.registry.models import Collective
-from landrights.survey import rules
+from landrights.survey import rules, words
+from landrights.survey.file_errors import file_error
 from landrights.survey.models import QualityRule, QualityRuleSwitch, SurveyFinding, SurveyImport
+from landrights.survey.package import DEFAULT_LIMITS, Limits
 from landrights.survey.reader import SurveyFile, SurveyFileError, read_survey
 
 _AREAS = ("SCMJ", "SCMJM")
@@ -68,27 +70,33 @@ _COMPARED = ["name", "ownership", "category", "land_use_type", "soil_grade", "la
 
 def import_survey(session: Session, actor: Actor, path: str | Path, *, collective_code: str,
                   filename: str | None = None, encoding: str | None = None, srid: int | None = None,
-                  all_or_nothing: bool = False) -> SurveyImport:
+                  all_or_nothing: bool = False, workdir: str | Path | None = None,
+                  limits: Limits = DEFAULT_LIMITS) -> SurveyImport:
     """Import a survey file for one collective and return the import with its findings.
+
+    workdir is the private folder the file's parts are copied to (default: the system's).
 
     Raises:
         Forbidden: the actor may not edit this collective's registry.
-        ValidationFailed: unreadable file (field 'file'), no or unsupported CRS ('crs'), unknown
-            collective, or a file whose parcels all belong to another collective ('collective').
+        ValidationFailed: a file that is not what the import reads, or unreadable (field 'file'),
+            an unknown encoding ('encoding'), no or unsupported CRS ('crs'), unknown collective,
+            or a file whose parcels all belong to another collective ('collective').
     """
     require_registry_writer(actor, collective_code)
     try:
-        survey = read_survey(path, encoding=encoding, srid=srid)
+        survey = read_survey(path, encoding=encoding, srid=srid, name=filename, workdir=workdir,
+                             limits=limits)
     except SurveyFileError as err:
         raise file_error(err) from None
     _ensure_collectives(session, actor, survey, collective_code)
-    codes = [rules.field_text("DKBM", v) for v in survey.column("DKBM")]
+    codes = parcel_codes(survey)
     if codes and not any(c and c.startswith(collective_code) for c in codes):
         raise ValidationFailed(_l("No parcel of this file belongs to collective %(code)s: is it "
                                   "the file of another collective?", code=collective_code),
                                field="collective", rule="R4.7")
     record = SurveyImport(county_code=collective_code[:6], collective_code=collective_code,
-                          filename=filename or Path(path).name, file_format=survey.file_format,
+                          filename=_filename(filename or Path(path).name),
+                          file_format=survey.file_format,
                           encoding=survey.encoding, source_crs=f"EPSG:{survey.source_srid}",
                           all_or_nothing=all_or_nothing, features=len(codes), actor_id=actor.user_id)
     session.add(record)
@@ -122,28 +130,20 @@ def import_survey(session: Session, actor: Actor, path: str | Path, *, collectiv
     return record
 
 
-def file_error(err: SurveyFileError) -> ValidationFailed:
-    """Return the user's message for a file that cannot be read."""
-    messages = {
-        "missing_file": _l("The file %(name)s does not exist."),
-        "broken_zip": _l("%(name)s is not a readable zip archive."),
-        "no_layer": _l("No shapefile, GeoPackage or GeoJSON layer found in %(name)s."),
-        "missing_part": _l("The shapefile %(name)s lacks its %(part)s file; send all its parts."),
-        "unreadable": _l("%(name)s cannot be read as a vector layer: %(reason)s"),
-        "no_crs": _l("%(name)s declares no coordinate system (.prj): give one, e.g. --crs "
-                     "EPSG:4530."),
-        "unsupported_crs": _l("Coordinate system %(crs)s is not CGCS2000 (EPSG:4490) or a "
-                              "CGCS2000 3-degree Gauss-Krüger zone (EPSG:4513-4554)."),
-        "no_features": _l("The layer has no features."),
-        "not_degrees": _l("The coordinates (x = %(x)s) are not longitude/latitude although the "
-                          "CRS is EPSG:4490."),
-        "zone_mismatch": _l("EPSG:%(srid)s means eastings with zone prefix %(zone)s, but the "
-                            "file's eastings carry %(found)s: try EPSG:%(hint)s."),
-        "zone_prefix_unexpected": _l("EPSG:%(srid)s has no zone prefix, but the eastings carry "
-                                     "zone %(found)s: try EPSG:%(hint)s."),
-    }
-    return ValidationFailed(Formatted(messages[err.key], err.params), field=err.field, rule="R4.13"
-                            if err.field == "crs" else "R4.3")
+def _filename(name: str) -> str:
+    """Return the name the report shows for the file: its last part, printable, at most 255."""
+    last = name.replace("\\", "/").rsplit("/", 1)[-1]
+    return "".join(ch for ch in last if ch.isprintable())[:255] or "upload"
+
+
+def parcel_codes(survey: SurveyFile) -> list[str | None]:
+    """Return each row's parcel code if it has the shape of one (19 digits, R4.7), else None.
+
+    Only codes of that shape reach the staging table, the findings and the report: what else the
+    DKBM column holds is never echoed (issue 16; code_format reports the row instead).
+    """
+    codes = [rules.field_text("DKBM", v) for v in survey.column("DKBM")]
+    return [c if c and registry_rules.PARCEL_CODE.match(c) else None for c in codes]
 
 
 _FBF = {"FBFMC": "name", "FBFFZRXM": "responsible_name", "LXDH": "phone", "FBFDZ": "address"}
@@ -363,10 +363,29 @@ def report(session: Session, record: SurveyImport, language: str = "zh") -> dict
         "imported": record.imported, "rejected": record.rejected, "features": record.features,
         "encoding": record.encoding, "source_crs": record.source_crs, "classes": record.classes,
         "findings": [{"parcel_code": r.parcel_code, "row": r.row_no, "rule": r.rule_id,
-                      "severity": r.severity,
-                      "message": rules.render(rule_by_id.get(r.rule_id), r.params, language),
+                      "severity": r.severity, "check": _check(rule_by_id.get(r.rule_id), language),
+                      "message": rules.render(rule_by_id.get(r.rule_id), _shown(r, language), language),
                       "location": json.loads(r.location) if r.location else None} for r in rows],
     }
+
+
+def _shown(finding, language: str = "zh") -> dict:
+    """Return a finding's params as its message shows them: a row without a well-formed parcel
+    code is named by its row number (the file's text is never echoed, issue 16); an invalid
+    outline's reason in the reader's language (issue 19)."""
+    params = finding.params
+    if "code" in params and not params["code"] and finding.row_no is not None:
+        params = {**params, "code": str(_l("row %(n)s", n=finding.row_no))}
+    if isinstance(params.get("reason"), str):
+        params = {**params, "reason": words.geometry_reason(params["reason"], language)}
+    return params
+
+
+def _check(rule: QualityRule | None, language: str) -> str:
+    """Return what a rule checks, in the reader's language: the name of a finding's rule."""
+    if rule is None:
+        return ""
+    return rule.description_en if language == "en" else rule.description_zh
 
 
 def list_rules(session: Session, actor: Actor, county_code: str, moment: str = "import"):
@@ -391,12 +410,16 @@ def switch_rule(session: Session, actor: Actor, *, county_code: str, rule_id: st
 
     Raises:
         Forbidden: not the county's administrator. NotFound: no such rule at that moment.
+        ValidationFailed: switching off a rule that guards the register's ranges (ALWAYS_ON).
     """
     if not may_switch_rules(actor, county_code):
         raise Forbidden(_l("Only the county administrator switches quality rules."))
     if session.get(QualityRule, (rule_id, moment)) is None:
         raise NotFound(_l("No quality rule %(rule)s at %(moment)s.", rule=rule_id, moment=moment),
                        field="rule_id")
+    if not enabled and rule_id in rules.ALWAYS_ON:
+        raise ValidationFailed(_l("This rule keeps out parcels the register cannot hold; it "
+                                  "cannot be switched off."), field="rule_id", rule="R4.14")
     switch = session.get(QualityRuleSwitch, (county_code, rule_id, moment))
     if switch is None:
         switch = QualityRuleSwitch(county_code=county_code, rule_id=rule_id, moment=moment,
@@ -420,12 +443,13 @@ def get_import(session: Session, actor: Actor, import_id: int) -> SurveyImport:
     """Return one import the actor may see.
 
     Raises:
-        NotFound: no such import. Forbidden: outside the actor's area.
+        Unauthenticated: anonymous. Forbidden: no such import in the actor's area (one answer
+            for an unknown number and another area's import).
     """
+    require_login(actor)
     record = session.get(SurveyImport, import_id)
-    if record is None:
-        raise NotFound(_l("No survey import %(id)s.", id=import_id), field="id")
-    require_area(actor, record.collective_code)
+    if record is None or not covers(actor, record.collective_code):
+        raise Forbidden(_l("There is no survey import with this number that you may see."), field="id")
     return record
 
 

@@ -12,7 +12,7 @@ from landrights.accounts.views import current_actor
 from landrights.errors import DomainError
 from landrights.extensions import db
 from landrights.registry import queries
-from landrights.survey import services
+from landrights.survey import rules, services, words
 from landrights.survey.forms import SurveyUploadForm
 from landrights.survey.uploads import import_upload
 
@@ -36,8 +36,9 @@ def upload():
             db.session.rollback()
             form.file.errors.append(str(err.message))
         else:
-            flash(_("Imported %(n)s parcels; %(r)s kept out.", n=record.imported,
-                    r=record.rejected), "success")
+            flash(_("Imported %(n)s parcels; %(u)s unchanged (already in the registry as in the "
+                    "file); %(r)s kept out.", n=record.imported,
+                    u=(record.classes or {}).get("unchanged", 0), r=record.rejected), "success")
             return redirect(url_for("survey.report", import_id=record.id))
     imports = services.list_imports(db.session, actor)
     status = 400 if form.errors else 200
@@ -68,9 +69,21 @@ def quality_rules():
                              rule_id=request.form.get("rule_id", ""), moment="import",
                              enabled=enabled)
         db.session.commit()
-        flash(_("Rule %(rule)s is now %(state)s.", rule=request.form.get("rule_id"),
+        flash(_("The rule “%(rule)s” is now %(state)s.", rule=_rule_name(actor, county),
                 state=_("on") if enabled else _("off")), "success")
         return redirect(url_for("survey.quality_rules"))
     pairs = services.list_rules(db.session, actor, county, "import")
+    language = str(get_locale() or "zh")
     return render_template("survey_rules.html", pairs=pairs, form=form, county=county,
-                           may_switch=permissions.may_switch_rules(actor, county))
+                           may_switch=permissions.may_switch_rules(actor, county),
+                           always_on=rules.ALWAYS_ON,
+                           settings={r.id: words.settings_in_words(r.params, language) for r, _on in pairs})
+
+
+def _rule_name(actor, county: str) -> str:
+    """Return the switched rule as people know it: what it checks, in their language."""
+    rule_id = request.form.get("rule_id", "")
+    found = [r for r, _on in services.list_rules(db.session, actor, county, "import") if r.id == rule_id]
+    if not found:
+        return rule_id
+    return found[0].description_en if str(get_locale()) == "en" else found[0].description_zh

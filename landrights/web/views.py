@@ -6,14 +6,18 @@ from flask import Blueprint, has_request_context, render_template, request
 from flask_babel import get_locale
 from flask_login import login_required
 
+from landrights import moments
 from landrights.accounts import permissions
 from landrights.accounts.views import current_actor
 from landrights.api.serializers import household_dict
+from landrights.certification import queries as cert_queries
 from landrights.extensions import db
 from landrights.geo.area import display_m2, display_mu
 from landrights.gis import tiles
+from landrights.market import entrustment_queries
 from landrights.market import queries as market_queries
-from landrights.registry import queries, rules
+from landrights.registry import codes, queries, rules
+from landrights.web.actions import field_error
 
 bp = Blueprint("web", __name__)
 
@@ -28,7 +32,12 @@ def inject_language() -> dict:
             "menu": {"households": permissions.may_list_households(actor),
                      "surveys": permissions.may_import_surveys(actor),
                      "notices": actor.area_prefix is not None,
-                     "progress": actor.role in permissions.OFFICIAL_ROLES + ("system",)}}
+                     "progress": actor.role in permissions.OFFICIAL_ROLES + ("system",),
+                     "rosters": actor.role in permissions.OFFICIAL_ROLES + ("system",),
+                     "handups": actor.role == "county_admin"}}
+
+
+bp.add_app_template_global(field_error, "field_error")  # a form's refusal beside its field
 
 
 @bp.app_template_filter("relation")
@@ -41,6 +50,33 @@ def relation_filter(code: str | None) -> str:
 def remark_filter(code: str | None) -> str:
     """Show an NY/T 2539 member remark code with its name."""
     return rules.code_label(rules.MEMBER_REMARKS, code)
+
+
+@bp.app_template_filter("code_name")
+def code_name_filter(code: str | None, field: str) -> str:
+    """Show a code value of an NY/T 2539 field by its name in the user's language:
+    {{ p.soil_grade|code_name('DLDJ') }} -> 四等地 (registry/codes.py; R4.21-R4.24, R4.31)."""
+    language = str(get_locale() or "zh") if has_request_context() else "zh"
+    return codes.name_of(field, code, language)
+
+
+@bp.app_template_filter("soil_grade")
+def soil_grade_filter(code: str | None) -> str:
+    """Show a 地力等级 code by its name (04 -> 四等地, R4.23); an unknown code as it is."""
+    return code_name_filter(code, "DLDJ")
+
+
+@bp.app_template_filter("land_use")
+def land_use_filter(code: str | None) -> str:
+    """Show a 土地用途 code by its name (1 -> 种植业, R4.24); an unknown code as it is."""
+    return code_name_filter(code, "TDYT")
+
+
+@bp.app_template_filter("local_time")
+def local_time_filter(moment, seconds: bool = False) -> str:
+    """Show a moment as people write it, in China Standard Time (never UTC): 2026年12月9日 16:00,
+    9 Dec 2026 16:00 (landrights.moments)."""
+    return moments.as_written(moment, seconds=seconds)
 
 
 @bp.app_template_filter("mu")
@@ -65,7 +101,9 @@ def home():
     return render_template("map.html", bounds=bounds, min_zoom=tiles.LAYERS["parcels"].min_zoom,
                            layers=tiles.LAYERS,
                            villages=tiles.shows_villages(queries.scope_kind(actor)),
-                           townships=tiles.shows_townships(actor))
+                           townships=tiles.shows_townships(actor),
+                           entrusted=entrustment_queries.entrusted_to(db.session, actor),
+                           household_notice=cert_queries.household_notice(db.session, actor))
 
 
 @bp.get("/parcels/<code>")
@@ -81,12 +119,15 @@ def parcel(code: str):
 @bp.get("/households")
 @login_required
 def households():
-    """List the households of the user's area, one page at a time."""
+    """List the households of the user's area, one page at a time, found by name, ID number or
+    code, each with its status."""
+    from landrights.registry.finder import find_households
+
     offset = max(request.args.get("offset", 0, type=int), 0)
-    page = queries.list_households(db.session, current_actor(),
-                                   collective=request.args.get("collective"), limit=50,
-                                   offset=offset)
-    return render_template("households.html", page=page)
+    q = (request.args.get("q") or "").strip()[:100]
+    page = find_households(db.session, current_actor(), q=q, collective=request.args.get("collective"),
+                           limit=50, offset=offset)
+    return render_template("households.html", page=page, q=q)
 
 
 @bp.get("/households/<code>")
@@ -95,4 +136,7 @@ def household(code: str):
     """Show a household: members (masked by job), contract and parcels."""
     actor = current_actor()
     found = queries.get_household(db.session, actor, code)
-    return render_template("household.html", found=found, view=household_dict(actor, found))
+    from landrights.market.desk_queries import household_transfers
+
+    return render_template("household.html", found=found, view=household_dict(actor, found),
+                           transfers=household_transfers(db.session, actor, code))

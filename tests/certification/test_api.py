@@ -55,9 +55,9 @@ def test_notice_objection_sign_off_certificate_and_verify_by_api(client, session
     url = issued.get_json()["verify_url"]
     query = url.split("?")[1]
     seen = client.get(f"/api/v1/verify/{code}?{query}").get_json()  # no login: public
-    assert seen["state"] == "valid" and seen["holder"].endswith("*") and len(seen["parcels"]) >= 1
+    assert seen["state"] == "valid" and seen["holder"].endswith("*") and seen["parcel_count"] >= 1
     forged = client.get(f"/api/v1/verify/{code}?{query.replace('n=1', 'n=2')}").get_json()
-    assert forged["state"] == "tampered"
+    assert forged["state"] == "unverified" and forged["holder"] == "" and forged["issued_on"] is None
     again = client.post(f"/api/v1/certificates/{code}/changes", headers=county,
                         json={"action": "reissue", "reason": "遗失", "document": "遗失声明"})
     assert again.get_json()["serial"] == 2
@@ -97,3 +97,17 @@ def test_progress_in_api_page_and_csv_agree(app, client, session, auth):
     assert finer.status_code == 422 and "area" in finer.get_data(as_text=True)
     farmer = app.test_client()  # no officer's session cookie
     assert farmer.get("/api/v1/progress", headers=_farmer(session, PENDING[1])).status_code == 403
+
+
+def test_the_api_issues_anew_after_a_cancellation_with_the_reason(client, session):
+    code = "220421101201010001J"  # the demo farmer's registered contract
+    county = bearer(session, "county")
+    assert client.post("/api/v1/certificates", json={"code": code}, headers=county).status_code == 201
+    cancelled = client.post(f"/api/v1/certificates/{code}/changes", headers=county,
+                            json={"action": "cancel", "reason": "误注销", "document": "决定 1号"})
+    assert cancelled.status_code == 201
+    refused = client.post("/api/v1/certificates", json={"code": code}, headers=county)
+    assert refused.status_code == 422 and refused.json["error"]["field"] == "reason"
+    anew = client.post("/api/v1/certificates", headers=county,
+                       json={"code": code, "reason": "撤销误注销", "document": "决定 2号"})
+    assert anew.status_code == 201 and anew.json["serial"] == 2 and anew.json["kind"] == "issue"

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from landrights import clock
-from landrights.certification import certificates, services
+from landrights.certification import certificates, rules, services
 from landrights.certification.models import Certificate
 from landrights.errors import Conflict, NotFound, ValidationFailed
 from landrights.registry import queries as registry_queries
@@ -44,7 +44,7 @@ def test_issue_then_reissue_then_replace_keeps_every_version(session, county, co
     old = certificates.verify(session, KEY, contract, **_rename(_qr(first)))
     assert old.state == "superseded" and old.current_serial == changed.serial
     assert certificates.verify(session, KEY, contract, **_rename(_qr(lost))).state == "superseded"
-    assert certificates.verify(session, KEY, contract).state == "valid"  # by code: the newest
+    assert certificates.verify(session, KEY, contract, **_rename(_qr(changed))).state == "valid"
 
 
 def _rename(q: dict) -> dict:
@@ -59,12 +59,12 @@ def test_cancel_needs_reason_and_document(session, county, contract):
     cancelled = certificates.cancel_certificate(session, county, code=contract, reason="自愿交回承包地",
                                                 document="交回申请 3号")
     assert cancelled.status == "cancelled" and cancelled.ended_at is not None
-    assert certificates.verify(session, KEY, contract).state == "cancelled"
+    assert certificates.verify(session, KEY, contract, **_rename(_qr(cancelled))).state == "cancelled"
     with pytest.raises(NotFound):
         certificates.cancel_certificate(session, county, code=contract, reason="x", document="y")
 
 
-def test_a_tampered_qr_is_reported_as_such(session, county, contract):
+def test_a_tampered_qr_a_bare_code_and_an_unknown_code_get_one_answer(session, county, contract):
     cert = certificates.issue_certificate(session, county, code=contract)
     genuine = _rename(_qr(cert))
     assert certificates.verify(session, KEY, contract, **genuine).state == "valid"
@@ -77,14 +77,18 @@ def test_a_tampered_qr_is_reported_as_such(session, county, contract):
         (contract, genuine | {"sig": None}),            # signature removed
     ]
     for code, qr in cases:
-        assert certificates.verify(session, KEY, code, **qr).state == "tampered", qr
-    assert certificates.verify(session, b"another key", contract, **genuine).state == "tampered"
-    assert certificates.verify(session, KEY, other).state == "not_found"
+        refused = certificates.Verification("unverified", code)
+        assert certificates.verify(session, KEY, code, **qr) == refused, qr
+    assert certificates.verify(session, KEY, contract, **genuine | {"serial": "１"}).state == "unverified"
+    assert certificates.verify(session, b"another key", contract, **genuine).state == "unverified"
+    # a code alone, existing or not, opens nothing: guessing codes tells nothing (issue 16)
+    assert certificates.verify(session, KEY, contract) == certificates.Verification("unverified", contract)
+    assert certificates.verify(session, KEY, other) == certificates.Verification("unverified", other)
 
 
 def test_verification_says_when_the_register_moved_on(session, officer, county, contract):
-    certificates.issue_certificate(session, county, code=contract)
-    assert certificates.verify(session, KEY, contract).register_changed is False
+    first = _rename(_qr(certificates.issue_certificate(session, county, code=contract)))
+    assert certificates.verify(session, KEY, contract, **first).register_changed is False
     household = contract[:18]
     parcel = services.household_state(session, household).kept[0].parcel_code
     registry.revise_parcel(session, officer, code=parcel, reason="resurvey", north="水渠")
@@ -102,11 +106,11 @@ def test_verification_says_when_the_register_moved_on(session, officer, county, 
     old_parcel = next(cp.parcel_id for cp in was["contract"].parcels if cp.parcel_code == parcel)
     new_parcel = next(cp.parcel_id for cp in now["contract"].parcels if cp.parcel_code == parcel)
     assert old_parcel != new_parcel
-    seen = certificates.verify(session, KEY, contract)
+    seen = certificates.verify(session, KEY, contract, **first)
     assert seen.state == "valid" and seen.register_changed  # 换发 is due
     replaced = certificates.reissue_certificate(session, county, code=contract, kind="replace",
                                                 reason="地块四至变更", document="变更登记 5号")
-    assert certificates.verify(session, KEY, contract).register_changed is False
+    assert certificates.verify(session, KEY, contract, **_rename(_qr(replaced))).register_changed is False
     live = session.scalar(sa.text("SELECT id FROM contracts WHERE code = :c AND valid_to IS NULL"),
                           {"c": contract})
     assert replaced.contract_id == live  # the new certificate shows contract version 2
@@ -136,3 +140,58 @@ def test_a_certificate_record_is_never_rewritten(session, county, contract, stat
         session.execute(sa.text(statement), {"id": cert.id})
     assert info.value.orig.sqlstate == "P0001"
     assert info.value.orig.diag.constraint_name == "certificates_history"
+
+
+def test_a_cancelled_certificate_can_be_issued_anew_with_its_reason(session, county, contract):
+    """注销 used to leave the household without a certificate for good: 颁发 said "already issued"
+    and 补发/换发 "no valid certificate" (issue 19). A new issue after the cancellation takes the
+    next serial and a new printed number (R4.11), says why (R3.6), and leaves the cancelled one
+    cancelled; the partial unique index still allows one valid certificate only."""
+    first = certificates.issue_certificate(session, county, code=contract)
+    certificates.cancel_certificate(session, county, code=contract, reason="误注销", document="注销决定 1号")
+    with pytest.raises(ValidationFailed) as info:
+        certificates.issue_certificate(session, county, code=contract)  # why, and on what document
+    assert info.value.field == "reason"
+    with pytest.raises(ValidationFailed) as info:
+        certificates.issue_certificate(session, county, code=contract, reason="撤销误注销", document=" ")
+    assert info.value.field == "document"
+    anew = certificates.issue_certificate(session, county, code=contract, reason="撤销误注销",
+                                          document="县农业农村局决定 2号")
+    assert (anew.serial, anew.kind, anew.status) == (2, "issue", "valid")
+    assert anew.printed_no != first.printed_no and anew.printed_no.startswith("NO.J")
+    assert (anew.reason, anew.document) == ("撤销误注销", "县农业农村局决定 2号")
+    rows = session.execute(sa.select(Certificate.serial, Certificate.status).where(
+        Certificate.code == contract).order_by(Certificate.serial)).all()
+    assert [tuple(r) for r in rows] == [(1, "cancelled"), (2, "valid")]
+    event = session.execute(sa.text(
+        "SELECT reason, document, details->>'serial' FROM change_events WHERE entity = 'certificate' "
+        "AND entity_code = :c AND action = 'issue' ORDER BY id DESC LIMIT 1"), {"c": contract}).one()
+    assert tuple(event) == ("撤销误注销", "县农业农村局决定 2号", "2")  # the register keeps why
+    old = certificates.verify(session, KEY, contract, **_rename(_qr(first)))
+    assert old.state == "cancelled" and old.current_serial == 2
+    assert certificates.verify(session, KEY, contract, **_rename(_qr(anew))).state == "valid"
+    with pytest.raises(Conflict) as info:  # one in force: 补发 or 换发, never a second issue
+        certificates.issue_certificate(session, county, code=contract, reason="x", document="y")
+    assert anew.printed_no in str(info.value.message)
+
+
+def test_a_new_issue_is_noted_on_the_printed_certificate(session, county, contract):
+    certificates.issue_certificate(session, county, code=contract)
+    first = session.scalar(sa.select(Certificate).where(Certificate.code == contract))
+    assert certificates._notes(first) == ()
+    certificates.cancel_certificate(session, county, code=contract, reason="误注销", document="决定 1号")
+    anew = certificates.issue_certificate(session, county, code=contract, reason="撤销误注销",
+                                          document="决定 2号")
+    assert certificates._notes(anew) == ("重新颁发：撤销误注销（决定 2号）",)
+
+
+def test_the_verification_code_printed_under_the_qr_verifies_like_the_qr(session, county, contract):
+    cert = certificates.issue_certificate(session, county, code=contract)
+    url = certificates.verify_url("https://x", KEY, cert)
+    typed = rules.read_verification_code(rules.verification_code_of(url).lower().replace("-", " "))
+    assert (typed.kind, typed.code, typed.serial) == ("certificate", contract, "1")
+    seen = certificates.verify(session, KEY, typed.code, serial=typed.serial, day=typed.day, sig=typed.sig)
+    assert seen.state == "valid" and seen.certificate.id == cert.id
+    wrong = typed.sig[:-1] + ("0" if typed.sig[-1] != "0" else "1")
+    refused = certificates.verify(session, KEY, typed.code, serial=typed.serial, day=typed.day, sig=wrong)
+    assert refused == certificates.Verification("unverified", contract)

@@ -15,13 +15,13 @@ import shapely
 from pyproj import Geod
 from shapely.geometry import MultiPolygon, Polygon
 
-from landrights.certification import documents
+from landrights.certification import documents, rules
 from landrights.certification.documents import CertificateDoc, MemberLine, ParcelLine
 from landrights.geo.area import display_mu
 
 GEOD = Geod(ellps="GRS80")  # CGCS2000 uses the GRS 80 ellipsoid
 COLLECTIVE = "22042110120103"
-URL = "https://landrights.example.cn/verify/220421101201030016J?n=1&s=Zm9vYmFy"
+URL = "https://landrights.example.cn/verify/220421101201030016J?n=1&d=20241203&s=Zm9vYmFyZm9vYmFyZm9vYm"
 
 
 def rectangle(lon: float, lat: float, east_m: float, north_m: float) -> MultiPolygon:
@@ -121,6 +121,14 @@ def test_qr_on_the_first_page_scans_to_the_verify_url(printed, tmp_path):
     run("pdftoppm", "-r", "100", "-png", "-f", "1", "-l", "1", "-singlefile", str(printed),
         str(tmp_path / "page1"))
     assert run("zbarimg", "-q", "--raw", str(tmp_path / "page1.png")).strip() == URL
+
+
+def test_the_cover_prints_the_verification_code_to_type_under_the_qr(printed):
+    cover = pages_text(printed)[0]
+    code = rules.verification_code_of(URL)
+    assert code == "220421101201030016J-1-20241203-CSQP-YRK1-E9K6-YVV2"  # the QR signature, typeable
+    assert "核验码" + code in re.sub(r"\s+", "", cover)
+    assert "https://landrights.example.cn/verify/" in cover  # where to type it
 
 
 def test_replacement_is_marked_and_cancelled_certificate_says_so(app):

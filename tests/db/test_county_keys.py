@@ -54,12 +54,15 @@ KNOWN_KEYS_WITHOUT_COUNTY = {
     "uq_payouts_distribution_id_account_id", "uq_statements_code", "uq_transfer_contracts_listing_id",
     "uq_transfer_contracts_code",
     "uq_users_username_lower",  # users.county_code is a jurisdiction; accounts stay on the coordinator
+    "uq_users_person_active",  # one active account per person, across counties (migration 0019)
 }
 # Tables without county_code: accounts and reference data (coordinator or reference tables on
 # Citus), and four market tables that must gain it first (docs/scale.md).
 KNOWN_TABLES_WITHOUT_COUNTY = {
-    "alembic_version", "api_tokens", "quality_rules", "roles", "settings", "spatial_ref_sys",
+    "alembic_version", "api_tokens", "login_sessions", "login_throttles", "quality_rules", "roles",
+    "settings", "spatial_ref_sys",
     "transferees", "bids", "deposits", "offers", "rent_payments",
+    "transferee_identities",  # with transferees: one identity per transferee and per person, across counties
 }
 
 

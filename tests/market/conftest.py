@@ -36,6 +36,9 @@ def make_bidder(session, username: str, kind: str, *, household: str | None = No
     extra = {"household_code": household} if household else {}
     user = accounts.create_user(session, SYSTEM, username=username, password=PASSWORD, role=role,
                                 display_name=username, hash_method=FAST_HASH, **extra)
+    if id_number:  # the person's own account: its ID number is verified by the account (identities.py)
+        user.person_id = session.scalar(sa.text("SELECT id FROM persons WHERE id_number = :n"),
+                                        {"n": id_number})
     actor = Actor.of(user)
     transferee = market.register_transferee(session, actor, kind=kind, name=username, id_number=id_number,
                                             operating_capacity="拖拉机 3 台，种植经验 10 年")

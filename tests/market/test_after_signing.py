@@ -34,7 +34,8 @@ def _awarded(session, officer, bidder, price="520", **listing):
     market.place_bid(session, bidder.actor, listing_id=found.id, price=Decimal(price))
     clock.travel(timedelta(days=11))
     contracts.award(session, officer, listing_id=found.id)
-    return contracts.draft_contract(session, officer, listing_id=found.id)
+    return contracts.draft_contract(session, officer, listing_id=found.id,
+                                    transferee_address="吉林省长春市绿园区开发区大街8号")  # R1.23(1)
 
 
 def _filed(session, officer, bidder, **listing):

@@ -49,10 +49,10 @@ def test_listing_parcels_are_drawn_on_a_phone(phone, listed_server, tmp_path):  
     phone.screenshot(path=str(tmp_path / "market-phone.png"), full_page=True)
     drawn.first.click(force=True)
     popup = phone.locator(".leaflet-popup-content")
-    expect(popup).to_contain_text(f"#{listing_id}")
+    expect(popup).to_contain_text(f"挂牌 {listing_id} 号")  # as the list and the page say it
     with phone.expect_navigation(url=f"{base}/market/{listing_id}", timeout=15_000):
         popup.locator("a").click()
-    expect(phone.locator("h1")).to_contain_text(f"#{listing_id}", timeout=15_000)
+    expect(phone.locator("h1")).to_contain_text(f"挂牌 {listing_id} 号", timeout=15_000)
     mine = phone.locator("#market-map path.lr-listing-parcel")
     expect(mine.first).to_be_visible(timeout=15_000)
     assert {mine.nth(i).get_attribute("data-listing") for i in range(mine.count())} == {str(listing_id)}

@@ -91,8 +91,14 @@ def test_contract_and_attestation_pdfs_and_public_verification(app, client, auth
                          text=True, check=True).stdout.strip()
     anyone = app.test_client()
     path = url.removeprefix(app.config["PUBLIC_BASE_URL"])
-    assert 'data-state="filed"' in anyone.get(path).get_data(as_text=True)
-    assert anyone.get(path.replace("&s=", "&s=Z")).status_code == 400
+    public = anyone.get(path).get_data(as_text=True)
+    assert 'data-state="filed"' in public and "杨**" in public
+    assert "liu" not in public and "580" not in public  # no transferee, no price (issue 16)
+    forged = anyone.get(path.replace("&s=", "&s=Z"))
+    assert forged.status_code == 404 and 'data-state="unverified"' in forged.get_data(as_text=True)
+    bare = anyone.get(path.split("?")[0])  # the code alone opens nothing
+    assert bare.status_code == 404 and 'data-state="unverified"' in bare.get_data(as_text=True)
+    assert "杨**" not in bare.get_data(as_text=True)
     auth.login("clerk")  # group 01's clerk: an official of the area may read it; another household may not
     assert client.get(f"/market/contracts/{contract.code}.pdf").status_code == 200
     auth.login("migrant")
@@ -118,7 +124,8 @@ def test_officer_and_parties_finish_on_the_pages(app, client, auth, session, off
                               {"l": listing.id})
         for username in ("farmer", "liu"):
             auth.login(username)
-            client.post(f"/market/contracts/{code}/sign", data={"csrf_token": auth.csrf(path), "back": path})
+            client.post(f"/market/contracts/{code}/sign", data={"csrf_token": auth.csrf(path), "back": path,
+                                                                 "agree": "1"})  # read and agreed
     finally:
         clock.reset()
     assert 'data-status="filed"' in client.get(path).get_data(as_text=True)

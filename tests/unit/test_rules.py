@@ -72,14 +72,24 @@ def test_good_bbox():
 
 def test_lockout_after_max_failures():
     now = datetime(2026, 11, 27, tzinfo=UTC)
-    failures, locked = 0, None
+    failures, window, locked = 0, None, None
     for _ in range(4):
-        failures, locked = account_rules.after_failure(failures, now, max_failures=5, lock_minutes=15)
+        failures, window, locked = account_rules.after_failure(failures, window, now, max_failures=5,
+                                                               lock_minutes=15)
         assert locked is None
-    failures, locked = account_rules.after_failure(failures, now, max_failures=5, lock_minutes=15)
-    assert locked == now + timedelta(minutes=15)
+    failures, window, locked = account_rules.after_failure(failures, window, now, max_failures=5,
+                                                           lock_minutes=15)
+    assert locked == now + timedelta(minutes=15) and failures == 0
     assert account_rules.is_locked(locked, now + timedelta(minutes=14))
     assert not account_rules.is_locked(locked, now + timedelta(minutes=16))
+
+
+def test_failures_older_than_the_window_are_forgotten():
+    start = datetime(2026, 11, 27, tzinfo=UTC)
+    failures, window = 4, start
+    later = start + timedelta(minutes=16)  # a farmer who mistypes now and then is never locked
+    assert account_rules.after_failure(failures, window, later, max_failures=5,
+                                       lock_minutes=15) == (1, later, None)
 
 
 def test_tokens_are_stored_as_digests():

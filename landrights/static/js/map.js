@@ -8,7 +8,8 @@
  * tiles are empty and the status asks to zoom in; from zoom 8 to 13 the villages layer shows each collective's
  * outline, coloured by its share of registered parcels, with its counts, and from zoom 3 to 7 the
  * townships layer each township's, summed over its villages: no page ever receives all parcels.
- * No base-map tiles: the machine may be offline.
+ * No base-map tiles: the machine may be offline. The colours come from app.css (--lr-map-*), as
+ * do the swatches of the page's legend (<details id="map-legend">), moved into the map's corner.
  *
  * For tests: each parcel is an SVG <path class="lr-parcel lr-status-..." data-code="..."
  * data-status="...">; #map gets data-state="loading|ready" and data-count (distinct parcels in
@@ -19,10 +20,17 @@
 (function () {
   'use strict';
 
-  var COLOURS = {registered: ['#1b5e36', '#9fd8b0'], surveyed: ['#8a5a00', '#f5d58a']};
-
   var el = document.getElementById('map');
   if (!el) return;
+  // The colours live in app.css (--lr-map-*), which the legend's swatches use too: one source.
+  function colour(name, fallback) {
+    var v = window.getComputedStyle(el).getPropertyValue('--lr-map-' + name).trim();
+    return v || fallback;
+  }
+  var COLOURS = {registered: [colour('registered', '#1b5e36'), colour('registered-fill', '#9fd8b0')],
+                 surveyed: [colour('surveyed', '#8a5a00'), colour('surveyed-fill', '#f5d58a')]};
+  var LISTING = colour('listing', '#c2410c');
+  var VILLAGE = colour('village', '#1b5e36');
   var statusEl = document.getElementById('map-status');
   var ds = el.dataset;
 
@@ -204,7 +212,7 @@
   var listings = tileLayer('listings', {
     getFeatureId: function (f) { return 'l' + f.properties.listing_id + '-' + f.properties.code; },
     vectorTileLayerStyles: {listings: function () {
-      return {color: '#c2410c', weight: 3, opacity: 1, dashArray: '6 4', fill: false,
+      return {color: LISTING, weight: 3, opacity: 1, dashArray: '6 4', fill: false,
               className: 'lr-listing'};
     }}
   });
@@ -213,7 +221,7 @@
   // 100 %: the registered green), so a county's progress of confirmation reads at a glance.
   function overviewStyle(p, weight, className) {
     var share = p.parcels > 0 ? p.registered / p.parcels : 0;
-    return {color: '#1b5e36', weight: weight, opacity: 0.9, fill: true, fillColor: '#1b5e36',
+    return {color: VILLAGE, weight: weight, opacity: 0.9, fill: true, fillColor: VILLAGE,
             fillOpacity: 0.08 + 0.5 * share, className: className};
   }
   var villages = tileLayer('villages', {
@@ -352,6 +360,20 @@
   overlays[text.parcels] = parcels;
   overlays[text.listings] = listings;
   L.control.layers(null, overlays, {collapsed: true}).addTo(map);
+  // The legend (rendered by the page, below the map without script) sits in the map's corner.
+  var legend = document.getElementById('map-legend');
+  if (legend) {
+    // On a phone it starts folded to its one-line summary (the colours and short names), so it
+    // covers little of the map; a tap opens it.
+    if (window.matchMedia && window.matchMedia('(max-width: 699px)').matches) legend.open = false;
+    var legendControl = L.control({position: 'bottomleft'});
+    legendControl.onAdd = function () {
+      L.DomEvent.disableClickPropagation(legend);
+      L.DomEvent.disableScrollPropagation(legend);
+      return legend;
+    };
+    legendControl.addTo(map);
+  }
   setStatus(text.loading, 'loading');
 
   window.landrightsMap = {map: map, parcels: parcels, listings: listings, villages: villages,

@@ -41,7 +41,7 @@
     var box = document.createElement('div');
     box.className = 'lr-popup';
     var title = document.createElement('p');
-    title.textContent = msg('msgListing', 'Listing') + ' #' + p.listing_id + ' · ' + p.code;
+    title.textContent = fill(msg('msgListingNo', 'Listing {n}'), 'n', p.listing_id) + ' · ' + p.code;
     box.appendChild(title);
     var facts = document.createElement('p');
     facts.textContent = p.area_mu.toFixed(2) + ' ' + msg('msgMu', 'mu') + ' · ' + p.price + ' ' +

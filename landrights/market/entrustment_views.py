@@ -1,0 +1,108 @@
+"""Entrustment pages (流转委托书, R2.4): the household (a migrant, from its rights page) entrusts an
+agent to rent out its land, or the township officer records the paper signed by both with its scan;
+the agent reads and accepts it (from its home page); the household, the agent or the officer
+revokes it after a confirmation. Routes on market.bp."""
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from flask import redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+from flask_wtf import FlaskForm
+
+from landrights import clock
+from landrights.accounts.views import current_actor
+from landrights.extensions import db
+from landrights.market import entrustment_queries as queries
+from landrights.market import entrustments
+from landrights.market.views import bp
+from landrights.web.actions import attempt, expired_form, form_date, form_decimal, uploaded
+
+DEFAULT_ACTS = ["list", "withdraw_listing"]
+
+
+@bp.route("/households/<code>/entrust", methods=["GET", "POST"])
+@login_required
+def entrust(code: str):
+    """The entrustment form; on a refusal it is shown again with what was typed."""
+    actor, form = current_actor(), FlaskForm()
+    choices = queries.entrust_form(db.session, actor, code)
+    if request.method == "POST":
+        if (refused := expired_form(request.path)) is not None:
+            return refused
+        failed, made = attempt(lambda: _create(code))
+        if failed is None:
+            return redirect(url_for("market.entrustment", entrustment_id=made.id))
+        return _form(choices, form, request.form.to_dict(flat=False)), failed.status
+    return _form(choices, form, _defaults(choices))
+
+
+def _form(choices: dict, form, values: dict):
+    return render_template("market/entrust.html", c=choices, form=form, v=values,
+                           officer=current_actor().role != "farmer")
+
+
+def _defaults(choices: dict) -> dict:
+    today, end = clock.today(), choices["contract_end"]
+    a_year = today + timedelta(days=365)
+    return {"valid_from": [today.isoformat()],
+            "valid_to": [(min(a_year, end) if end else a_year).isoformat()],
+            "transfer_until": [end.isoformat()] if end else [],
+            "acts": DEFAULT_ACTS,
+            "agent": [choices["clerks"][0]["username"] if choices["clerks"] else "other"],
+            "scope": [_("Rent out the management right of the parcels chosen below on my behalf, within the "
+                        "term and at no less than the lowest rent stated here.")]}
+
+
+def _create(code: str):
+    form = request.form
+    agent = form.get("agent") or "other"
+    return entrustments.create_entrustment(
+        db.session, current_actor(), household_code=code,
+        agent_username=(form.get("agent_username", "") if agent == "other" else agent).strip(),
+        parcel_codes=form.getlist("parcel_codes"), acts=form.getlist("acts"),
+        valid_from=form_date("valid_from"), valid_to=form_date("valid_to"),
+        transfer_until=form_date("transfer_until"), min_price=form_decimal("min_price") or Decimal(0),
+        scope=form.get("scope", ""), document=form.get("document") or None, scan=uploaded("scan"))
+
+
+@bp.get("/entrustments/<int:entrustment_id>")
+@login_required
+def entrustment(entrustment_id: int):
+    """One entrustment for its household, its agent and the officials of the area."""
+    return render_template("market/entrustment.html", form=FlaskForm(),
+                           e=queries.get_entrustment(db.session, current_actor(), entrustment_id))
+
+
+@bp.post("/entrustments/<int:entrustment_id>/accept")
+@login_required
+def accept_entrustment(entrustment_id: int):
+    """The agent signs the entrustment in the app: from now it is in force."""
+    back = url_for("market.entrustment", entrustment_id=entrustment_id)
+    if (refused := expired_form(back)) is not None:
+        return refused
+    attempt(lambda: entrustments.accept_entrustment(db.session, current_actor(),
+                                                    entrustment_id=entrustment_id),
+            _("You accepted the entrustment. You may now act for the household as it states."))
+    return redirect(back)
+
+
+@bp.route("/entrustments/<int:entrustment_id>/revoke", methods=["GET", "POST"])
+@login_required
+def revoke_entrustment(entrustment_id: int):
+    """Ask for the confirmation and the reason, then revoke the entrustment at once."""
+    actor, form = current_actor(), FlaskForm()
+    found = queries.get_entrustment(db.session, actor, entrustment_id)
+    if request.method == "POST":
+        if (refused := expired_form(request.path)) is not None:
+            return refused
+        failed, _done = attempt(lambda: entrustments.revoke_entrustment(
+            db.session, actor, entrustment_id=entrustment_id, reason=request.form.get("reason", "")),
+            _("The entrustment is revoked: the agent can no longer act for the household."))
+        if failed is None:
+            return redirect(url_for("market.entrustment", entrustment_id=entrustment_id))
+        return render_template("market/revoke_entrustment.html", e=found, form=form,
+                               reason=request.form.get("reason", "")), failed.status
+    return render_template("market/revoke_entrustment.html", e=found, form=form, reason="")

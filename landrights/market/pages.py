@@ -1,0 +1,241 @@
+"""Named reads for the market pages (issue 19): the townships to filter by, one listing as its
+household, a bidder or the public sees it (the bids, the deposit to pay, the standing, the award's
+outcome), and a household's listings and rent. The API keeps queries.py's shapes; these are the
+pages' own."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import ROUND_CEILING, Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from landrights import clock, ranges
+from landrights.accounts.permissions import Actor
+from landrights.geo.area import m2_to_mu
+from landrights.market import queries
+from landrights.market.identities import is_member_of
+from landrights.market.models import Bid, Deposit, Listing, Offer, RentPayment, TransferContract, Transferee
+from landrights.registry.models import AdminUnit, Parcel
+from landrights.registry.queries import setting
+
+
+def may_list_for(actor: Actor, household_code: str | None) -> bool:
+    """Tell whether the actor lists this household's land itself (the household's own account)."""
+    return bool(household_code) and actor.role == "farmer" and actor.household_code == household_code
+
+
+def townships(session: Session) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Return the townships of every county by name, to filter the market by: [(county, [(code,
+    name)])]."""
+    counties = dict(session.execute(sa.select(AdminUnit.code, AdminUnit.name)
+                                    .where(AdminUnit.level == 1)).all())
+    grouped: dict[str, list[tuple[str, str]]] = {}
+    for code, name in session.execute(sa.select(AdminUnit.code, AdminUnit.name)
+                                      .where(AdminUnit.level == 2).order_by(AdminUnit.code)):
+        grouped.setdefault(counties.get(code[:6], code[:6]), []).append((code, name))
+    return list(grouped.items())
+
+
+def place_names(session: Session, codes: set[str]) -> dict[str, str]:
+    """Return the names of admin units (township, village) by code."""
+    if not codes:
+        return {}
+    return dict(session.execute(sa.select(AdminUnit.code, AdminUnit.name)
+                                .where(AdminUnit.code.in_(codes))).all())
+
+
+def township_code(session: Session, typed: str | None) -> str | None:
+    """Return the township code chosen (its code from the list) or typed by name (大阳镇); a name
+    no township has stays as typed and matches nothing."""
+    typed = (typed or "").strip()
+    if not typed or typed.isdigit():
+        return typed or None
+    found = session.scalars(sa.select(AdminUnit.code).where(AdminUnit.level == 2, AdminUnit.name == typed)
+                            .order_by(AdminUnit.code).limit(1)).first()
+    return found or typed
+
+
+def market_tasks(session: Session, actor: Actor) -> dict:
+    """Return which of the market's own pages the actor uses: list land and its listings (a
+    household), its bids (a registered transferee), the ledger and pledges (officials)."""
+    if actor.role == "anonymous":
+        return {}
+    bids = actor.user_id is not None and session.scalar(
+        sa.select(Transferee.id).where(Transferee.user_id == actor.user_id)) is not None
+    return {"list": may_list_for(actor, actor.household_code), "bids": bids,
+            "ledger": actor.role in ("township_officer", "county_admin"),
+            "pledges": actor.role in ("township_officer", "county_admin")}
+
+
+def my_listings_bid_on(session: Session, actor: Actor) -> list[dict]:
+    """Return the listings the acting transferee bid on, newest first, each with its best own bid
+    and where it stands: highest, outbid, won, not won, or closed."""
+    rows = queries.my_bids(session, actor)
+    mine: dict[int, dict] = {}
+    for bid, listing in rows:  # newest bid first
+        row = mine.setdefault(listing.id, {"listing": queries.listing_dict(listing), "my_best": bid.price,
+                                           "placed_at": bid.placed_at})
+        row["my_best"] = max(row["my_best"], bid.price)
+    won = set(session.scalars(sa.select(Offer.listing_id)
+                              .join(Transferee, Transferee.id == Offer.transferee_id)
+                              .where(Transferee.user_id == actor.user_id, Offer.status == "accepted")))
+    for listing_id, row in mine.items():
+        row["standing"] = _standing(row["listing"], row["my_best"], listing_id in won)
+    facts = with_places(session, [row["listing"] for row in mine.values()])
+    return [row | {"listing": fact} for row, fact in zip(mine.values(), facts, strict=True)]
+
+
+def _standing(listing: dict, my_best: Decimal, won: bool) -> str:
+    if listing["status"] in ("awarded", "contracted"):
+        return "won" if won else "lost"
+    if listing["status"] != "open":
+        return "closed"
+    return "highest" if listing["best_price"] == my_best else "outbid"
+
+
+def with_places(session: Session, items: list[dict]) -> list[dict]:
+    """Return listing facts with their township's and village's names (no household)."""
+    names = place_names(session, {x["township_code"] for x in items} |
+                        {x["household_code"][:12] for x in items})
+    return [x | {"township": names.get(x["township_code"], x["township_code"]),
+                 "village": names.get(x["household_code"][:12], "")} for x in items]
+
+
+def deposit_required(session: Session, listing: Listing) -> Decimal:
+    """Return the deposit (保证金) a bidder pays before bidding (R8.4 (4) requires one; no rule found
+    says how much, so it is the county's setting): market_deposit_share of one year's rent at the
+    reserve price, rounded up to 10 yuan, at least market_deposit_min_yuan."""
+    share = Decimal(setting(session, "market_deposit_share", "0.1"))
+    least = Decimal(setting(session, "market_deposit_min_yuan", "100"))
+    rent = m2_to_mu(listing.area_m2) * listing.reserve_price * share
+    tens = (rent / 10).to_integral_value(rounding=ROUND_CEILING) * 10
+    return min(max(tens, least), ranges.DEPOSIT_MAX).quantize(Decimal("0.01"))
+
+
+@dataclass
+class ListingView:
+    """What one person sees of a listing: the public facts and what concerns them."""
+
+    facts: dict
+    phase: str  # bidding | matching | deciding (the officer awards) | open / awarded / ... (status)
+    sees_all_bids: bool = False
+    bids: list = field(default_factory=list)  # (bid, transferee name), best first
+    transferee: Transferee | None = None
+    deposit: Deposit | None = None
+    deposit_required: Decimal | None = None
+    standing: str | None = None  # highest | outbid (a bidder's own place)
+    may: dict = field(default_factory=dict)
+    outcome: dict | None = None
+
+
+def _phase(listing: Listing) -> str:
+    now = clock.now()
+    if listing.status != "open":
+        return listing.status
+    if now < listing.closes_at:
+        return "bidding"
+    return "matching" if now < listing.priority_until and listing.best_price is not None else "deciding"
+
+
+def listing_view(session: Session, actor: Actor, listing_id: int) -> ListingView:
+    """Return a listing as the actor sees it: its household (and officials) every bid and the
+    award; a registered transferee the deposit to pay, its own bids and whether it leads.
+
+    Raises:
+        NotFound: no such listing.
+    """
+    from landrights.market.services import get_listing
+
+    listing = get_listing(session, listing_id)
+    facts = with_places(session, [queries.listing_dict(listing)])[0]
+    facts["parcels"] = _parcels(session, listing)
+    view = ListingView(facts=facts, phase=_phase(listing))
+    if actor.role != "anonymous":
+        view.sees_all_bids = queries._sees_all_bids(session, actor, listing)
+        view.transferee = session.scalar(sa.select(Transferee).where(Transferee.user_id == actor.user_id)) \
+            if actor.user_id is not None else None
+    if view.sees_all_bids:
+        view.bids = queries.listing_bids(session, actor, listing_id)[1]
+    elif view.transferee is not None:
+        _as_bidder(session, view, listing)
+    view.may = {"withdraw": view.sees_all_bids and actor.role != "county_admin" and listing.status == "open"
+                and not listing.bid_count,
+                "bid": _bids_now(view), "match": _matches_now(session, view, listing)}
+    view.outcome = _outcome(session, actor, view, listing)
+    return view
+
+
+def _parcels(session: Session, listing: Listing) -> list[dict]:
+    names = dict(session.execute(sa.select(Parcel.code, Parcel.name).where(
+        Parcel.code.in_([p.parcel_code for p in listing.parcels]), Parcel.valid_to.is_(None))).all())
+    return [{"code": p.parcel_code, "name": names.get(p.parcel_code), "area_m2": p.area_m2}
+            for p in sorted(listing.parcels, key=lambda p: p.parcel_code)]
+
+
+def _as_bidder(session: Session, view: ListingView, listing: Listing) -> None:
+    me = view.transferee
+    view.deposit = session.scalar(sa.select(Deposit).where(Deposit.listing_id == listing.id,
+                                                           Deposit.transferee_id == me.id))
+    view.deposit_required = deposit_required(session, listing)
+    view.bids = session.execute(sa.select(Bid, Transferee.name)
+                                .join(Transferee, Transferee.id == Bid.transferee_id)
+                                .where(Bid.listing_id == listing.id, Bid.transferee_id == me.id)
+                                .order_by(Bid.price.desc())).all()
+    if view.bids:
+        view.standing = "highest" if view.bids[0][0].price == listing.best_price else "outbid"
+
+
+def _bids_now(view: ListingView) -> bool:
+    return view.phase == "bidding" and view.deposit is not None and view.deposit.status == "held"
+
+
+def _matches_now(session: Session, view: ListingView, listing: Listing) -> bool:
+    """A member of the listing's collective (R1.21(5)) or its current transferee at renewal (R2.6)
+    may match the best bid in the members' window."""
+    me = view.transferee
+    if view.phase != "matching" or me is None:
+        return False
+    renewal_holder = listing.renewal_of_id is not None and session.scalar(sa.select(
+        TransferContract.transferee_id).where(TransferContract.id == listing.renewal_of_id)) == me.id
+    return renewal_holder or is_member_of(session, me, listing.household_code[:14])
+
+
+def _outcome(session: Session, actor: Actor, view: ListingView, listing: Listing) -> dict | None:
+    """Who won at what price, and the contract to sign: for the household, officials and the winner."""
+    if listing.status not in ("awarded", "contracted"):
+        return None
+    offer = session.scalar(sa.select(Offer).where(Offer.listing_id == listing.id, Offer.status == "accepted"))
+    winner = offer and session.get(Transferee, offer.transferee_id)
+    won = winner is not None and view.transferee is not None and winner.id == view.transferee.id
+    if offer is None or not (view.sees_all_bids or won):
+        return {"won": False} if view.transferee is not None and view.bids else None
+    rent = (m2_to_mu(listing.area_m2) * offer.price).quantize(Decimal("0.01"))
+    return {"won": won, "winner": winner.name, "price": offer.price, "annual_rent_yuan": rent,
+            "member_match": offer.kind != "best_bid",
+            "contract": queries.contract_of_listing(session, actor, listing.id)}
+
+
+def household_rent(session: Session, household_code: str) -> list[dict]:
+    """Return the household's filed transfers with their rent: received, overdue (due before
+    today and unpaid, R1.22) and the next instalment. The caller checks the household's area."""
+    today = clock.today()
+    rows = session.execute(sa.select(TransferContract, Transferee.name)
+                           .join(Transferee, Transferee.id == TransferContract.transferee_id)
+                           .where(TransferContract.household_code == household_code,
+                                  TransferContract.status.in_(("filed", "terminated")))
+                           .order_by(TransferContract.id.desc())).all()
+    result = []
+    for contract, transferee in rows:
+        payments = session.scalars(sa.select(RentPayment).where(RentPayment.contract_id == contract.id)
+                                   .order_by(RentPayment.due_on)).all()
+        overdue = [p for p in payments if p.paid_on is None and p.due_on < today]
+        upcoming = [p for p in payments if p.paid_on is None and p.due_on >= today]
+        result.append({"contract": contract, "transferee": transferee,
+                       "last_day": contract.term.upper - timedelta(days=1),
+                       "received": sum((p.amount_yuan for p in payments if p.paid_on), Decimal(0)),
+                       "paid": [p for p in payments if p.paid_on],
+                       "overdue": overdue, "overdue_yuan": sum((p.amount_yuan for p in overdue), Decimal(0)),
+                       "next": upcoming[0] if upcoming and contract.status == "filed" else None})
+    return result
