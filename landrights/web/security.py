@@ -11,8 +11,11 @@ import secrets
 from urllib.parse import urlsplit
 
 from flask import g, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.serving import WSGIRequestHandler, make_server
+
+from landrights.errors import ValidationFailed
 
 SERVER_NAME = "landrights"
 
@@ -80,8 +83,26 @@ def _personal(response) -> bool:
     return "Authorization" in request.headers or bool(current_user and current_user.is_authenticated)
 
 
+def refuse_nul_characters():
+    """Refuse U+0000 in the query or a posted form of a page (a forged post): PostgreSQL text cannot
+    hold it, so it failed with a database error (500) instead of a plain refusal. The API checks
+    its own input after its permission check (api.no_nul_characters).
+
+    Raises:
+        ValidationFailed: naming the field that holds the character.
+    """
+    if request.path.startswith("/api/"):
+        return
+    for source in (request.view_args or {}, request.args, request.form):
+        for field, value in source.items(multi=True) if hasattr(source, "getlist") else source.items():
+            if isinstance(value, str) and "\x00" in value:
+                raise ValidationFailed(_("Text may not contain the NUL character (U+0000)."),
+                                       field=field)
+
+
 def init_app(app) -> None:
-    """Register the headers and the template's nonce helper."""
+    """Register the headers, the NUL refusal and the template's nonce helper."""
+    app.before_request(refuse_nul_characters)
     app.after_request(add_security_headers)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
 
