@@ -108,3 +108,18 @@ class Journey:
 def journey():
     """Return a function making a Journey of a page on a site: journey(phone, site)."""
     return Journey
+
+
+def _screenshot_folder():
+    """docs/screenshots when LANDRIGHTS_SCREENSHOTS=1 (to renew the README's pictures), else a
+    folder of this run's own, so a test run leaves the repository as it was."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    if os.environ.get("LANDRIGHTS_SCREENSHOTS") == "1":
+        return Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+    return Path(tempfile.mkdtemp(prefix="landrights-screenshots-"))
+
+
+SCREENSHOTS = _screenshot_folder()

@@ -4,19 +4,16 @@ beside its field, what was typed kept), and issues a new one with the reason. At
 the acts that apply are offered, each a distinct, labelled button. By links and buttons alone."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from landrights.extensions import db
 from tests.certification.helpers import FARMER_HOUSEHOLD
-from tests.journeys.conftest import DESK, PHONE
+from tests.journeys.conftest import DESK, PHONE, SCREENSHOTS
 from tests.journeys.layout import measure
 
 pytestmark = pytest.mark.browser
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 CONTRACT = FARMER_HOUSEHOLD + "J"
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -22,12 +21,11 @@ from landrights.extensions import db
 from landrights.market import contracts
 from landrights.market import services as market
 from landrights.market.models import Listing
-from tests.journeys.conftest import PHONE
+from tests.journeys.conftest import PHONE, SCREENSHOTS
 from tests.journeys.layout import measure
 from tests.market.conftest import make_bidder
 
 pytestmark = pytest.mark.browser
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 HOUSEHOLD = "220421101201010001"  # the demo farmer's, contract until 2028-12-31
 OFFICER = Actor(role="township_officer", name="乡镇农经站", township_code=HOUSEHOLD[:9])
 

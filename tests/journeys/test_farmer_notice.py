@@ -7,7 +7,6 @@ prepared through the services, as they happen on the officer's own computer."""
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -19,11 +18,10 @@ from landrights.certification import objections
 from landrights.certification.models import Objection
 from landrights.extensions import db
 from tests.certification.helpers import FARMER_HOUSEHOLD, farmer_on_notice
-from tests.journeys.conftest import PHONE
+from tests.journeys.conftest import PHONE, SCREENSHOTS
 from tests.journeys.layout import measure
 
 pytestmark = pytest.mark.browser
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 OFFICER = Actor(role="township_officer", name="乡镇农经站", township_code=FARMER_HOUSEHOLD[:9])
 
 

@@ -4,15 +4,12 @@ relative accepts it on his own home page, on his own phone), and later revokes i
 confirmation. Every step by links and buttons from the home page; R2.4 (流转委托书)."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 
-from tests.journeys.conftest import PHONE, _context
+from tests.journeys.conftest import PHONE, SCREENSHOTS, _context
 from tests.journeys.layout import measure
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PARCELS = ("后大排7", "亩")  # the form names parcels by 地块名称 and area
 
 pytestmark = pytest.mark.browser

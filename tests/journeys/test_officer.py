@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -18,9 +17,9 @@ from landrights.accounts.permissions import Actor
 from landrights.extensions import db
 from landrights.market import services as market
 from landrights.market.models import Transferee
+from tests.journeys.conftest import SCREENSHOTS
 from tests.market.conftest import HOUSEHOLD, farmer_of, parcels_of
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 HEAD = "杨春林"  # the head of the demo farmer's household
 COOPERATIVE = "永安农机合作社"  # the demo transferee, approved by the county
 

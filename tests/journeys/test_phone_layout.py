@@ -4,19 +4,16 @@ excepted), text keeps WCAG 2.1 AA contrast; and the map has a legend, in its cor
 colours are the map's own."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 
 from landrights.extensions import db
 from tests.conftest import PASSWORD
-from tests.journeys.conftest import PHONE, _context
+from tests.journeys.conftest import PHONE, SCREENSHOTS, _context
 from tests.journeys.crawl_data import richer_demo
 from tests.journeys.layout import measure
 
 pytestmark = pytest.mark.browser
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 FARMER_HOUSEHOLD, GROUP = "220421101201010001", "22042110120101"
 PARCEL = "2204211012010100014"  # the demo farmer's
 # the pages of the shared templates (base, map, parcel, household(s), progress, roster, survey,

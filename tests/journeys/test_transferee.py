@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -18,12 +17,11 @@ from landrights.accounts.permissions import Actor
 from landrights.extensions import db
 from landrights.market import services as market
 from landrights.market.pages import deposit_required
-from tests.journeys.conftest import PHONE
+from tests.journeys.conftest import PHONE, SCREENSHOTS
 from tests.journeys.layout import measure
 from tests.market.conftest import make_bidder, parcels_of
 
 pytestmark = pytest.mark.browser
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 HOUSEHOLD = "220421101201010001"
 FARMER = Actor(role="farmer", name="杨春林", household_code=HOUSEHOLD)
 OFFICER = Actor(role="township_officer", name="乡镇农经站", township_code=HOUSEHOLD[:9])

@@ -5,8 +5,6 @@ box (as a person types it: lower case, spaces), and the verdict; a mistyped code
 QR's URL, which is the verification page itself (tests/certification/test_web_path.py scans it)."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
@@ -15,11 +13,10 @@ from landrights.accounts.permissions import Actor
 from landrights.certification import certificates, rules
 from landrights.extensions import db
 from tests.certification.helpers import FARMER_HOUSEHOLD
-from tests.journeys.conftest import PHONE
+from tests.journeys.conftest import PHONE, SCREENSHOTS
 from tests.journeys.layout import measure
 
 pytestmark = pytest.mark.browser
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 COUNTY = Actor(role="county_admin", name="县农业农村局", county_code=FARMER_HOUSEHOLD[:6])
 
 
