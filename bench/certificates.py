@@ -11,7 +11,10 @@ landrights.survey.synthetic, projected to EPSG:4490 as the registry stores them)
   peak memory of this process and of the largest worker;
 * raw floor, same run (before and after the batch, averaged): WeasyPrint alone on a minimal A4
   CJK page (title, one line, page footer, the certificate's one font face), as a one-page
-  document (fixed cost per PDF) and as 200 such pages in one document (cost per page), warm.
+  document (fixed cost per PDF) and as 200 such pages in one document (cost per page), warm;
+* signing (issue 20 §4): each certificate's QR is SM2-signed inside the timed batch, as printing
+  does (landrights.signing: payload, SM2/SM3, base64url, the URL); next to it the library's raw
+  SM2 sign and verify (tongsuopy alone, same run) and their ratio.
 
 Each time is shown as wall and as CPU seconds (this process plus its workers): CPU time is not
 inflated by other work on the machine (a concurrent test run), only by this VM's speed drifting,
@@ -44,6 +47,7 @@ TOWNSHIP = "220421101"  # 东丰县 横道河镇 (codes are illustrative)
 HOUSEHOLDS_PER_VILLAGE = 100
 ONE_CERT_TARGET_S = 0.5
 BATCH_TARGET_PER_S = 10.0
+BASE_URL = "https://landrights.example.cn"
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏"
 GIVEN = "德福玉兰国庆淑芬建军秀英志刚桂芝长海丽华文明春梅宝山凤霞永胜红艳立新海燕金龙亚琴振华䶮"
 RELATIONS = ["配偶", "长子", "长女", "次子", "次女", "母亲", "父亲", "孙子", "孙女", "儿媳"]
@@ -113,7 +117,7 @@ def household_doc(village: int, household: int, parcels: tuple, rng: random.Rand
         village_name=f"永安{village}村", collective_name=f"东丰县横道河镇永安{village}村第一村民小组",
         holder_name=holder, holder_id_number=id_number(rng), contract_code=code,
         term_start=date(1998, 1, 1), term_end=date(2027, 12, 31), members=members, parcels=parcels,
-        verify_url=f"https://landrights.example.cn/v/{code}?s={2 if reissue else 1}",
+        verify_url="",  # signed in the timed batch (sign_all), as printing signs it
         notes=("补发：原证遗失，遗失声明已于2018年5月2日刊登。",) if reissue else ())
 
 
@@ -196,12 +200,58 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def batch(app, docs: list, out_dir: Path, chunk: int, workers: int) -> dict:
-    """Run render_batch; return wall seconds and the CPU seconds of this process plus its workers."""
+def new_signer():
+    """Return (private key, key id) of a fresh SM2 key, as `landrights keys new-signing` makes one."""
+    from landrights.signing import sm2
+
+    key = sm2.load_private_pem(sm2.new_private_pem())
+    return key, f"220421-{sm2.fingerprint(sm2.public_hex(key))}"
+
+
+def sign_all(docs: list, signer) -> list:
+    """Return the docs with their QR URL SM2-signed, as certificate printing signs it (the app's
+    path less the key's database lookup: landrights.signing.qr.signed_url)."""
+    from landrights.signing import qr, sm2
+
+    key, key_id = signer
+    return [dataclasses.replace(d, verify_url=qr.sm2_url(
+        BASE_URL, "certificate", d.code, d.serial, d.issued_on, key_id,
+        sm2.b64(sm2.sign(key, qr.payload("certificate", d.code, d.serial, d.issued_on)))))
+        for d in docs]
+
+
+def raw_signatures(signer, n: int = 2000) -> dict:
+    """Time the SM2 library alone: sign and verify of a certificate-sized payload (CPU seconds each)."""
+    from tongsuopy.crypto import hashes
+    from tongsuopy.crypto.asymciphers import ec
+
+    key, _ = signer
+    public, algorithm = key.public_key(), ec.ECDSA(hashes.SM3())
+    data = b"lr-doc/1|certificate|220421101001010001J|1|2018-06-01"
+    c0 = time.process_time()
+    signatures = [key.sign(data, algorithm) for _ in range(n)]
+    sign_cpu = (time.process_time() - c0) / n
+    c0 = time.process_time()
+    for signature in signatures:
+        public.verify(signature, data, algorithm)
+    return {"sign": sign_cpu, "verify": (time.process_time() - c0) / n}
+
+
+def app_signing(docs: list, signer) -> float:
+    """CPU seconds per certificate of sign_all (payload, SM2, base64url, URL)."""
+    c0 = time.process_time()
+    sign_all(docs, signer)
+    return (time.process_time() - c0) / len(docs)
+
+
+def batch(app, docs: list, out_dir: Path, chunk: int, workers: int, signer) -> dict:
+    """Sign every certificate's QR and run render_batch; return wall seconds and the CPU seconds
+    of this process plus its workers."""
     from landrights.certification.documents import render_batch
 
     with app.app_context():
         t0, c0, k0 = time.perf_counter(), time.process_time(), _children_cpu()
+        docs = sign_all(docs, signer)
         paths = render_batch(docs, out_dir, chunk=chunk, workers=workers)
         seconds = time.perf_counter() - t0
         parent_cpu, workers_cpu = time.process_time() - c0, _children_cpu() - k0  # pool joined
@@ -263,18 +313,34 @@ def main() -> None:
     docs = make_batch(args.count)
     print(f"{len(docs):,} certificates generated in {time.perf_counter() - t0:.1f} s (not timed)", flush=True)
     by_size = sorted(docs, key=lambda d: (len(d.parcels) + len(d.members), d.code))
-    typical = one_certificate(app, dataclasses.replace(by_size[len(docs) // 2], holder_name="王䶮"))
-    one = one_certificate(app, by_size[-1])  # the fullest household: 8 parcels, 6 members
+    signer = new_signer()
+    typical = one_certificate(app, dataclasses.replace(sign_all([by_size[len(docs) // 2]], signer)[0],
+                                                      holder_name="王䶮"))
+    one = one_certificate(app, sign_all([by_size[-1]], signer)[0])  # the fullest: 8 parcels, 6 members
     before = raw_floor()
     out_dir = Path(tempfile.mkdtemp(prefix="landrights-bench-certs-"))
     try:
-        run = batch(app, docs, out_dir, args.chunk, args.workers)
+        run = batch(app, docs, out_dir, args.chunk, args.workers, signer)
     finally:
         shutil.rmtree(out_dir, ignore_errors=True)
     after = raw_floor()  # this VM's speed drifts: the floor is the mean of before and after the batch
     raw = {k: tuple((b + a) / 2 for b, a in zip(before[k], after[k], strict=True)) for k in before}
     raw["spread"] = {k: (before[k], after[k]) for k in before}
     print_report(len(docs), args, raw, (typical, one), run, sum(len(d.parcels) for d in docs))
+    print_signing(len(docs), run, raw_signatures(signer), app_signing(docs, signer))
+
+
+def print_signing(n: int, run: dict, raw: dict, app_cpu: float) -> None:
+    """Print the signing cost next to the SM2 library's raw cost, measured in this run."""
+    rate = n / run["seconds"]
+    print(f"\nsigning (SM2/SM3, tongsuopy): raw sign {raw['sign'] * 1000:.2f} ms CPU "
+          f"({1 / raw['sign']:,.0f}/s), raw verify {raw['verify'] * 1000:.2f} ms "
+          f"({1 / raw['verify']:,.0f}/s); the app's signed QR URL {app_cpu * 1000:.2f} ms per "
+          f"certificate = {app_cpu / raw['sign']:.2f}x raw sign")
+    print(f"  batch with SM2-signed QR codes: {rate:.1f} certificates/s "
+          f"({'PASS' if rate >= BATCH_TARGET_PER_S else 'MISS'} >= 10/s); one certificate's time is "
+          f"{run['seconds'] / n / raw['sign']:.0f}x a raw signature, signing "
+          f"{app_cpu * n / run['seconds'] * 100:.1f} % of the batch's wall time")
 
 
 if __name__ == "__main__":

@@ -35,8 +35,8 @@ def prepare(url: str, base: Path, n: int) -> None:
     """Migrate and load the demo village (n = 0), or import a synthetic collective of n parcels."""
     from landrights import create_app, migrate
     from landrights.accounts.permissions import SYSTEM
+    from landrights.demo import load_demo
     from landrights.registry import services as registry
-    from landrights.registry.demo import load_demo
     from landrights.survey import services as survey
     from landrights.survey import synthetic as syn
 

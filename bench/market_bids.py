@@ -42,9 +42,9 @@ def prepare(url: str, bidders: int) -> tuple[int, list[str], int]:
     from landrights import create_app, migrate
     from landrights.accounts import services as accounts
     from landrights.accounts.permissions import SYSTEM, Actor
+    from landrights.demo import load_demo
     from landrights.extensions import db
     from landrights.market import services as market
-    from landrights.registry.demo import load_demo
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench",
                       "PASSWORD_METHOD": "pbkdf2:sha256:1"})

@@ -81,6 +81,7 @@ def create_app(test_config: dict | None = None) -> APIFlask:
     from landrights.api import openapi as api_openapi
     from landrights.api.ogc import bp as ogc_bp
     from landrights.api.tiles import bp as tiles_bp
+    from landrights.audit.views import bp as audit_bp
     from landrights.certification.views import bp as cert_bp
     from landrights.handup.views import bp as handup_bp
     from landrights.market.views import bp as market_bp
@@ -89,6 +90,7 @@ def create_app(test_config: dict | None = None) -> APIFlask:
     from landrights.survey.views import bp as survey_bp
     from landrights.web import errors as web_errors
     from landrights.web import security as web_security
+    from landrights.web.signing_keys import bp as signing_keys_bp
     from landrights.web.views import bp as web_bp
 
     init_login(app)
@@ -101,10 +103,15 @@ def create_app(test_config: dict | None = None) -> APIFlask:
     app.register_blueprint(rights_bp)
     app.register_blueprint(market_bp)
     app.register_blueprint(market_verify_bp)
+    app.register_blueprint(signing_keys_bp)
+    app.register_blueprint(audit_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(tiles_bp)
     app.register_blueprint(ogc_bp)
     app.error_processor(format_error)
     web_errors.init_app(app)
     web_security.init_app(app)
+    from landrights import serving
+
+    serving.init_app(app)  # request id and JSON log line, request metrics, /healthz, /metrics
     return app

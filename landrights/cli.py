@@ -1,4 +1,4 @@
-"""The `landrights` command: run, db, demo, users.
+"""The `landrights` command: run, serve, db, demo, users.
 
 With no DATABASE_URL every command works on the embedded cluster of the instance folder: it uses
 the running cluster (say, of `landrights run`), or starts it for the command and stops it after.
@@ -22,11 +22,12 @@ def _echo(message: str) -> None:
 
 
 @contextmanager
-def database(prepare: bool = True):
-    """Yield the app with its database up (embedded cluster started if needed) and migrated."""
+def database(prepare: bool = True, config: dict | None = None):
+    """Yield the app with its database up (embedded cluster started if needed) and migrated;
+    config: settings over the environment's (as create_app's test_config)."""
     from landrights import create_app, migrate
 
-    cfg = settings.load()
+    cfg = settings.load(config)
     cluster = None
     if not cfg["DATABASE_URL"]:
         from landrights.pg import EmbeddedPostgres
@@ -38,7 +39,7 @@ def database(prepare: bool = True):
     with cluster_ctx:
         if cluster is not None:
             cluster.ensure_database("landrights")
-        app = create_app()
+        app = create_app(config)
         engine = app.extensions["landrights.db"].engine
         if prepare:
             migrate.upgrade(engine)
@@ -82,13 +83,7 @@ def run(host: str, port: int, demo: bool | None) -> None:
 
     started = time.monotonic()
     with database() as app:
-        with_demo = app.config["DEMO_DATA"] if demo is None else demo and not app.config["PRODUCTION"]
-        with app.app_context():
-            if with_demo and not app.config["DATABASE_URL"]:
-                from landrights.registry.demo import ensure_demo
-
-                ensure_demo(app, echo=_echo)
-            _say_how_to_start(app)
+        _demo_and_advice(app, demo)
         server = serve(host, port, app)
         # Ctrl-C and SIGTERM both end serve_forever, then the cluster is stopped cleanly; set
         # explicitly because a shell's background job starts with SIGINT ignored
@@ -103,6 +98,63 @@ def run(host: str, port: int, demo: bool | None) -> None:
         finally:
             server.server_close()
     _echo("已停止 / stopped")
+
+
+def _demo_and_advice(app, demo: bool | None) -> None:
+    """Load the demo village on the embedded default if wanted; say how to start a real county."""
+    with_demo = app.config["DEMO_DATA"] if demo is None else demo and not app.config["PRODUCTION"]
+    with app.app_context():
+        if with_demo and not app.config["DATABASE_URL"]:
+            from landrights.demo import ensure_demo
+
+            ensure_demo(app, echo=_echo)
+        _say_how_to_start(app)
+
+
+@main.command("serve")
+@click.option("--bind", "-b", multiple=True,
+              help="ADDRESS:PORT to listen on, repeatable (default 127.0.0.1:8000, behind nginx)")
+@click.option("--workers", "-w", type=click.IntRange(1, 64),
+              help="worker processes (default: 2 x CPUs + 1, at most 8)")
+@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True,
+              help="threads per worker (gthread)")
+@click.option("--timeout", type=click.IntRange(10),
+              help="seconds a request may take, and a stopping worker waits for one "
+                   "(default: 60 + LANDRIGHTS_UPLOAD_MAX_MB)")
+@click.option("--demo/--no-demo", default=None,
+              help="as for run: the demo village on the embedded default (never in production)")
+def serve_command(bind, workers, threads, timeout, demo) -> None:
+    """Serve the app on gunicorn; production refuses to start without its settings or with a
+    database not at this code's schema, and never starts the embedded database."""
+    from landrights.serving import server
+
+    cfg = settings.load()
+    metrics_dir = server.multiproc_dir(cfg["INSTANCE_DIR"])  # before anything imports prometheus
+    bind = list(bind) or ["127.0.0.1:8000"]
+    workers = workers or server.default_workers()
+    timeout = timeout or server.request_timeout(cfg["SURVEY_UPLOAD_MAX_MB"])
+    options = server.gunicorn_options(bind=bind, workers=workers, threads=threads,
+                                      timeout=timeout, metrics_dir=metrics_dir)
+    banner = (f"landrights serve: gunicorn on {', '.join(bind)}, {workers} workers x {threads} "
+              f"threads, timeout {timeout} s")
+    if cfg["PRODUCTION"]:
+        from landrights import database_url
+
+        server.check_schema(database_url(cfg))
+        _serve(server, options, cfg, banner)
+        return
+    with database() as app:  # development: as `run` (embedded cluster, migrations, demo)
+        _demo_and_advice(app, demo)
+        app.extensions["landrights.db"].engine.dispose()  # no pooled connection crosses the fork
+        _serve(server, options, cfg, banner)
+
+
+def _serve(server, options: dict, cfg: dict, banner: str) -> None:
+    warning = server.free_space_warning(cfg["INSTANCE_DIR"], cfg["HEALTH_MIN_FREE_MB"])
+    if warning:
+        _echo(warning)
+    _echo(banner)
+    server.run(options)
 
 
 def _say_how_to_start(app) -> None:
@@ -195,7 +247,7 @@ def demo() -> None:
 @demo.command("load")
 def demo_load() -> None:
     """Load the demo village and demo accounts (not in production)."""
-    from landrights.registry.demo import ensure_demo
+    from landrights.demo import ensure_demo
 
     with database() as app, app.app_context():
         if app.config["PRODUCTION"]:
@@ -418,6 +470,9 @@ from landrights.accounts.cli import keys, users  # noqa: E402  (they use databas
 
 main.add_command(users)
 main.add_command(keys)
+from landrights.signing.cli import add_signing_commands  # noqa: E402
+
+add_signing_commands(keys, database)  # keys new-signing | revoke | list
 
 from landrights.market.cli import entrustments  # noqa: E402  (it uses database() above)
 
@@ -426,6 +481,15 @@ main.add_command(entrustments)
 from landrights.registry.cli import conflicts  # noqa: E402  (it uses database() above)
 
 main.add_command(conflicts)
+
+from landrights.audit.cli import audit  # noqa: E402  (it uses database() above)
+
+main.add_command(audit)
+
+from landrights.backup.cli import backup, restore  # noqa: E402
+
+main.add_command(backup)
+main.add_command(restore)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -53,8 +53,12 @@ def load(test_config: dict | None = None) -> dict:
         "INSTANCE_DIR": str(folder),
         "DATABASE_URL": os.environ.get("DATABASE_URL") or None,
         "SECRET_KEY": os.environ.get("SECRET_KEY"),
-        # signs the QR code of every certificate; changing it makes printed QR codes unverifiable
+        # the HMAC of QR codes printed before SM2 signatures (issue 20), which keep verifying, and
+        # of the verification code printed under every QR code; changing it unverifies them
         "CERTIFICATE_KEY": os.environ.get("CERTIFICATE_KEY"),
+        # the folder of the county's SM2 signing keys, one <key id>.pem of mode 600 each
+        # (landrights.signing.keys); production needs it, development uses instance/signing
+        "SIGNING_KEY_DIR": os.environ.get("LANDRIGHTS_SIGNING_KEY_DIR") or None,
         # the address printed in QR codes, e.g. https://land.liaoyuan.gov.cn (no trailing slash)
         "PUBLIC_BASE_URL": (os.environ.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
         "BABEL_DEFAULT_LOCALE": "zh",
@@ -78,6 +82,9 @@ def load(test_config: dict | None = None) -> dict:
         "PASSWORD_METHOD": "scrypt",
         "PASSWORD_MIN_LENGTH": _whole_number("LANDRIGHTS_PASSWORD_MIN_LENGTH", 10),
         "API_TOKEN_DAYS": _whole_number("LANDRIGHTS_TOKEN_DAYS", 90),
+        # days the code of an activation letter stays valid; the slow hash its code is kept as
+        "ACTIVATION_DAYS": _whole_number("LANDRIGHTS_ACTIVATION_DAYS", 60),
+        "ACTIVATION_HASH_METHOD": "scrypt:4096:8:1",
         # reverse proxies in front of the app whose X-Forwarded-For/-Proto to believe (0: none);
         # failed logins are counted per client address, so set it behind nginx
         "TRUSTED_PROXIES": _whole_number("LANDRIGHTS_TRUSTED_PROXIES", 0),
@@ -97,16 +104,50 @@ def load(test_config: dict | None = None) -> dict:
         # a real county clean
         "DEMO_DATA": not production and os.environ.get("LANDRIGHTS_DEMO", "1").strip() != "0",
     }
+    _serving_settings(cfg)
     if test_config:
         cfg.update(test_config)
     if cfg["PRODUCTION"]:
         _refuse_weak_production(cfg)
     else:
-        cfg["SECRET_KEY"] = cfg["SECRET_KEY"] or _dev_secret_key(folder)
-        cfg["CERTIFICATE_KEY"] = cfg["CERTIFICATE_KEY"] or _dev_secret_key(folder, "certificate_key")
+        _development_keys(cfg, folder)
     if cfg["PASSWORD_MIN_LENGTH"] < 8:
         raise ConfigError("LANDRIGHTS_PASSWORD_MIN_LENGTH must be 8 or more.")
+    if cfg["ACTIVATION_DAYS"] < 1:
+        raise ConfigError("LANDRIGHTS_ACTIVATION_DAYS must be 1 or more.")
     return cfg
+
+
+def _serving_settings(cfg: dict) -> None:
+    """Add the settings of `landrights serve`, /healthz and /metrics (issue 20, section 5)."""
+    # who may read /metrics without its token: addresses or networks, comma-separated
+    cfg["METRICS_ALLOW"] = _networks("LANDRIGHTS_METRICS_ALLOW", "127.0.0.1,::1")
+    # a bearer token that also opens /metrics (for a scraper outside the allowlist); none by default
+    cfg["METRICS_TOKEN"] = os.environ.get("LANDRIGHTS_METRICS_TOKEN", "").strip() or None
+    # /healthz fails when the upload folder has less free space than this (default: one survey upload)
+    cfg["HEALTH_MIN_FREE_MB"] = _whole_number("LANDRIGHTS_HEALTH_MIN_FREE_MB",
+                                              cfg["SURVEY_UPLOAD_MAX_MB"])
+
+
+def _networks(name: str, default: str) -> tuple:
+    """Read comma-separated addresses or networks (10.0.0.0/8) from the environment variable name."""
+    import ipaddress
+
+    text = os.environ.get(name, "").strip() or default
+    try:
+        return tuple(ipaddress.ip_network(part.strip(), strict=False)
+                     for part in text.split(",") if part.strip())
+    except ValueError as err:
+        raise ConfigError(f"{name} must list addresses or networks such as 127.0.0.1 or "
+                          f"10.0.0.0/8, separated by commas ({err}).") from None
+
+
+def _development_keys(cfg: dict, folder: Path) -> None:
+    """Fill in development's keys: the instance's own, made on first use; signing keys in
+    <instance>/signing (landrights.signing.keys makes the first one)."""
+    cfg["SECRET_KEY"] = cfg["SECRET_KEY"] or _dev_secret_key(folder)
+    cfg["CERTIFICATE_KEY"] = cfg["CERTIFICATE_KEY"] or _dev_secret_key(folder, "certificate_key")
+    cfg["SIGNING_KEY_DIR"] = cfg["SIGNING_KEY_DIR"] or str(Path(cfg["INSTANCE_DIR"]) / "signing")
 
 
 KEY_ADVICE = ("use at least 32 random characters, e.g. from: "
@@ -136,10 +177,53 @@ def _refuse_weak_production(cfg: dict) -> None:
     if missing:
         raise ConfigError("LANDRIGHTS_ENV=production needs " + " and ".join(missing)
                           + " set in the environment; refusing to start.")
+    problems = _weak_secrets(cfg)
+    if problems:
+        raise ConfigError("LANDRIGHTS_ENV=production refuses to start: " + "; ".join(problems)
+                          + f"; {KEY_ADVICE}.")
+    if not cfg.get("SIGNING_KEY_SETUP") and (problem := signing_key_problem(cfg.get("SIGNING_KEY_DIR"))):
+        raise ConfigError(f"LANDRIGHTS_ENV=production refuses to start: {problem}.")
+
+
+def _weak_secrets(cfg: dict) -> list[str]:
+    """Return what is wrong with the production secrets: short, easy, shared."""
     problems = [f"{name} {problem}" for name in ("SECRET_KEY", "CERTIFICATE_KEY")
                 if (problem := secret_problem(cfg[name]))]
     if cfg["SECRET_KEY"] == cfg["CERTIFICATE_KEY"]:
         problems.append("SECRET_KEY and CERTIFICATE_KEY are the same (they must be two secrets)")
-    if problems:
-        raise ConfigError("LANDRIGHTS_ENV=production refuses to start: " + "; ".join(problems)
-                          + f"; {KEY_ADVICE}.")
+    if cfg.get("METRICS_TOKEN") and (problem := secret_problem(cfg["METRICS_TOKEN"])):
+        problems.append(f"LANDRIGHTS_METRICS_TOKEN {problem}")
+    return problems
+
+
+def signing_key_dir(folder: Path) -> Path:
+    """Return the folder of the signing keys: LANDRIGHTS_SIGNING_KEY_DIR, else <instance>/signing."""
+    return Path(os.environ.get("LANDRIGHTS_SIGNING_KEY_DIR") or folder / "signing")
+
+
+def signing_key_problem(folder: str | None) -> str | None:
+    """Tell why the signing key folder cannot sign, or None when it holds at least one SM2 private
+    key that only its owner may read (landrights.signing.keys writes them so)."""
+    how = "make one with `landrights keys new-signing` (docs/operations.md, Signing keys)"
+    if not folder:
+        return ("LANDRIGHTS_SIGNING_KEY_DIR is not set: it names the folder of the county's signing "
+                f"keys; {how}")
+    path = Path(folder)
+    if not path.is_dir():
+        return f"LANDRIGHTS_SIGNING_KEY_DIR ({folder}) is not a folder; {how}"
+    from landrights.signing import sm2
+
+    loose = []
+    for pem in sorted(path.glob("*.pem")):
+        if pem.stat().st_mode & 0o077:
+            loose.append(pem.name)
+            continue
+        try:
+            sm2.load_private_pem(pem.read_bytes())
+        except (OSError, ValueError):
+            continue
+        return None
+    if loose:
+        return (f"the signing keys in {folder} may be read by others ({', '.join(loose)}): "
+                f"chmod 600 them")
+    return f"LANDRIGHTS_SIGNING_KEY_DIR ({folder}) holds no SM2 signing key; {how}"

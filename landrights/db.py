@@ -86,19 +86,31 @@ class Database:
         return wrapper
 
 
+# How flush_or_raise turns a database error into a domain error. The registry, which names every
+# constraint, gives its translator when it is loaded (landrights/registry/__init__.py), so this base
+# module does not import the registry (issue 21 §1).
+_translate: Callable[[DBAPIError], Exception] | None = None
+
+
+def use_error_translator(translate: Callable[[DBAPIError], Exception]) -> None:
+    """Set the function flush_or_raise turns a constraint's or trigger's error into a domain error with."""
+    global _translate
+    _translate = translate
+
+
 def flush_or_raise(session: Session) -> None:
     """Flush so constraints fire now, translating their errors to domain errors.
 
     Raises:
         DomainError: a constraint or trigger refused the change (see registry.constraints).
     """
-    from landrights.registry.constraints import translate
-
     try:
         session.flush()
     except DBAPIError as exc:
         session.rollback()
-        raise translate(exc) from exc
+        if _translate is None:  # no registry loaded: nothing names the constraints
+            raise
+        raise _translate(exc) from exc
 
 
 @contextmanager

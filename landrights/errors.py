@@ -20,13 +20,6 @@ class DomainError(Exception):
         self.field = field
         self.rule = rule
 
-    def to_dict(self) -> dict:
-        """Render as the API's error object."""
-        body = {"code": self.code, "message": str(self.message), "field": self.field}
-        if self.rule:
-            body["rule"] = self.rule
-        return body
-
 
 class ValidationFailed(DomainError):
     """Input breaks a rule on its shape or value."""

@@ -1,5 +1,14 @@
 """Import every model so Base.metadata is complete (Alembic, tests)."""
-from landrights.accounts.models import ApiToken, LoginSession, LoginThrottle, Role, User  # noqa: F401
+from landrights.accounts.models import (  # noqa: F401
+    AccountChange,
+    ActivationCode,
+    ApiToken,
+    LoginSession,
+    LoginThrottle,
+    Role,
+    User,
+)
+from landrights.audit.models import ChainEntry, RegisterCheck, RegisterHead  # noqa: F401
 from landrights.certification.models import (  # noqa: F401
     Certificate,
     Claim,
@@ -53,6 +62,7 @@ from landrights.registry.models import (  # noqa: F401
     Setting,
 )
 from landrights.rights.models import Settlement, Statement, Withdrawal  # noqa: F401
+from landrights.signing.models import SigningKey  # noqa: F401
 from landrights.survey.models import (  # noqa: F401
     QualityRule,
     QualityRuleSwitch,

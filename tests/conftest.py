@@ -60,7 +60,14 @@ class Server:
 def instance_dir():
     folder = Path(tempfile.mkdtemp(prefix="landrights-test-"))
     folder.chmod(0o755)
+    # the run's signing keys, also for services a test calls outside an app context
+    before = os.environ.get("LANDRIGHTS_SIGNING_KEY_DIR")
+    os.environ["LANDRIGHTS_SIGNING_KEY_DIR"] = str(folder / "signing")
     yield folder
+    if before is None:
+        os.environ.pop("LANDRIGHTS_SIGNING_KEY_DIR", None)
+    else:
+        os.environ["LANDRIGHTS_SIGNING_KEY_DIR"] = before
     shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -87,8 +94,8 @@ def _test_config(url: str, instance_dir: Path) -> dict:
 @pytest.fixture(scope="session")
 def template_url(server, instance_dir):
     """Migrate a template database and load the demo village into it, once per run."""
+    from landrights.demo import load_demo
     from landrights.extensions import db
-    from landrights.registry.demo import load_demo
 
     url = server.create_db(TEMPLATE_DB)
     app = create_app(_test_config(url, instance_dir))
@@ -96,6 +103,11 @@ def template_url(server, instance_dir):
     migrate.upgrade(engine)
     with app.app_context():
         load_demo(db.session, hash_method=FAST_HASH)
+        # the demo county's SM2 signing key (its private half in the run's instance folder), made
+        # here rather than by the first document a test signs, so it is in force from the start
+        from landrights.signing import keys
+
+        keys.new_signing_key(db.session, "220421")
         db.session.execute(sa.text("UPDATE users SET password_hash = :h"),
                            {"h": generate_password_hash(PASSWORD, method=FAST_HASH)})
         db.session.commit()

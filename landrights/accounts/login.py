@@ -104,6 +104,23 @@ def _throttle_rows(session: Session, key: str, source: str) -> tuple[LoginThrott
     return found[0], found[1]
 
 
+def throttled(session: Session, key: str, source: str | None, *, policy: Policy,
+              now: datetime) -> tuple[LoginThrottle, LoginThrottle, bool]:
+    """Return the failure counts of key (a user name, or what else is guessed at: an activation)
+    from the source and from every source, locked until the caller commits, and whether either
+    holds a lock in force. The one throttle of logins and activations."""
+    pair, everywhere = _throttle_rows(session, key, rules.source_key(source))
+    locked = rules.is_locked(pair.locked_until, now) or rules.is_locked(everywhere.locked_until, now)
+    return pair, everywhere, locked
+
+
+def count_failure(pair: LoginThrottle, everywhere: LoginThrottle, *, policy: Policy,
+                  now: datetime) -> None:
+    """Count one more failure from the source and from every source (locking at the limits)."""
+    _count_failure(pair, now, policy.max_failures, policy.lock_minutes)
+    _count_failure(everywhere, now, policy.account_max_failures, policy.lock_minutes)
+
+
 def _count_failure(row: LoginThrottle, now: datetime, max_failures: int, lock_minutes: int) -> None:
     row.failures, row.window_started_at, row.locked_until = rules.after_failure(
         row.failures, row.window_started_at, now, max_failures=max_failures,
@@ -184,18 +201,24 @@ def end_sessions(session: Session, *, user_id: int | None, reason: str, keep: st
 
 
 def lift_locks(session: Session, username: str) -> int:
-    """Delete the failed-login counts and locks of a user name from every source; return how many
-    rows went. (Permission: accounts.services.unlock_login checks it.)"""
-    return session.execute(sa.delete(LoginThrottle).where(
-        LoginThrottle.username == username.strip().lower())).rowcount
+    """Delete the failed-login counts and locks of a user name from every source, and those of its
+    activation; return how many rows went. (Permission: accounts.services.unlock_login checks it.)"""
+    names = [username.strip().lower(), rules.activation_key(username)]
+    return session.execute(sa.delete(LoginThrottle).where(LoginThrottle.username.in_(names))).rowcount
 
 
 def locked_names(session: Session, usernames: list[str], now: datetime | None = None) -> dict:
-    """Return {lower-cased user name: locked until} for the names with a lock in force."""
+    """Return {lower-cased user name: locked until} for the names with a lock in force on their
+    login or their activation."""
+    keys = {u.lower(): u.lower() for u in usernames}
+    keys.update({rules.activation_key(u): u.lower() for u in usernames})
     rows = session.execute(
         sa.select(LoginThrottle.username, sa.func.max(LoginThrottle.locked_until))
-        .where(LoginThrottle.username.in_([u.lower() for u in usernames]),
+        .where(LoginThrottle.username.in_(list(keys)),
                LoginThrottle.locked_until > (now or _utcnow()))
         .group_by(LoginThrottle.username))
-    return dict(rows.all())
-
+    locks: dict = {}
+    for key, until in rows:
+        name = keys[key]
+        locks[name] = max(locks.get(name, until), until)
+    return locks

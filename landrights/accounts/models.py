@@ -51,6 +51,8 @@ class User(Base):
         Check("county_code IS NULL OR township_code IS NULL OR left(township_code, 6) = county_code",
               name="township_in_county"),
         Check("username ~ '^[A-Za-z0-9_.-]{3,64}$'", name="username_shape"),
+        Check("phone IS NULL OR phone ~ '^1[3-9][0-9]{9}$'", name="phone_shape"),
+        sa.Index("ix_users_household_code", "household_code"),  # a collective's household accounts
     )
 
     id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
@@ -64,6 +66,9 @@ class User(Base):
     household_code: Mapped[str | None] = mapped_column(sa.String(18))
     person_id: Mapped[int | None] = mapped_column(sa.ForeignKey("persons.id", ondelete="RESTRICT"))
     is_active: Mapped[bool] = mapped_column(server_default=sa.true())
+    # a mobile number the person gave when activating the account (optional), for the township
+    # office to reach them; never shown to anyone but the account's administrators and itself
+    phone: Mapped[str | None] = mapped_column(sa.String(11))
     last_login_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True),
                                                  server_default=sa.text("now()"))
@@ -163,3 +168,62 @@ class LoginThrottle(Base):
     locked_until: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True),
                                                  server_default=sa.text("now()"))
+
+
+CHANGE_ACTIONS = ("created", "edited", "deactivated", "reactivated", "letter_issued", "activated",
+                  "unlocked", "password_set", "password_changed")
+
+
+class AccountChange(Base):
+    """One change of an account, as it was made: who (an account, or the command line), when, and
+    what became of its role, area and state. Never a password: no column could hold one. Kept as
+    recorded (a trigger refuses UPDATE and DELETE, migration 0024)."""
+
+    __tablename__ = "account_changes"
+    __table_args__ = (
+        Check("action IN " + str(CHANGE_ACTIONS), name="action_known"),
+        Check("county_code IS NULL OR county_code ~ '^[0-9]{6}$'", name="county_shape"),
+    )
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    # the county of the account's area (none for an account without one, a transferee's)
+    county_code: Mapped[str | None] = mapped_column(sa.String(6))
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(  # none: the system (the command line, a load)
+        sa.ForeignKey("users.id", ondelete="RESTRICT"))
+    actor_name: Mapped[str] = mapped_column(sa.String(100))
+    changed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True),
+                                                 server_default=sa.text("now()"))
+    action: Mapped[str] = mapped_column(sa.String(24))
+    role_before: Mapped[str | None] = mapped_column(sa.String(32))
+    role_after: Mapped[str | None] = mapped_column(sa.String(32))
+    area_before: Mapped[str | None] = mapped_column(sa.String(18))  # the code of the role's area
+    area_after: Mapped[str | None] = mapped_column(sa.String(18))
+    active_before: Mapped[bool | None] = mapped_column()
+    active_after: Mapped[bool | None] = mapped_column()
+
+
+class ActivationCode(Base):
+    """A one-time code printed on an account's activation letter: whoever holds the letter sets the
+    account's password with it. Only a password-style hash of the code is kept. A new letter voids
+    the code before it; a code is used once, and expires."""
+
+    __tablename__ = "activation_codes"
+    __table_args__ = (
+        Check("expires_at > issued_at", name="expires_after_issue"),
+        Check("used_at IS NULL OR voided_at IS NULL", name="used_or_voided"),
+        Check("county_code ~ '^[0-9]{6}$'", name="county_shape"),
+        # one code in force per account: issuing a new one voids the old one first
+        sa.Index("uq_activation_codes_live", "county_code", "user_id", unique=True,
+                 postgresql_where=sa.text("used_at IS NULL AND voided_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    county_code: Mapped[str] = mapped_column(sa.String(6))  # of the account's area
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(255))
+    issued_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    issued_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
+    expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    voided_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))

@@ -119,3 +119,78 @@ def _weakness(matches: list[dict]) -> str:
     if biggest["pattern"] == "dictionary":
         return "has_user_name" if biggest.get("dictionary_name") == "user_inputs" else "common"
     return _PATTERN_PROBLEMS.get(biggest["pattern"], "guessable")
+
+
+# --- account administration and activation letters (issue 20 §1) ----------------------------
+
+# who may give which role: nobody grants a role above their own
+ROLE_RANK = {"farmer": 0, "transferee": 0, "collective_clerk": 1, "township_officer": 2,
+             "county_admin": 3, "system": 4}
+# the length of the code of each role's area: county 6, township 9, collective 14, household 18
+AREA_LENGTHS = {"county_code": 6, "township_code": 9, "collective_code": 14, "household_code": 18}
+# an account created by its administrator or for a household has no password until the person
+# sets one with the code of its activation letter: no password hash can ever equal this
+NO_PASSWORD = "!awaiting-activation"
+ACTIVATION_DIGITS = 12  # 10^12 codes; a few tries per 15 minutes, and a slow hash, keep guessing far
+ACTIVATION_PREFIX = "activate:"  # the failed-attempt counts of activation, beside the logins'
+
+
+def may_grant(actor_role: str, role: str) -> bool:
+    """Tell whether an actor of actor_role may give an account the role (no higher than its own)."""
+    return ROLE_RANK.get(role, 99) <= ROLE_RANK.get(actor_role, -1)
+
+
+def area_column(role: str, roles: dict) -> str | None:
+    """Return the users column holding the area a role needs (None: a transferee's: none)."""
+    return roles[role][2] if role in roles else None
+
+
+def area_shape_ok(column: str, code: str) -> bool:
+    """Tell whether an area code has the digits its column needs."""
+    return code.isascii() and code.isdigit() and len(code) == AREA_LENGTHS[column]
+
+
+def new_activation_code() -> str:
+    """Return a fresh one-time activation code: 12 random digits (easy to type on a phone)."""
+    return "".join(secrets.choice("0123456789") for _ in range(ACTIVATION_DIGITS))
+
+
+def typed_activation_code(text: str | None) -> str:
+    """Return an activation code as typed, without the spaces and dashes it is printed with."""
+    return re.sub(r"[\s\-–—]", "", text or "")
+
+
+def printed_activation_code(code: str) -> str:
+    """Return an activation code in groups of four, as printed on the letter: 1234 5678 9012."""
+    return " ".join(code[i:i + 4] for i in range(0, len(code), 4))
+
+
+def mobile_number(text: str | None) -> str | None:
+    """Return a mainland mobile number as 11 digits (spaces, dashes and a +86 prefix dropped), None
+    when blank.
+
+    Raises:
+        ValueError: not an 11-digit mobile number.
+    """
+    digits = re.sub(r"[\s\-()]", "", text or "")
+    if not digits:
+        return None
+    digits = re.sub(r"^(\+?86)(?=1\d{10}$)", "", digits)
+    if not re.fullmatch(r"1[3-9][0-9]{9}", digits):
+        raise ValueError(digits)
+    return digits
+
+
+def account_state(*, is_active: bool, password_hash: str, locked: bool) -> str:
+    """Return an account's state as the pages show it: deactivated, awaiting (activation), locked,
+    active."""
+    if not is_active:
+        return "deactivated"
+    if password_hash == NO_PASSWORD:
+        return "awaiting"
+    return "locked" if locked else "active"
+
+
+def activation_key(username: str) -> str:
+    """Return the name failed activations of a user name are counted under (login_throttles)."""
+    return (ACTIVATION_PREFIX + username.strip().lower())[:64]

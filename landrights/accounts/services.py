@@ -11,9 +11,9 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from landrights.accounts import linking, login, rules
-from landrights.accounts.models import ROLES, ApiToken, User
-from landrights.accounts.permissions import Actor
+from landrights.accounts import changes, linking, login, rules
+from landrights.accounts.models import ROLES, ActivationCode, ApiToken, User
+from landrights.accounts.permissions import Actor, require_login
 from landrights.db import flush_or_raise
 from landrights.errors import Conflict, Forbidden, Formatted, NotFound, ValidationFailed
 from landrights.registry.models import Household
@@ -55,6 +55,7 @@ def create_user(session: Session, actor: Actor, *, username: str, password: str,
         user.person_id = linking.person_to_link(session, actor, user, person)
     session.add(user)
     flush_or_raise(session)  # uq_users_person_active: one active account per person
+    changes.record(session, actor, user, "created")
     return user
 
 
@@ -95,8 +96,10 @@ def _administered(session: Session, actor: Actor, username: str) -> User:
     administrator of the account's area).
 
     Raises:
-        Forbidden: another role or county. NotFound: no such account (told to its admins only).
+        Unauthenticated: anonymous. Forbidden: another role or county. NotFound: no such account
+            (told to its admins only).
     """
+    require_login(actor)
     if actor.role not in ("system", "county_admin"):
         raise Forbidden(_l("Only a county administrator manages accounts in their county."))
     user = session.scalar(sa.select(User).where(sa.func.lower(User.username) == username.lower())
@@ -108,6 +111,36 @@ def _administered(session: Session, actor: Actor, username: str) -> User:
     _require_account_admin(actor, {"county_code": user.county_code, "township_code": user.township_code,
                                    "collective_code": user.collective_code,
                                    "household_code": user.household_code})
+    return user
+
+
+def administered(session: Session, actor: Actor, username: str) -> User:
+    """Return the account named username, locked, if the actor administers it (the system, or
+    the county administrator of the account's area).
+
+    Raises:
+        Forbidden: another role or county, or (for a county administrator) no such account.
+        NotFound: no such account (told to the system only).
+    """
+    return _administered(session, actor, username)
+
+
+def household_account(session: Session, actor: Actor, username: str) -> User:
+    """Return an account, locked, that the actor may look after: any it administers, and for a
+    township officer a household's (farmer) account in its township (lift a lock, print a letter).
+
+    Raises:
+        Forbidden: not one the actor looks after; for a township officer also no such account.
+        NotFound: no such account (told to the system only).
+    """
+    if actor.role != "township_officer":
+        return _administered(session, actor, username)
+    user = session.scalar(sa.select(User).where(sa.func.lower(User.username) == username.lower())
+                          .with_for_update())
+    if user is None or user.role != "farmer" or not actor.township_code or \
+            not (user.household_code or "").startswith(actor.township_code):
+        raise Forbidden(_l("A township officer looks after the household accounts of its township "
+                           "only."))
     return user
 
 
@@ -167,7 +200,9 @@ def change_own_password(session: Session, actor: Actor, *, current: str, new: st
         raise Forbidden(_l("Log in to change your password."))
     if not check_password_hash(user.password_hash, current):
         raise ValidationFailed(_l("The current password is not right."), field="current_password")
-    return _set_password(session, user, new, keep_session, hash_method, min_length)
+    ended = _set_password(session, user, new, keep_session, hash_method, min_length)
+    changes.record(session, actor, user, "password_changed")
+    return ended
 
 
 def set_password(session: Session, actor: Actor, username: str, password: str, *,
@@ -179,7 +214,17 @@ def set_password(session: Session, actor: Actor, username: str, password: str, *
         Forbidden: not its administrator. NotFound: no such account. ValidationFailed: weak.
     """
     user = _administered(session, actor, username)
-    return _set_password(session, user, password, None, hash_method, min_length)
+    ended = _set_password(session, user, password, None, hash_method, min_length)
+    void_codes(session, user)  # a letter handed out before can no longer set another password
+    changes.record(session, actor, user, "password_set")
+    return ended
+
+
+def void_codes(session: Session, user: User, now: datetime | None = None) -> int:
+    """Void the account's activation code in force, if any; return how many were voided."""
+    return session.execute(sa.update(ActivationCode).where(
+        ActivationCode.user_id == user.id, ActivationCode.used_at.is_(None),
+        ActivationCode.voided_at.is_(None)).values(voided_at=now or _utcnow())).rowcount
 
 
 def _set_password(session, user, password, keep_session, hash_method, min_length) -> int:
@@ -201,10 +246,17 @@ def set_active(session: Session, actor: Actor, username: str, active: bool) -> U
     user = _administered(session, actor, username)
     if not active and user.id == actor.user_id:
         raise Forbidden(_l("You cannot deactivate your own account."))
+    if not rules.may_grant(actor.role, user.role):
+        raise Forbidden(_l("Nobody may change an account whose role is above their own."))
+    if user.is_active == active:
+        return user
+    before = changes.snapshot(user)
     user.is_active = active
     if not active:
         _revoke_everything(session, user, "deactivated")
+        void_codes(session, user)
     flush_or_raise(session)  # uq_users_person_active: its person may have another account now
+    changes.record(session, actor, user, "reactivated" if active else "deactivated", before)
     return user
 
 
@@ -228,14 +280,17 @@ def _revoke_everything(session: Session, user: User, reason: str) -> tuple[int, 
 
 
 def unlock_login(session: Session, actor: Actor, username: str) -> int:
-    """Lift the failed-login locks on an account's user name from every source; return how many
-    counts were cleared.
+    """Lift the failed-login (and failed-activation) locks on an account's user name from every
+    source; return how many counts were cleared. The account's administrator does it, and a
+    township officer for the households of its township.
 
     Raises:
-        Forbidden: not its administrator. NotFound: no such account.
+        Forbidden: neither. NotFound: no such account.
     """
-    user = _administered(session, actor, username)
-    return login.lift_locks(session, user.username)
+    user = household_account(session, actor, username)
+    cleared = login.lift_locks(session, user.username)
+    changes.record(session, actor, user, "unlocked")
+    return cleared
 
 
 class IssuedToken(str):

@@ -78,6 +78,8 @@ def login():
         login_user(user)
         flash(_("Welcome, %(name)s.", name=user.display_name), "success")
         return redirect(safe_next(request.args.get("next")))
+    if request.method == "GET" and request.args.get("u"):  # after activation: the user name filled in
+        form.username.data = request.args["u"][:64]
     return render_template("login.html", form=form), 400 if form.errors else 200
 
 
@@ -126,4 +128,4 @@ def set_language(code: str):
     return response
 
 
-from landrights.accounts import admin_views  # noqa: E402,F401  (its routes register on bp)
+from landrights.accounts import admin_views, letter_views  # noqa: E402,F401  (their routes register on bp)

@@ -7,14 +7,13 @@ from flask import current_app, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from shapely.geometry import shape
 
 from landrights.accounts.views import current_actor
 from landrights.api import schemas as s
 from landrights.api import serializers as out
 from landrights.errors import Unauthenticated, ValidationFailed
 from landrights.extensions import csrf, db
-from landrights.geo.geojson import BBoxError, parse_bbox
+from landrights.geo.geojson import BBoxError, GeoJSONError, from_geojson, parse_bbox
 from landrights.registry import queries, services
 from landrights.survey import services as survey
 from landrights.survey.uploads import import_upload
@@ -109,8 +108,8 @@ def create_parcel(json_data):
     props = dict(json_data["properties"])
     code = str(props.pop("code", ""))
     try:
-        geom = shape(json_data["geometry"])
-    except Exception:  # shapely raises several types for malformed GeoJSON
+        geom = from_geojson(json_data["geometry"])
+    except GeoJSONError:
         raise ValidationFailed(_("geometry is not a GeoJSON Polygon or MultiPolygon"),
                                field="geometry", rule="RFC 7946") from None
     parcel = services.add_parcel(db.session, current_actor(), code=code, geometry=geom,
@@ -295,4 +294,5 @@ def format_error(error):
     return {"error": {"code": code, "message": message, "field": None}}, error.status_code, error.headers
 
 
+from landrights.api import accounts as accounts_api  # noqa: E402,F401  (its routes register on bp)
 from landrights.api import certification, handups, market, rights  # noqa: E402,F401  (they register their routes on bp)

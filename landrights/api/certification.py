@@ -20,6 +20,7 @@ from landrights.errors import ValidationFailed
 from landrights.evidence import Upload
 from landrights.extensions import db
 from landrights.registry import queries as registry_queries
+from landrights.signing import qr
 
 TAG = ["Certification"]
 HOUSEHOLD = Regexp(r"^\d{18}$")
@@ -131,6 +132,8 @@ class CertificateOut(Schema):
 class VerifyQuery(Schema):
     n = String(metadata={"description": "serial, from the QR"})
     d = String(metadata={"description": "issue date YYYYMMDD, from the QR"})
+    k = String(metadata={"description": "signing key id, from the QR (absent in QR codes printed "
+                                        "before SM2 signatures)"})
     s = String(metadata={"description": "signature, from the QR"})
 
 
@@ -146,6 +149,11 @@ class VerifyOut(Schema):
     register_changed = Boolean()
     parcel_count = Integer(metadata={"description": "parcels the certificate covers"})
     total_area_m2 = Float()
+    key_id = String(allow_none=True, metadata={"description": "the SM2 key that signed the QR (its "
+                                                           "public key: /.well-known/landrights-keys.json); "
+                                                           "null for QR codes printed before"})
+    key_revoked_on = String(allow_none=True, metadata={"description": "the day that key was revoked: "
+                                                                     "read the document with care"})
 
 
 class ProgressQuery(Schema):
@@ -179,11 +187,10 @@ def _notice_dict(found: dict) -> dict:
 
 
 def _certificate_dict(cert) -> dict:
-    key = current_app.config["CERTIFICATE_KEY"].encode()
     return {"code": cert.code, "serial": cert.serial, "printed_no": cert.printed_no, "kind": cert.kind,
             "status": cert.status, "authority": cert.authority,
             "issued_on": certificates.issued_on(cert).isoformat(),
-            "verify_url": certificates.verify_url(current_app.config["PUBLIC_BASE_URL"], key, cert),
+            "verify_url": certificates.verify_url(db.session, current_app.config["PUBLIC_BASE_URL"], cert),
             "pdf_url": f"/certificates/{cert.code}/{cert.serial}.pdf"}
 
 
@@ -300,10 +307,12 @@ def change_certificate(code, json_data):
 @public
 def verify(code, query_data):
     v = certificates.verify(db.session, current_app.config["CERTIFICATE_KEY"].encode(), code,
-                            serial=query_data.get("n"), day=query_data.get("d"), sig=query_data.get("s"))
+                            serial=query_data.get("n"), day=query_data.get("d"), sig=query_data.get("s"),
+                            key_id=query_data.get("k"))
     c = v.certificate
     return {"state": v.state, "code": code, "serial": c and c.serial, "current_serial": v.current_serial,
-            "holder": v.holder, "issued_on": c and certificates.issued_on(c).isoformat(),
+            **qr.signed_fields(v.signed), "holder": v.holder,
+            "issued_on": c and certificates.issued_on(c).isoformat(),
             "authority": c and c.authority, "register_changed": v.register_changed,
             "parcel_count": v.parcel_count, "total_area_m2": round(v.total_area_m2, 2)}
 

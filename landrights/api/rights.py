@@ -9,7 +9,6 @@ from apiflask import Schema
 from apiflask.fields import Boolean, Date, Decimal, Dict, Float, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf, Regexp
 from flask import Response, current_app, render_template, request
-from shapely.geometry import shape
 
 from landrights import ranges
 from landrights.accounts.views import current_actor
@@ -20,8 +19,10 @@ from landrights.api.schemas import Amount, Whole
 from landrights.collective import services as collective
 from landrights.errors import ValidationFailed
 from landrights.extensions import db
+from landrights.geo.geojson import GeoJSONError, from_geojson
 from landrights.homestead import services as homestead
 from landrights.rights import queries, services, statements
+from landrights.signing import qr
 
 TAG = ["Rights"]
 HOUSEHOLD = Regexp(r"^\d{18}$")
@@ -54,10 +55,16 @@ class StatementCheckOut(Schema):
     issued_on = String(allow_none=True)
     parcel_count = Integer(allow_none=True, metadata={"description": "contracted parcels at issue"})
     total_area_m2 = Float(allow_none=True)
+    key_id = String(allow_none=True, metadata={"description": "the SM2 key that signed the QR (its "
+                                                           "public key: /.well-known/landrights-keys.json); "
+                                                           "null for QR codes printed before"})
+    key_revoked_on = String(allow_none=True, metadata={"description": "the day that key was revoked: "
+                                                                     "read the document with care"})
 
 
 class StatementQuery(Schema):
     d = String()
+    k = String()
     s = String()
 
 
@@ -199,8 +206,7 @@ PDF = {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}
 def issue_statement(code):
     issued = statements.issue_statement(db.session, current_actor(), code)
     db.session.commit()
-    url = statements.verify_url(current_app.config["PUBLIC_BASE_URL"],
-                                current_app.config["CERTIFICATE_KEY"].encode(), issued)
+    url = statements.verify_url(db.session, current_app.config["PUBLIC_BASE_URL"], issued)
     if request.accept_mimetypes.best_match(["application/json", "application/pdf"]) == "application/pdf":
         return _statement_pdf(issued, url)
     return {"code": issued.code, "issued_on": statements.issued_on(issued).isoformat(), "verify_url": url,
@@ -209,7 +215,7 @@ def issue_statement(code):
 
 def _statement_pdf(issued, url: str) -> Response:
     """The same document as the page's (rights.views.statement)."""
-    from landrights.certification.documents import html_to_pdf, qr_svg_data_uri
+    from landrights.signing.printing import html_to_pdf, qr_svg_data_uri
 
     html = render_template("rights/statement_pdf.html", s=issued, c=issued.content, qr=qr_svg_data_uri(url),
                            url=url, issued_on=statements.issued_on(issued))
@@ -225,8 +231,10 @@ def _statement_pdf(issued, url: str) -> Response:
 @public
 def verify_statement(code, query_data):
     checked = statements.verify_statement(db.session, current_app.config["CERTIFICATE_KEY"].encode(), code,
-                                          day=query_data.get("d"), sig=query_data.get("s"))
+                                          day=query_data.get("d"), sig=query_data.get("s"),
+                                          key_id=query_data.get("k"))
     return {"state": checked.state, "code": code, "holder": checked.holder,
+            **qr.signed_fields(checked.signed),
             "issued_on": checked.issued_on and checked.issued_on.isoformat(),
             "parcel_count": checked.parcel_count, "total_area_m2": checked.total_area_m2}
 
@@ -287,8 +295,8 @@ def review_withdrawal(withdrawal_id, json_data):
 @bp.doc(summary="Record a homestead the township approved (R6.1-R6.8)", tags=TAG, responses=[*_ERRORS, 409])
 def add_homestead(json_data):
     try:
-        geometry = shape(json_data.pop("geometry"))
-    except Exception:  # shapely raises several types for malformed GeoJSON
+        geometry = from_geojson(json_data.pop("geometry"))
+    except GeoJSONError:
         raise ValidationFailed("geometry is not a GeoJSON Polygon or MultiPolygon", field="geometry",
                                rule="RFC 7946") from None
     found = homestead.add_homestead(db.session, current_actor(), geometry=geometry, **json_data)

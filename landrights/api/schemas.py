@@ -80,18 +80,6 @@ class PersonQuery(PageQuery):
     household = String(validate=Regexp(r"^\d{18}$"))
 
 
-class ParcelProperties(Schema):
-    code = String(required=True, metadata={"description": "DKBM, 19 digits"})
-    name = String(allow_none=True)
-    collective_code = String()
-    status = String()
-    version = Integer()
-    area_m2 = Float(metadata={"description": "geodesic area, m²"})
-    area_mu = Float(metadata={"description": "area in mu (m² × 15 / 10000), 2 places"})
-    surveyed_area_m2 = Float(allow_none=True, metadata={"description": "SCMJ as delivered"})
-    holder = String(allow_none=True)
-
-
 class Feature(Schema):
     type = String(required=True)
     id = String()

@@ -6,7 +6,6 @@ shows, and the members as of its issue) whenever it is printed, so a print match
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -34,6 +33,8 @@ from landrights.registry.models import (
     Person,
     RegisterEntry,
 )
+from landrights.serving import metrics
+from landrights.signing import qr
 
 
 def _live_contract(session: Session, code: str) -> tuple[Contract, RegisterEntry]:
@@ -119,6 +120,7 @@ def _new(session: Session, actor: Actor, code: str, kind: str, *, reason: str | 
     return certificate
 
 
+@metrics.certificate_issue
 def issue_certificate(session: Session, actor: Actor, *, code: str, reason: str | None = None,
                       document: str | None = None, authority: str | None = None) -> Certificate:
     """Issue a certificate of a registered contract that has none in force: its first (R3.3,
@@ -165,6 +167,7 @@ def _end(session: Session, actor: Actor, certificate: Certificate, status: str, 
     flush_or_raise(session)
 
 
+@metrics.certificate_issue
 def reissue_certificate(session: Session, actor: Actor, *, code: str, kind: str, reason: str,
                         document: str, authority: str | None = None) -> Certificate:
     """Re-issue after loss (补发, kind 'reissue') or replace after a change (换发, kind 'replace'):
@@ -208,11 +211,22 @@ def issued_on(certificate: Certificate) -> date:
     return clock.local_date(certificate.issued_at)
 
 
-def verify_url(base_url: str, key: bytes, certificate: Certificate) -> str:
-    """Return the URL the QR code carries: code, serial, issue date and their signature."""
+def verify_url(session: Session, base_url: str, certificate: Certificate) -> str:
+    """Return the URL the QR code carries: code, serial and issue date, SM2-signed by the
+    county's key in force (landrights.signing.qr).
+
+    Raises:
+        Conflict: no signing key of the county in force.
+    """
+    return qr.signed_url(session, base_url, "certificate", certificate.code, certificate.serial,
+                         issued_on(certificate))
+
+
+def verification_code(key: bytes, certificate: Certificate) -> str:
+    """Return the verification code printed under the QR code (from the HMAC under key)."""
     day = issued_on(certificate)
-    sig = rules.signature(key, certificate.code, certificate.serial, day)
-    return f"{base_url}/verify/{certificate.code}?n={certificate.serial}&d={day:%Y%m%d}&s={sig}"
+    return qr.verification_code(certificate.code, certificate.serial, day,
+                                qr.hmac_signature(key, certificate.code, certificate.serial, day))
 
 
 @dataclass
@@ -230,31 +244,31 @@ class Verification:
     register_changed: bool = False  # the register moved on since issue: a replacement is due
     current_serial: int | None = None
     issued_on: date | None = None  # China Standard Time, as printed
-
-
-SERIAL = re.compile(r"[0-9]{1,9}")
+    signed: qr.SignedCheck = qr.NOT_SIGNED  # the key that signed the QR, and if it was revoked
 
 
 def verify(session: Session, key: bytes, code: str, *, serial: str | None = None,
-           day: str | None = None, sig: str | None = None) -> Verification:
-    """Verify a certificate by the signed data of its QR code; anyone may ask (R3.3).
+           day: str | None = None, sig: str | None = None, key_id: str | None = None) -> Verification:
+    """Verify a certificate by the signed data of its QR code (SM2 with key_id, or the HMAC under
+    key of QR codes printed before); anyone may ask (R3.3).
 
     Only this registry's signature over code, serial and issue date opens the record. A code
     alone, an altered or forged QR and an unknown code all get the same answer, 'unverified',
-    checked before the database is read, so guessing codes tells nothing about the register."""
-    issued = rules.signed_day(day)
-    if issued is None or not SERIAL.fullmatch(serial or "") or \
-            not registry_rules.CONTRACT_CODE.match(code) or \
-            not rules.signature_matches(key, code, int(serial), issued, sig or ""):
+    checked before the register is read, so guessing codes tells nothing about the register."""
+    if not registry_rules.CONTRACT_CODE.match(code):
+        return Verification("unverified", code)
+    signed = qr.verify_signed(session, key, "certificate", code, serial=serial, day=day, sig=sig,
+                              key_id=key_id)
+    if not signed.ok:
         return Verification("unverified", code)
     certificate = session.scalar(sa.select(Certificate).where(Certificate.code == code,
-                                                              Certificate.serial == int(serial)))
-    if certificate is None or issued_on(certificate) != issued:
+                                                              Certificate.serial == signed.serial))
+    if certificate is None or issued_on(certificate) != signed.day:
         return Verification("unverified", code)
-    return _describe(session, certificate)
+    return _describe(session, certificate, signed)
 
 
-def _describe(session: Session, certificate: Certificate) -> Verification:
+def _describe(session: Session, certificate: Certificate, signed: qr.SignedCheck) -> Verification:
     contract = session.get(Contract, certificate.contract_id)
     holder = session.scalar(sa.select(Household.name).where(Household.code == contract.household_code))
     count, total = session.execute(
@@ -266,16 +280,21 @@ def _describe(session: Session, certificate: Certificate) -> Verification:
                                                                  Certificate.status == "valid"))
     return Verification(
         state=certificate.status, code=certificate.code, certificate=certificate,
-        holder=rules.mask_name(holder), parcel_count=count, total_area_m2=float(total),
+        holder=qr.mask_name(holder), parcel_count=count, total_area_m2=float(total),
         register_changed=certificate.status == "valid" and live != contract.id,
-        current_serial=current, issued_on=issued_on(certificate))
+        current_serial=current, issued_on=issued_on(certificate), signed=signed)
 
 
 def certificate_doc(session: Session, certificate: Certificate, *, actor: Actor, base_url: str,
                     key: bytes):
     """Return everything a printed certificate shows (R3.4, R3.5), read from the register; the
     holder's ID number in full only for those whose job needs it, masked for anyone else who
-    prints it (a collective clerk), as on every page and in the API."""
+    prints it (a collective clerk), as on every page and in the API. key: the HMAC key of the
+    verification code printed under the QR code.
+
+    Raises:
+        Conflict: no signing key of the county in force (the QR code is signed when printed).
+    """
     from landrights.certification.documents import CertificateDoc, MemberLine, ParcelLine
 
     contract = session.scalar(sa.select(Contract).options(selectinload(Contract.parcels))
@@ -307,7 +326,8 @@ def certificate_doc(session: Session, certificate: Certificate, *, actor: Actor,
                                  is_basic_farmland=p.is_basic_farmland, remark=p.remark,
                                  geometry=to_shape(p.geom))
                       for p in parcels),
-        verify_url=verify_url(base_url, key, certificate),
+        verify_url=verify_url(session, base_url, certificate),
+        verification_code=verification_code(key, certificate),
         notes=_notes(certificate), status=certificate.status)
 
 

@@ -9,9 +9,6 @@ certificates into one document. Measurements: bench/certificates.py.
 from __future__ import annotations
 
 import base64
-import io
-import os
-import threading
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -23,14 +20,13 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
-import segno
 import shapely
 from flask import current_app
 from pyproj import Transformer
 
-from landrights.certification import rules
 from landrights.geo.area import display_mu
 from landrights.geo.crs import STORAGE_SRID, gk3_srid, gk3_zone_for_lon
+from landrights.signing.printing import html_to_pdf, qr_png_data_uri
 
 TEMPLATE = "certification/certificate_pdf.html"
 KIND_LABELS = {"issue": "", "reissue": "补发", "replace": "换发"}
@@ -93,6 +89,7 @@ class CertificateDoc:
     members: tuple[MemberLine, ...]
     parcels: tuple[ParcelLine, ...]
     verify_url: str  # encoded in the QR code as is
+    verification_code: str = ""  # printed under the QR code (landrights.signing.qr)
     notes: tuple[str, ...] = ()  # 附记
     status: str = "valid"
 
@@ -193,28 +190,7 @@ def sketch_svg(parcels: Sequence[ParcelLine], *, highlight: set[str] | None = No
     return head + "".join(body) + "</svg>"
 
 
-# --- QR code and HTML ---------------------------------------------------------------------
-
-
-def qr_svg_data_uri(url: str) -> str:
-    """Return the verification URL as a QR code (never Micro QR) in an SVG data URI."""
-    return segno.make_qr(url, error="m").svg_data_uri(scale=4, border=4)
-
-
-def _qr_png_data_uri(url: str) -> str:
-    # For print a PNG: WeasyPrint parses the SVG's path in Python (~8 % of a batch's work). 8 pixels
-    # per module, drawn unsmoothed (image-rendering: pixelated): at 1 pixel per module poppler
-    # still blurs it and zbar cannot read a 100 dpi rendering. An 8-bit grey PNG without
-    # transparency: WeasyPrint embeds it after one re-encoding, where segno's 1-bit PNG is
-    # converted to RGB and encoded twice (about a tenth of a certificate's CPU time).
-    from PIL import Image
-
-    modules = np.array(segno.make_qr(url, error="m").matrix, dtype=bool)
-    modules = np.pad(modules, 4)  # the quiet zone
-    pixels = np.where(modules, 0, 255).astype(np.uint8).repeat(8, axis=0).repeat(8, axis=1)
-    buffer = io.BytesIO()
-    Image.fromarray(pixels, mode="L").save(buffer, format="PNG", compress_level=1)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+# --- HTML (the QR code image: landrights.signing.printing) -------------------------------
 
 
 def _svg_data_uri(svg: str) -> str:
@@ -248,9 +224,9 @@ def _certificate_context(doc: CertificateDoc) -> dict:
                      "remark": p.remark or ""} for p in doc.parcels],
         # areas stay in m² until display (R4.14): the total is the sum's mu, not a sum of rounded mu
         "total_mu": f"{display_mu(sum((p.area_m2 for p in doc.parcels), Decimal(0)))}",
-        "qr": _qr_png_data_uri(doc.verify_url),
-        # typed at /verify/ by those whose phone does not scan (rules.verification_code)
-        "verification_code": rules.verification_code_of(doc.verify_url),
+        "qr": qr_png_data_uri(doc.verify_url),
+        # typed at /verify/ by those whose phone does not scan (signing.qr.verification_code)
+        "verification_code": doc.verification_code,
         "verify_page": doc.verify_url.split("/verify/", 1)[0] + "/verify/",
         # an image, not inline SVG: WeasyPrint 70 took ~3x longer for the same SVG inline
         "sketch": _svg_data_uri(sketch_svg(doc.parcels, height_mm=SKETCH_HEIGHT_MM,
@@ -270,44 +246,7 @@ def certificate_html(doc: CertificateDoc) -> str:
     return _certificates_html([doc])
 
 
-# --- PDF ------------------------------------------------------------------------------------
-
-_pdf_lock = threading.Lock()  # Pango font maps are not thread-safe; one cached configuration
-_font_config = None
-_url_fetcher = None
-
-
-def _forget_parent_state() -> None:
-    """In a forked worker: a lock held by another parent thread stays held, so start afresh."""
-    global _pdf_lock, _font_config, _url_fetcher
-    _pdf_lock, _font_config, _url_fetcher = threading.Lock(), None, None
-
-
-os.register_at_fork(after_in_child=_forget_parent_state)
-
-
-def _weasyprint_state():
-    """Import WeasyPrint on first use (1 s) and keep one font configuration for the process."""
-    global _font_config, _url_fetcher
-    import weasyprint
-    from weasyprint.text.fonts import FontConfiguration
-
-    if _font_config is None:
-        _font_config = FontConfiguration()
-        # documents are self-contained: never fetch files or network resources while printing
-        _url_fetcher = weasyprint.URLFetcher(allowed_protocols={"data"})
-    return weasyprint, _font_config, _url_fetcher
-
-
-def html_to_pdf(html: str) -> bytes:
-    """Print self-contained HTML (only data: URLs are fetched) to PDF bytes.
-
-    One call at a time per process (a lock): threads share the cached font configuration.
-    """
-    with _pdf_lock:
-        weasyprint, font_config, fetcher = _weasyprint_state()
-        return weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf(font_config=font_config)
-
+# --- PDF (landrights.signing.printing) ------------------------------------------------------
 
 def certificate_pdf(doc: CertificateDoc) -> bytes:
     """Render one certificate to PDF (needs an app context)."""

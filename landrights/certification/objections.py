@@ -57,14 +57,7 @@ def file_objection(session: Session, actor: Actor, *, notice_id: int, household_
     """
     notice = _notice_to_object_on(session, actor, notice_id)
     entry = _entry(session, actor, notice_id, household_code, parcel_code)
-    if actor.role == "township_officer" and covers(actor, household_code):
-        if filer_kind not in rules.OBJECTION_FILERS or not (filer_name or "").strip():
-            raise ValidationFailed(_l("Record who objects: their name and whether they are a member, "
-                                      "a neighbour or the collective."), field="filer_name")
-        kind, name = filer_kind, filer_name.strip()
-    else:
-        parcel = session.get(Parcel, entry.parcel_id) if entry.parcel_id else None
-        kind, name = _filer_kind(session, actor, notice, household_code, parcel), actor.name
+    kind, name = _who_objects(session, actor, notice, entry, filer_kind, filer_name)
     now = clock.now()
     if not notice.opened_at <= now < notice.closes_at:
         raise Conflict(_l("Notice no. %(round)s closed on %(date)s; objections are filed while it "
@@ -76,15 +69,34 @@ def file_objection(session: Session, actor: Actor, *, notice_id: int, household_
     objection = Objection(county_code=household_code[:6], notice_id=notice_id,
                           household_code=household_code, parcel_code=parcel_code, filer_kind=kind,
                           filer_name=name, filed_by=actor.user_id, filed_at=now, text=text.strip(),
-                          evidence_name=evidence and evidence.name,
-                          evidence_type=evidence and evidence.content_type,
-                          evidence=evidence and evidence.data)
+                          **_evidence_columns(evidence))
     session.add(objection)
     flush_or_raise(session)
     registry.record(session, actor, "object", "parcel" if parcel_code else "household",
                     parcel_code or household_code, reason=objection.text,
                     details={"objection": objection.id, "notice": notice_id})
     return objection
+
+
+def _who_objects(session: Session, actor: Actor, notice: Notice, entry: NoticeEntry,
+                 filer_kind: str | None, filer_name: str | None) -> tuple[str, str]:
+    """Return (filer kind, filer name): as the township officer records them for a paper
+    objection, or as the actor is (R5.4)."""
+    if actor.role == "township_officer" and covers(actor, entry.household_code):
+        if filer_kind not in rules.OBJECTION_FILERS or not (filer_name or "").strip():
+            raise ValidationFailed(_l("Record who objects: their name and whether they are a member, "
+                                      "a neighbour or the collective."), field="filer_name")
+        return filer_kind, filer_name.strip()
+    parcel = session.get(Parcel, entry.parcel_id) if entry.parcel_id else None
+    return _filer_kind(session, actor, notice, entry.household_code, parcel), actor.name
+
+
+def _evidence_columns(evidence: Upload | None) -> dict:
+    """Return the objection's evidence columns: the file's name, type and bytes, or none."""
+    if evidence is None:
+        return {"evidence_name": None, "evidence_type": None, "evidence": None}
+    return {"evidence_name": evidence.name, "evidence_type": evidence.content_type,
+            "evidence": evidence.data}
 
 
 def _notice_to_object_on(session: Session, actor: Actor, notice_id: int) -> Notice:
@@ -165,8 +177,8 @@ def uphold_objection(session: Session, actor: Actor, *, objection_id: int, reaso
     """
     objection = _open_objection(session, actor, objection_id)
     on_parcel = objection.parcel_code is not None
-    if not ((on_parcel and (parcel_changes or geometry is not None or reassign_to))
-            or (not on_parcel and member_changes)):
+    corrected = (parcel_changes or geometry is not None or reassign_to) if on_parcel else member_changes
+    if not corrected:
         raise ValidationFailed(_l("An upheld objection needs its correction: the changed parcel "
                                   "fields or boundary, the household it belongs to, or the "
                                   "members' records."), field="correction", rule="R5.4")

@@ -100,13 +100,7 @@ def objection_choices(session: Session, actor: Actor, found: dict) -> list[dict]
     and the township officer every household; anyone else nothing."""
     rows = found["households"]
     if actor.role == "farmer":
-        names = _member_names(session, actor.household_code)
-        groups = [{"household": r["household"], "record": True, "parcels": r["parcels"]}
-                  for r in rows if r["household"].code == actor.household_code]
-        groups += [{"household": r["household"], "record": False, "parcels": near}
-                   for r in rows if r["household"].code != actor.household_code
-                   for near in [[p for p in r["parcels"] if names and rules.names_neighbour(
-                       (p.east, p.south, p.west, p.north), names)]] if near]
+        groups = _farmer_choices(session, actor, rows)
     elif actor.role in ("collective_clerk", "township_officer", "system"):
         groups = [{"household": r["household"], "record": True, "parcels": r["parcels"]} for r in rows]
     else:
@@ -114,6 +108,28 @@ def objection_choices(session: Session, actor: Actor, found: dict) -> list[dict]
     for group in groups:
         group["labels"] = parcel_labels(group["parcels"])
     return groups
+
+
+def _farmer_choices(session: Session, actor: Actor, rows: list[dict]) -> list[dict]:
+    """Return a farmer's choices: the own household's record and parcels, and each other
+    household's parcels whose four sides name a member of the farmer's household (R5.4)."""
+    names = _member_names(session, actor.household_code)
+    groups = [{"household": r["household"], "record": True, "parcels": r["parcels"]}
+              for r in rows if r["household"].code == actor.household_code]
+    for row in rows:
+        if row["household"].code == actor.household_code:
+            continue
+        near = _neighbouring(row["parcels"], names)
+        if near:
+            groups.append({"household": row["household"], "record": False, "parcels": near})
+    return groups
+
+
+def _neighbouring(parcels: list[Parcel], names: set[str]) -> list[Parcel]:
+    """Return the parcels whose four sides (四至) name one of NAMES."""
+    if not names:
+        return []
+    return [p for p in parcels if rules.names_neighbour((p.east, p.south, p.west, p.north), names)]
 
 
 def parcel_labels(parcels: list[Parcel]) -> dict[str, str]:
@@ -153,28 +169,48 @@ def get_notice(session: Session, actor: Actor, notice_id: int) -> dict:
     if notice is None or not _sees_collective(actor, notice.collective_code):
         raise unseen_notice()
     collective = session.scalar(sa.select(Collective).where(Collective.code == notice.collective_code))
-    households = {h.code: h for h in session.scalars(sa.select(Household).where(
-        Household.code.in_({e.household_code for e in notice.entries})))}
-    member_ids = [i for e in notice.entries if e.member_ids for i in e.member_ids]
-    members = {m.id: (m, p) for m, p in session.execute(
-        sa.select(HouseholdMember, Person).join(Person, Person.id == HouseholdMember.person_id)
-        .where(HouseholdMember.id.in_(member_ids))).all()}
-    parcels = {p.id: p for p in session.scalars(sa.select(Parcel).where(
-        Parcel.id.in_([e.parcel_id for e in notice.entries if e.parcel_id])))}
-    rows = []
-    for entry in (e for e in notice.entries if e.parcel_code is None):
-        rows.append({
-            "household": households[entry.household_code],
-            "members": [_member_row(*members[i]) for i in entry.member_ids if i in members],
-            "parcels": [parcels[e.parcel_id] for e in notice.entries
-                        if e.household_code == entry.household_code and e.parcel_id],
-        })
+    parcels = _notice_parcels(session, notice)
+    rows = _notice_households(session, notice, parcels)
     objections = list(session.scalars(sa.select(Objection).where(Objection.notice_id == notice_id)
                                       .order_by(Objection.id)))
     return {"notice": notice, "collective": collective, "households": rows, "objections": objections,
             "labels": parcel_labels(list(parcels.values())),
             "is_open": notice.opened_at <= clock.now() < notice.closes_at,
             "area_m2": sum(float(p.area_m2) for p in parcels.values())}
+
+
+def _notice_parcels(session: Session, notice: Notice) -> dict[int, Parcel]:
+    """Return {id: parcel} of the parcels a notice lists."""
+    ids = [e.parcel_id for e in notice.entries if e.parcel_id]
+    return {p.id: p for p in session.scalars(sa.select(Parcel).where(Parcel.id.in_(ids)))}
+
+
+def _notice_members(session: Session, notice: Notice) -> dict[int, tuple[HouseholdMember, Person]]:
+    """Return {member id: (member, person)} of the members a notice lists."""
+    member_ids = [i for e in notice.entries if e.member_ids for i in e.member_ids]
+    return {m.id: (m, p) for m, p in session.execute(
+        sa.select(HouseholdMember, Person).join(Person, Person.id == HouseholdMember.person_id)
+        .where(HouseholdMember.id.in_(member_ids))).all()}
+
+
+def _notice_households(session: Session, notice: Notice, parcels: dict[int, Parcel]) -> list[dict]:
+    """Return a row per household entry of a notice: the household, its members (masked), its parcels."""
+    households = {h.code: h for h in session.scalars(sa.select(Household).where(
+        Household.code.in_({e.household_code for e in notice.entries})))}
+    members = _notice_members(session, notice)
+    parcel_entries = [e for e in notice.entries if e.parcel_id]
+    return [_household_row(households[entry.household_code], entry, members, parcels, parcel_entries)
+            for entry in notice.entries if entry.parcel_code is None]
+
+
+def _household_row(household: Household, entry: NoticeEntry, members: dict, parcels: dict[int, Parcel],
+                   parcel_entries: list[NoticeEntry]) -> dict:
+    """Return one household of a notice with its members (masked) and parcels."""
+    return {
+        "household": household,
+        "members": [_member_row(*members[i]) for i in entry.member_ids if i in members],
+        "parcels": [parcels[e.parcel_id] for e in parcel_entries if e.household_code == household.code],
+    }
 
 
 def unseen_notice() -> Forbidden:

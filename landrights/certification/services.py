@@ -30,8 +30,7 @@ from landrights.registry.models import (
     HouseholdMember,
     Parcel,
 )
-from landrights.registry.queries import setting
-from landrights.rights.queries import returned_land_in_term
+from landrights.registry.queries import returned_land_in_term, setting
 
 
 @dataclass
@@ -157,19 +156,8 @@ def _live_member_ids(session: Session, household_code: str) -> list[int]:
 def _waiting_households(session: Session, collective_code: str) -> list[tuple]:
     """Households with something not yet shown: a claimed parcel version or member set never on a
     notice, and not already registered as it is. Four queries for the whole collective."""
-    in_collective = Claim.household_code.startswith(collective_code)
-    parcels: dict[str, list[Parcel]] = {}
-    for code, parcel in session.execute(
-            sa.select(Claim.household_code, Parcel).join(Parcel, Parcel.code == Claim.parcel_code)
-            .where(in_collective, Parcel.valid_to.is_(None)).order_by(Parcel.code)):
-        parcels.setdefault(code, []).append(parcel)
-    members: dict[str, list[int]] = {}
-    for code, member_id in session.execute(
-            sa.select(Household.code, HouseholdMember.id)
-            .join(HouseholdMember, HouseholdMember.household_id == Household.id)
-            .where(Household.collective_code == collective_code, HouseholdMember.valid_to.is_(None))
-            .order_by(HouseholdMember.id)):
-        members.setdefault(code, []).append(member_id)
+    parcels = _claimed_parcels(session, collective_code)
+    members = _live_members(session, collective_code)
     shown = set(session.execute(sa.select(NoticeEntry.household_code, NoticeEntry.parcel_id).where(
         NoticeEntry.household_code.startswith(collective_code), NoticeEntry.parcel_id.is_not(None))))
     last_shown = dict(session.execute(
@@ -184,6 +172,29 @@ def _waiting_households(session: Session, collective_code: str) -> list[tuple]:
         if fresh or (last is not None and sorted(last) != live_members):
             waiting.append((code, live_members, parcels[code] if last is None else fresh))
     return waiting
+
+
+def _claimed_parcels(session: Session, collective_code: str) -> dict[str, list[Parcel]]:
+    """Return {household code: live parcels it claims, by code} for a collective."""
+    parcels: dict[str, list[Parcel]] = {}
+    for code, parcel in session.execute(
+            sa.select(Claim.household_code, Parcel).join(Parcel, Parcel.code == Claim.parcel_code)
+            .where(Claim.household_code.startswith(collective_code), Parcel.valid_to.is_(None))
+            .order_by(Parcel.code)):
+        parcels.setdefault(code, []).append(parcel)
+    return parcels
+
+
+def _live_members(session: Session, collective_code: str) -> dict[str, list[int]]:
+    """Return {household code: ids of its live members, ascending} for a collective."""
+    members: dict[str, list[int]] = {}
+    for code, member_id in session.execute(
+            sa.select(Household.code, HouseholdMember.id)
+            .join(HouseholdMember, HouseholdMember.household_id == Household.id)
+            .where(Household.collective_code == collective_code, HouseholdMember.valid_to.is_(None))
+            .order_by(HouseholdMember.id)):
+        members.setdefault(code, []).append(member_id)
+    return members
 
 
 def _last_household_entry(session: Session, household_code: str) -> NoticeEntry | None:
@@ -230,19 +241,26 @@ def _sort_parcels(session: Session, state: HouseholdState, objected: set[str], n
                                                            Parcel.valid_to.is_(None)))
         .where(Claim.household_code == code).order_by(Claim.parcel_code)).all()
     for claim, parcel in claims:
-        if parcel is None:
-            state.withheld[claim.parcel_code] = _l("No live parcel with this code.")
-        elif claim.parcel_code in objected:
-            state.withheld[claim.parcel_code] = _l("An objection against this parcel is open.")
-        elif claim.parcel_code in in_contract and in_contract[claim.parcel_code].parcel_id == parcel.id:
-            state.kept.append(in_contract[claim.parcel_code])
-        elif parcel.id in noticed:
-            state.confirmable.append((claim, parcel))
-        else:
-            state.withheld[claim.parcel_code] = _l("Changed since the notice, or not yet on one.")
+        _sort_claim(state, claim, parcel, objected, in_contract, noticed)
     for parcel_code, cp in in_contract.items():  # confirmed before, now waiting: keep as confirmed
         if parcel_code in state.withheld:
             state.kept.append(cp)
+
+
+def _sort_claim(state: HouseholdState, claim: Claim, parcel: Parcel | None, objected: set[str],
+                in_contract: dict, noticed: set[int]) -> None:
+    """Put one claimed parcel where it belongs: withheld (with the reason), kept as in the
+    contract, or confirmable (shown on a closed notice as it is now)."""
+    if parcel is None:
+        state.withheld[claim.parcel_code] = _l("No live parcel with this code.")
+    elif claim.parcel_code in objected:
+        state.withheld[claim.parcel_code] = _l("An objection against this parcel is open.")
+    elif claim.parcel_code in in_contract and in_contract[claim.parcel_code].parcel_id == parcel.id:
+        state.kept.append(in_contract[claim.parcel_code])
+    elif parcel.id in noticed:
+        state.confirmable.append((claim, parcel))
+    else:
+        state.withheld[claim.parcel_code] = _l("Changed since the notice, or not yet on one.")
 
 
 def sign_off(session: Session, actor: Actor, *, household_code: str, scan: Upload | None = None,
@@ -262,33 +280,51 @@ def sign_off(session: Session, actor: Actor, *, household_code: str, scan: Uploa
     if household is None:
         raise NotFound(_l("No household with code %(code)s.", code=household_code),
                        field="household_code")
-    state = household_state(session, household_code)
-    if state.blocked is not None:
-        raise Conflict(state.blocked, field="household_code", rule="R5.5")
-    if not state.confirmable:
-        raise Conflict(_l("Nothing new to confirm for this household."), field="household_code",
-                       rule="R5.5")
+    state = _confirmable_state(session, household_code)
     start, end = _term(session)
-    items = [{"parcel_code": cp.parcel_code, "parcel_id": cp.parcel_id,
-              "contract_area_m2": cp.contract_area_m2, "confirmed_area_m2": cp.confirmed_area_m2}
-             for cp in state.kept]
-    items += [{"parcel_code": p.code, "parcel_id": p.id, "contract_area_m2": c.contract_area_m2,
-               "confirmed_area_m2": round(Decimal(p.area_m2), 2)} for c, p in state.confirmable]
     signer = signer_name or (actor.name if method == "farmer" else household.name)
     entry = registry.record_contract_version(
         session, actor, household_code=household_code, term_start=start, term_end=end,
-        parcels=items, registrar=actor.name or "system",
+        parcels=_contract_items(state), registrar=actor.name or "system",
         document=f"结果确认 {clock.today().isoformat()} {signer}")
     signed = SignOff(county_code=household_code[:6], household_code=household_code,
                      signed_at=clock.now(), method=method, signer_name=signer, signed_by=actor.user_id,
-                     scan_name=scan and scan.name, scan_type=scan and scan.content_type,
-                     scan=scan and scan.data, contract_code=entry.code,
+                     **_scan_columns(scan), contract_code=entry.code,
                      contract_version=entry.version,
                      confirmed_codes=[p.code for _, p in state.confirmable],
                      withheld_codes=sorted(state.withheld))
     session.add(signed)
     flush_or_raise(session)
     return signed
+
+
+def _confirmable_state(session: Session, household_code: str) -> HouseholdState:
+    """Return the household's state, or refuse when it waits or has nothing new to confirm (R5.5)."""
+    state = household_state(session, household_code)
+    if state.blocked is not None:
+        raise Conflict(state.blocked, field="household_code", rule="R5.5")
+    if not state.confirmable:
+        raise Conflict(_l("Nothing new to confirm for this household."), field="household_code",
+                       rule="R5.5")
+    return state
+
+
+def _contract_items(state: HouseholdState) -> list[dict]:
+    """Return the contract's parcels: those kept as confirmed before, then the newly confirmed
+    ones with their confirmed (geodesic) area."""
+    items = [{"parcel_code": cp.parcel_code, "parcel_id": cp.parcel_id,
+              "contract_area_m2": cp.contract_area_m2, "confirmed_area_m2": cp.confirmed_area_m2}
+             for cp in state.kept]
+    items += [{"parcel_code": p.code, "parcel_id": p.id, "contract_area_m2": c.contract_area_m2,
+               "confirmed_area_m2": round(Decimal(p.area_m2), 2)} for c, p in state.confirmable]
+    return items
+
+
+def _scan_columns(scan: Upload | None) -> dict:
+    """Return the sign-off's scan columns: the file's name, type and bytes, or none."""
+    if scan is None:
+        return {"scan_name": None, "scan_type": None, "scan": None}
+    return {"scan_name": scan.name, "scan_type": scan.content_type, "scan": scan.data}
 
 
 def _term(session: Session) -> tuple[date, date]:

@@ -13,15 +13,21 @@ from flask_login import login_required
 from flask_wtf import FlaskForm
 
 from landrights.accounts.views import current_actor
-from landrights.certification import certificates, objections, queries, rules, services
+from landrights.certification import certificates, objections, queries, services
 from landrights.errors import ValidationFailed
 from landrights.extensions import db
 from landrights.registry import queries as registry_queries
+from landrights.signing import qr
 from landrights.web.actions import attempt, form_int, uploaded
 
 bp = Blueprint("cert", __name__)
-# the code printed under a QR code, to type at /verify/: certificates, statements, attestations
-bp.add_app_template_filter(rules.verification_code_of, "verification_code")
+
+
+@bp.app_template_filter("verification_code")
+def verification_code(verify_url: str) -> str:
+    """The code printed under a QR code, to type at /verify/: certificates, statements and
+    attestations, from the HMAC under CERTIFICATE_KEY (landrights.signing.qr)."""
+    return qr.verification_code_of(verify_url, current_app.config["CERTIFICATE_KEY"].encode())
 
 
 def _post(action, done: str) -> tuple[int | None, object]:
@@ -279,16 +285,16 @@ def verify_box():
     text = request.args.get("code")
     if text is None:
         return render_template("certification/verify.html", v=None, typed="")
-    signed = rules.read_verification_code(text)
+    signed = qr.read_verification_code(text)
     if signed is None:
         return render_template("certification/verify.html", typed=text,
                                v=certificates.Verification("unverified", "")), 404
+    query = {"code": signed.code, "d": signed.day, "k": signed.key_id, "s": signed.sig}
     if signed.kind == "statement":
-        return redirect(url_for("rights.verify_statement", code=signed.code, d=signed.day, s=signed.sig))
+        return redirect(url_for("rights.verify_statement", **query))
     if signed.kind == "transfer":
-        return redirect(url_for("market_verify.verify_transfer", code=signed.code, d=signed.day,
-                                s=signed.sig))
-    return redirect(url_for("cert.verify", code=signed.code, n=signed.serial, d=signed.day, s=signed.sig))
+        return redirect(url_for("market_verify.verify_transfer", **query))
+    return redirect(url_for("cert.verify", n=signed.serial, **query))
 
 
 @bp.get("/verify/<code>")
@@ -296,7 +302,7 @@ def verify(code: str):
     """Verify a certificate by its QR code's signed data: anyone, with or without logging in."""
     result = certificates.verify(db.session, current_app.config["CERTIFICATE_KEY"].encode(), code,
                                  serial=request.args.get("n"), day=request.args.get("d"),
-                                 sig=request.args.get("s"))
+                                 sig=request.args.get("s"), key_id=request.args.get("k"))
     status = 404 if result.state == "unverified" else 200
     return render_template("certification/verify.html", v=result, typed=""), status
 

@@ -9,6 +9,14 @@ from landrights.collective.models import Membership, ShareHolding
 from landrights.registry.models import Household, HouseholdMember, Person
 
 
+def member_collectives(person_id) -> sa.Select:
+    """Return the query of the collectives a person is a member of now (R7.3): person_id is an id
+    or a correlated column (Person.id). The one read of membership another domain makes: the
+    market's member priority (R1.21(5)) and the township of a transferee's person."""
+    return sa.select(Membership.collective_code).where(Membership.person_id == person_id,
+                                                       Membership.status == "member")
+
+
 def roster(session: Session, actor: Actor, collective_code: str) -> list[dict]:
     """Return the collective's members (live and lost) with basis, status and live shares.
 

@@ -28,9 +28,21 @@ def to_geojson(geom) -> dict:
     return mapping(geom)
 
 
+class GeoJSONError(ValueError):
+    """A geometry is not GeoJSON that shapely reads."""
+
+
 def from_geojson(obj: dict):
-    """Return a shapely geometry for a GeoJSON geometry dict (no validity repair)."""
-    return shape(obj)
+    """Return a shapely geometry for a GeoJSON geometry dict (no validity repair); the one reader
+    of a request's GeoJSON (the API's parcels and homesteads).
+
+    Raises:
+        GeoJSONError: not a GeoJSON geometry (a missing or unknown type, bad coordinates...).
+    """
+    try:
+        return shape(obj)
+    except Exception as exc:  # shapely raises several types for malformed GeoJSON
+        raise GeoJSONError("not a GeoJSON geometry") from exc
 
 
 def as_multipolygon(geom):

@@ -325,31 +325,53 @@ def tile_if_changed(session: Session, actor: Actor, layer: str, z: int, x: int, 
         Unauthenticated: anonymous (the map is for accounts).
     """
     require_login(actor)
-    area = actor.area_prefix if actor.area_prefix is not None else "-"
-    prefix, suffix = f"{TILE_FORMAT}-{layer}-{z}-", f"-{_short(f'{actor.role}:{area}')}"
+    prefix, suffix = f"{TILE_FORMAT}-{layer}-{z}-", _scope_suffix(actor)
     tags = set(client_tags)
-    if not LAYERS[layer].min_zoom <= z <= LAYERS[layer].max_zoom or \
-            (layer == "townships" and not shows_townships(actor)):
+    if _always_empty(actor, layer, z):
         etag = f"{prefix}empty{suffix}"
         return etag, None if any_tag or etag in tags else b""
-    known = [t[len(prefix):-len(suffix)] for t in tags if t.startswith(prefix) and t.endswith(suffix)]
     kind = scope_kind(actor)
     key = (layer, kind, scope_code(actor), z, x, y)  # everything the tile's content depends on
     cached = held.get(key) if held is not None else None
     statement = _tile_if_changed_statement(layer, kind, z < FULL_DETAIL_ZOOM)
-    params = {**_params(actor, z, x, y), "known": known + ([cached[0]] if cached else []),
-              "any": any_tag}
+    known = _known_versions(tags, prefix, suffix) + ([cached[0]] if cached else [])
+    params = {**_params(actor, z, x, y), "known": known, "any": any_tag}
     digest, data, _ = session.connection().execute(statement, params).one()
     version = digest[:20]
     etag = f"{prefix}{version}{suffix}"
     if any_tag or etag in tags:
         return etag, None
+    return etag, _held_or_made(held, key, version, cached, data)
+
+
+def _scope_suffix(actor: Actor) -> str:
+    """Return the end of a tile's tag that names the actor's scope (two accounts, two tiles)."""
+    area = actor.area_prefix if actor.area_prefix is not None else "-"
+    return f"-{_short(f'{actor.role}:{area}')}"
+
+
+def _always_empty(actor: Actor, layer: str, z: int) -> bool:
+    """Tell whether the tile is empty whatever the data: outside the layer's zooms, or the
+    townships layer for an account whose area is smaller than a township."""
+    spec = LAYERS[layer]
+    return not spec.min_zoom <= z <= spec.max_zoom or (layer == "townships" and not shows_townships(actor))
+
+
+def _known_versions(tags: set[str], prefix: str, suffix: str) -> list[str]:
+    """Return the versions of this tile the client's tags name."""
+    return [t[len(prefix):-len(suffix)] for t in tags if t.startswith(prefix) and t.endswith(suffix)]
+
+
+def _held_or_made(held: TileCache | None, key: Hashable, version: str, cached: tuple[str, bytes] | None,
+                  data: bytes | None) -> bytes:
+    """Return the tile's bytes: the cache's when it holds this version, else the statement's
+    (then held for next time)."""
     if cached is not None and cached[0] == version:
-        return etag, cached[1]
+        return cached[1]
     data = bytes(data or b"")
     if held is not None:
         held.put(key, version, data)
-    return etag, data
+    return data
 
 
 def _short(text: str) -> str:

@@ -160,24 +160,32 @@ def stage_columns(table: str, first_row_no: int, columns: dict[str, list]) -> li
     """Return a batch of package rows as staged columns, in columns(table) order, converting a
     column at a time (field names upper-case; a field the package lacks is NULL)."""
     n = len(next(iter(columns.values()), []))
-    out, values = [list(range(first_row_no, first_row_no + n))], {}
-    for name, kind in TABLES[table].items():
-        raw = columns.get(name.upper())
-        if raw is None:
-            values[name] = [None] * n
-        else:
-            read = _READERS[kind]
-            width = _WIDTH.get(name)
-            values[name] = [None if v is None or v != v else read(v) for v in raw]
-            if width:
-                values[name] = [v.zfill(width) if v and v.isdigit() else v for v in values[name]]
-        out.append(values[name])
+    values = {name: _staged_column(name, kind, columns.get(name.upper()), n)
+              for name, kind in TABLES[table].items()}
+    out = [list(range(first_row_no, first_row_no + n)), *values.values()]
     if table == "CBF_JTCY":
-        derived = [member_derived({"cyzjlx": t, "cyzjhm": m, "cyxb": s})
-                   for t, m, s in zip(values["cyzjlx"], values["cyzjhm"], values["cyxb"],
-                                      strict=True)]
-        out += [list(c) for c in zip(*derived, strict=True)] if derived else [[], [], [], []]
+        out += _member_derived_columns(values)
     return out
+
+
+def _staged_column(name: str, kind: str, raw: list | None, n: int) -> list:
+    """Return one field's values read as its kind (NaN and missing as None), codes zero-padded to
+    their width; n Nones for a field the package lacks."""
+    if raw is None:
+        return [None] * n
+    read = _READERS[kind]
+    values = [None if v is None or v != v else read(v) for v in raw]
+    width = _WIDTH.get(name)
+    if width:
+        values = [v.zfill(width) if v and v.isdigit() else v for v in values]
+    return values
+
+
+def _member_derived_columns(values: dict[str, list]) -> list[list]:
+    """Return the four columns member_derived adds to each CBF_JTCY row."""
+    derived = [member_derived({"cyzjlx": t, "cyzjhm": m, "cyxb": s})
+               for t, m, s in zip(values["cyzjlx"], values["cyzjhm"], values["cyxb"], strict=True)]
+    return [list(c) for c in zip(*derived, strict=True)] if derived else [[], [], [], []]
 
 
 _READERS = {"code": _code, "text": _text, "int": _int, "num": _num, "date": _date}

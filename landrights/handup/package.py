@@ -109,23 +109,35 @@ def _select(names: list[str]) -> dict[str, str]:
         raise SurveyFileError("handup_several_databases", "file", count=len(databases))
     if databases:
         return {"format": "mdb", "mdb": databases[0]}
+    tables = _dbf_tables(visible)
+    if tables:
+        return {"format": "dbf", **tables, **_code_pages(visible, tables)}
+    packages = _preferred([n for n in visible if n.lower().endswith(".gpkg")])
+    if packages:
+        return {"format": "gpkg", "gpkg": packages[0]}
+    raise SurveyFileError("handup_no_tables", "file")
+
+
+def _dbf_tables(visible: list[str]) -> dict[str, str]:
+    """Return {NY/T table: member} of the DBF tables, the first of each name (权属数据/ first)."""
     tables = {}
     for n in _preferred([n for n in visible if n.lower().endswith(".dbf")]):
         stem = PurePosixPath(n).stem.upper()
         if stem in TABLES and stem not in tables:
             tables[stem] = n
-    if tables:
-        chosen = {"format": "dbf", **tables}
-        for table, n in tables.items():
-            cpg = next((m for m in visible if PurePosixPath(m).parent == PurePosixPath(n).parent
-                        and PurePosixPath(m).name.upper() == f"{table}.CPG"), None)
-            if cpg:
-                chosen[f"{table}.cpg"] = cpg
-        return chosen
-    packages = _preferred([n for n in visible if n.lower().endswith(".gpkg")])
-    if packages:
-        return {"format": "gpkg", "gpkg": packages[0]}
-    raise SurveyFileError("handup_no_tables", "file")
+    return tables
+
+
+def _code_pages(visible: list[str], tables: dict[str, str]) -> dict[str, str]:
+    """Return {"TABLE.cpg": member} of the .cpg beside each DBF table that has one."""
+    found = {}
+    for table, n in tables.items():
+        folder = PurePosixPath(n).parent
+        cpg = next((m for m in visible if PurePosixPath(m).parent == folder
+                    and PurePosixPath(m).name.upper() == f"{table}.CPG"), None)
+        if cpg:
+            found[f"{table}.cpg"] = cpg
+    return found
 
 
 def _check(owner: Ownership) -> None:
@@ -146,15 +158,22 @@ def _tables(owner: Ownership) -> list[str]:
     """Return the NY/T tables the ownership data holds (names matched in any case)."""
     if owner.file_format == "dbf":
         return [t for t in TABLES if t in owner.files]
-    if owner.file_format == "gpkg":
-        gdal_guard.harden()
-        names = _gdal(pyogrio.list_layers, str(owner.files["gpkg"]))
-        present = {str(n).upper(): str(n) for n, _ in names}
-    else:
-        present = {n.upper(): n for n in _mdb(["mdb-tables", "-1", str(owner.files["mdb"])])
-                   .splitlines() if n.strip()}
+    present = _gpkg_layers(owner) if owner.file_format == "gpkg" else _mdb_tables(owner)
     owner.names = {t: present[t] for t in TABLES if t in present}
     return [t for t in TABLES if t in present]
+
+
+def _gpkg_layers(owner: Ownership) -> dict[str, str]:
+    """Return {upper-case name: name} of the GeoPackage's layers."""
+    gdal_guard.harden()
+    names = _gdal(pyogrio.list_layers, str(owner.files["gpkg"]))
+    return {str(n).upper(): str(n) for n, _ in names}
+
+
+def _mdb_tables(owner: Ownership) -> dict[str, str]:
+    """Return {upper-case name: name} of the Access database's tables."""
+    listing = _mdb(["mdb-tables", "-1", str(owner.files["mdb"])])
+    return {n.upper(): n for n in listing.splitlines() if n.strip()}
 
 
 def read_table(owner: Ownership, table: str, batch: int = BATCH) -> Iterator[dict[str, list]]:

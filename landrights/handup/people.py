@@ -40,17 +40,28 @@ def unit_names(name: str | None) -> dict[int, str]:
 
 
 def _collective_fields(row) -> dict:
+    id_type, number = _responsible_id(row)
+    return {"name": (row.fbfmc or row.fbfbm)[:100], "responsible_name": _clipped(row.fbffzrxm, 50),
+            "responsible_id_type": id_type if number else None,
+            "responsible_id_number": number[:30] if number else None,
+            "phone": _clipped(row.lxdh, 30), "address": _clipped(row.fbfdz, 200),
+            "postcode": row.yzbm if row.yzbm and len(row.yzbm) <= 6 else None}
+
+
+def _clipped(text: str | None, most: int) -> str | None:
+    """Return text cut to the column's width, or None for none or blank."""
+    return text[:most] if text else None
+
+
+def _responsible_id(row) -> tuple[int | None, str | None]:
+    """Return the responsible person's ID type and number; an ID card number that fails its
+    check is left out (reported by handup_fbf_responsible_id)."""
     id_type = int(row.fzrzjlx) if (row.fzrzjlx or "1").isdigit() else None
     id_type = id_type if id_type in registry_rules.ID_TYPES else None
     number = row.fzrzjhm
     if number and (id_type or 1) == 1 and registry_rules.id_number_problem(number):
-        number = None  # reported by handup_fbf_responsible_id
-    return {"name": (row.fbfmc or row.fbfbm)[:100], "responsible_name": (row.fbffzrxm or None)
-            and row.fbffzrxm[:50], "responsible_id_type": id_type if number else None,
-            "responsible_id_number": number[:30] if number else None,
-            "phone": row.lxdh[:30] if row.lxdh else None,
-            "address": row.fbfdz[:200] if row.fbfdz else None,
-            "postcode": row.yzbm if row.yzbm and len(row.yzbm) <= 6 else None}
+        number = None
+    return id_type, number
 
 
 def enter_collectives(session: Session, actor: Actor) -> None:
@@ -66,14 +77,23 @@ def enter_collectives(session: Session, actor: Actor) -> None:
         if row.fbfbm not in existing:
             new.append((row, fields))
             fates[row.row_no] = "entered"
-            continue
-        changed = {k: v for k, v in fields.items()
-                   if v is not None and getattr(existing[row.fbfbm], k) != v}
-        for key, value in changed.items():
-            setattr(existing[row.fbfbm], key, value)
-        fates[row.row_no] = "changed" if changed else "unchanged"
+        else:
+            fates[row.row_no] = "changed" if _correct(existing[row.fbfbm], fields) else "unchanged"
     _insert_collectives(session, actor, new)
     flush_or_raise(session)
+    _record_fates(session, fates)
+
+
+def _correct(collective: Collective, fields: dict) -> dict:
+    """Set the package's values that differ on a registered collective; return those changed."""
+    changed = {k: v for k, v in fields.items() if v is not None and getattr(collective, k) != v}
+    for key, value in changed.items():
+        setattr(collective, key, value)
+    return changed
+
+
+def _record_fates(session: Session, fates: dict[int, str]) -> None:
+    """Mark each staged FBF row entered, changed or unchanged."""
     for fate in ("entered", "changed", "unchanged"):
         numbers = [n for n, f in fates.items() if f == fate]
         if numbers:
@@ -86,17 +106,7 @@ def _insert_collectives(session: Session, actor: Actor, new: list) -> None:
     change event for each."""
     if not new:
         return
-    units = {}
-    for row, _ in new:
-        names = unit_names(row.fbfmc)
-        for level, length in registry_rules.ADMIN_LEVEL_LENGTH.items():
-            if level == 4 and row.fbfbm.endswith("00"):
-                continue  # group 00: the village itself is the collective
-            code = row.fbfbm[:length]
-            units.setdefault(code, {"county_code": code[:6], "code": code, "level": level,
-                                    "name": (names.get(level) or code)[:100],
-                                    "parent_code": None if level == 1 else
-                                    code[:registry_rules.ADMIN_LEVEL_LENGTH[level - 1]]})
+    units = _implied_units(new)
     held = set(session.scalars(sa.select(AdminUnit.code).where(AdminUnit.code.in_(list(units)))))
     missing = [u for code, u in sorted(units.items(), key=lambda kv: len(kv[0]))
                if code not in held]
@@ -109,6 +119,23 @@ def _insert_collectives(session: Session, actor: Actor, new: list) -> None:
     session.execute(sa.insert(ChangeEvent), [
         {"county_code": row.fbfbm[:6], "actor_id": actor.user_id, "action": "create",
          "entity": "collective", "entity_code": row.fbfbm} for row, _ in new])
+
+
+def _implied_units(new: list) -> dict[str, dict]:
+    """Return {code: admin unit row} of the county, township, village and group each new
+    collective's code implies (R4.5), named from the collective's name where it spells them."""
+    units = {}
+    for row, _ in new:
+        names = unit_names(row.fbfmc)
+        for level, length in registry_rules.ADMIN_LEVEL_LENGTH.items():
+            if level == 4 and row.fbfbm.endswith("00"):
+                continue  # group 00: the village itself is the collective
+            code = row.fbfbm[:length]
+            units.setdefault(code, {"county_code": code[:6], "code": code, "level": level,
+                                    "name": (names.get(level) or code)[:100],
+                                    "parent_code": None if level == 1 else
+                                    code[:registry_rules.ADMIN_LEVEL_LENGTH[level - 1]]})
+    return units
 
 
 _HOUSEHOLD_VALUES = """coalesce(h.cbflx, '1')::smallint, left(coalesce(h.cbfmc, h.cbfbm), 100),

@@ -27,6 +27,7 @@ from landrights.handup.package import accept
 from landrights.handup.stage import stage_ownership
 from landrights.registry import services as registry
 from landrights.registry.constraints import translate
+from landrights.serving import metrics
 from landrights.survey import rules as survey_rules
 from landrights.survey.errors import SurveyFileError
 from landrights.survey.models import QualityRule
@@ -63,6 +64,7 @@ def require_handup_importer(actor: Actor, county_code: str | None = None) -> Non
                            "package."))
 
 
+@metrics.handup_import
 def import_handup(session: Session, actor: Actor, path: str | Path, *,
                   filename: str | None = None, all_or_nothing: bool = False,
                   workdir: str | Path | None = None, limits: Limits = DEFAULT_LIMITS,

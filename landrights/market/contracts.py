@@ -105,15 +105,26 @@ def _winner(session: Session, listing: Listing) -> Offer | None:
     matches = session.scalars(sa.select(Offer).where(Offer.listing_id == listing.id,
                                                      Offer.kind.in_(("member_match", "renewal_match")))
                               .order_by(Offer.at, Offer.id)).all()
-    # membership is read again now: an identity ended since the match no longer carries it
-    members = sorted((o for o in matches if o.kind == "member_match" and is_member_of(
-        session, session.get(Transferee, o.transferee_id), listing.household_code[:14])),
-                     key=lambda o: o.transferee_id != holder)  # stable: then the earliest
+    members = _member_matches(session, listing, matches, holder)
     if members:
         return members[0]
     renewal = next((o for o in matches if o.kind == "renewal_match"), None)
     if renewal is not None and _gate(session, session.get(Transferee, renewal.transferee_id), listing):
         return renewal
+    return _best_bid(session, listing)
+
+
+def _member_matches(session: Session, listing: Listing, matches: list[Offer], holder) -> list[Offer]:
+    """Return the members' matches, the current transferee's first, then the earliest (R1.21(5));
+    membership is read again now: an identity ended since the match no longer carries it."""
+    collective = listing.household_code[:14]
+    members = [o for o in matches if o.kind == "member_match"
+               and is_member_of(session, session.get(Transferee, o.transferee_id), collective)]
+    return sorted(members, key=lambda o: o.transferee_id != holder)  # stable: then the earliest
+
+
+def _best_bid(session: Session, listing: Listing) -> Offer | None:
+    """Return an offer for the highest bid whose bidder still passes the gate, or None."""
     bids = session.execute(sa.select(Bid, Transferee).join(Transferee, Transferee.id == Bid.transferee_id)
                            .where(Bid.listing_id == listing.id).order_by(Bid.price.desc()))
     for bid, transferee in bids:
@@ -173,28 +184,41 @@ def sign_contract(session: Session, actor: Actor, *, code: str) -> TransferContr
             Conflict: not a draft.
     """
     contract = _contract(session, actor, code, agent_act="sign")
-    household = actor.role == "farmer" and actor.household_code == contract.household_code
-    transferee = actor.user_id is not None and session.scalar(
-        sa.select(Transferee.user_id).where(Transferee.id == contract.transferee_id)) == actor.user_id
-    agent = None if household or transferee else require_agent_for(
-        session, actor, contract.household_code, contract.parcel_codes, "sign")
+    household, agent = _signing_side(session, actor, contract)
     if contract.status != "draft":  # told to the parties only: the status is theirs to know
         raise Conflict(_l("The contract is already %(status)s.", status=contract.status), field="code")
     if agent is not None:
         within_authority(agent, contract.term.upper - timedelta(days=1), contract.price,
                          fields=("code", "code"))
     now = clock.now()
-    if household or agent is not None:
-        contract.household_signed_at = contract.household_signed_at or now
-        contract.household_entrustment_id = agent and agent.id
-    else:
-        contract.transferee_signed_at = contract.transferee_signed_at or now
+    _put_signature(contract, household, agent, now)
     if contract.household_signed_at and contract.transferee_signed_at:
         _file(session, contract, now)
     flush_or_raise(session)
     if agent is not None:
         registry.record(session, actor, "sign_as_agent", "transfer", code, details={"entrustment": agent.id})
     return contract
+
+
+def _signing_side(session: Session, actor: Actor, contract: TransferContract) -> tuple[bool, object]:
+    """Return (signs as the household itself, the entrustment when an agent signs for it); neither
+    for the transferee. Refuses anyone else (R2.4)."""
+    household = actor.role == "farmer" and actor.household_code == contract.household_code
+    transferee = actor.user_id is not None and session.scalar(
+        sa.select(Transferee.user_id).where(Transferee.id == contract.transferee_id)) == actor.user_id
+    agent = None if household or transferee else require_agent_for(
+        session, actor, contract.household_code, contract.parcel_codes, "sign")
+    return household, agent
+
+
+def _put_signature(contract: TransferContract, household: bool, agent, now) -> None:
+    """Date the household's signature (by itself or its agent) or else the transferee's; a
+    signature already given keeps its time."""
+    if household or agent is not None:
+        contract.household_signed_at = contract.household_signed_at or now
+        contract.household_entrustment_id = agent and agent.id
+    else:
+        contract.transferee_signed_at = contract.transferee_signed_at or now
 
 
 def record_scanned_signatures(session: Session, actor: Actor, *, code: str, scan: Upload | None,
@@ -338,19 +362,7 @@ def terminate(session: Session, actor: Actor, *, code: str, cause: str, evidence
             evidence. Conflict: not filed.
     """
     contract = _contract(session, actor, code, roles=("farmer", "collective_clerk"))
-    household = actor.role == "farmer" and actor.household_code == contract.household_code
-    collective = actor.role == "collective_clerk" and actor.collective_code == contract.household_code[:14]
-    if not (household or collective):
-        raise forbidden()
-    if cause not in TERMINATION_CAUSES:
-        raise ValidationFailed(_l("A transfer contract ends early only if the transferee changed the "
-                                  "agricultural use, abandoned the land two years or more, seriously "
-                                  "damaged it, or seriously breached the contract."),
-                               field="cause", rule="R1.25")
-    if collective and not household and cause == "serious_breach":  # R1.26: causes 1-3 only
-        raise forbidden()
-    if not (evidence or "").strip():
-        raise ValidationFailed(_l("Attach the evidence of the cause."), field="evidence", rule="R1.25")
+    _check_termination(actor, contract, cause, evidence)
     if contract.status != "filed":
         raise Conflict(_l("Only a filed contract can be terminated."), field="code")
     contract.status, contract.termination_cause, contract.termination_evidence = "terminated", cause, evidence
@@ -363,6 +375,30 @@ def terminate(session: Session, actor: Actor, *, code: str, cause: str, evidence
                             at=clock.now()))
     flush_or_raise(session)
     return contract
+
+
+def _check_termination(actor: Actor, contract: TransferContract, cause: str, evidence: str) -> None:
+    """Refuse a termination by anyone but the household or its collective, for another cause than
+    the statute's (the collective: causes 1-3 only), or without evidence (R1.25, R1.26)."""
+    household = actor.role == "farmer" and actor.household_code == contract.household_code
+    collective = actor.role == "collective_clerk" and actor.collective_code == contract.household_code[:14]
+    if not (household or collective):
+        raise forbidden()
+    _check_cause(household, cause, evidence)
+
+
+def _check_cause(household: bool, cause: str, evidence: str) -> None:
+    """Refuse a cause outside the statute's, the collective's serious breach (R1.26: causes 1-3
+    only; household is False for the collective), or no evidence (R1.25)."""
+    if cause not in TERMINATION_CAUSES:
+        raise ValidationFailed(_l("A transfer contract ends early only if the transferee changed the "
+                                  "agricultural use, abandoned the land two years or more, seriously "
+                                  "damaged it, or seriously breached the contract."),
+                               field="cause", rule="R1.25")
+    if not household and cause == "serious_breach":  # R1.26: the collective, causes 1-3 only
+        raise forbidden()
+    if not (evidence or "").strip():
+        raise ValidationFailed(_l("Attach the evidence of the cause."), field="evidence", rule="R1.25")
 
 
 def register_transfer(session: Session, actor: Actor, *, code: str) -> TransferContract:

@@ -109,6 +109,13 @@ def find_transferees(session: Session, actor: Actor, q: str, *, listing_id: int 
             for t, username, ok, done in rows]
 
 
+def _instalment(payment: RentPayment, today) -> dict:
+    """Return one rent instalment with its state: paid, overdue (due before today) or due."""
+    state = "paid" if payment.paid_on else "overdue" if payment.due_on < today else "due"
+    return {"due_on": payment.due_on, "amount_yuan": payment.amount_yuan, "paid_on": payment.paid_on,
+            "state": state}
+
+
 def rent_schedule(session: Session, actor: Actor, code: str) -> dict:
     """Return a transfer contract's yearly rent instalments (R1.22), each paid, overdue or to come,
     and whether the actor records payments (the household, or the township officer of its area).
@@ -124,8 +131,7 @@ def rent_schedule(session: Session, actor: Actor, code: str) -> dict:
     household = actor.role == "farmer" and actor.household_code == contract.household_code
     records = household or is_desk_officer(actor, contract.household_code)
     transferee = session.scalar(sa.select(Transferee.name).where(Transferee.id == contract.transferee_id))
-    rows = [{"due_on": p.due_on, "amount_yuan": p.amount_yuan, "paid_on": p.paid_on,
-             "state": "paid" if p.paid_on else "overdue" if p.due_on < today else "due"} for p in payments]
+    rows = [_instalment(p, today) for p in payments]
     return {"contract": contract, "last_day": contract.term.upper - timedelta(days=1), "rows": rows,
             "transferee": transferee,
             "received": sum((p.amount_yuan for p in payments if p.paid_on), start=0),

@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session
 from landrights import clock
 from landrights.accounts.models import User
 from landrights.accounts.permissions import OFFICIAL_ROLES, Actor, covers, require_login
-from landrights.certification import rules as cert_rules
 from landrights.errors import Conflict, Forbidden, ValidationFailed
 from landrights.market.models import TransferContract, Transferee, TransfereeIdentity
 from landrights.registry import rules as registry_rules
 from landrights.registry.models import AdminUnit, Collective, Household, Parcel, Person
+from landrights.signing import qr
 
 
 def contract_for(session: Session, actor: Actor, code: str) -> TransferContract:
@@ -179,11 +179,13 @@ def filed_on(contract: TransferContract) -> date:
     return clock.local_date(contract.filed_at)
 
 
-def attestation_url(base_url: str, key: bytes, contract: TransferContract) -> str:
-    """Return the URL the attestation's QR code carries, signed like a certificate's."""
-    day = filed_on(contract)
-    sig = cert_rules.signature(key, contract.code, 1, day)
-    return f"{base_url}/verify/transfer/{contract.code}?d={day:%Y%m%d}&s={sig}"
+def attestation_url(session: Session, base_url: str, contract: TransferContract) -> str:
+    """Return the URL the attestation's QR code carries, signed like a certificate's.
+
+    Raises:
+        Conflict: no signing key of the county in force.
+    """
+    return qr.signed_url(session, base_url, "transfer", contract.code, 1, filed_on(contract))
 
 
 @dataclass
@@ -200,25 +202,28 @@ class TransferCheck:
     area_m2: float = 0.0
     term_start: date | None = None
     term_end: date | None = None
+    signed: qr.SignedCheck = qr.NOT_SIGNED  # the key that signed the QR, and if it was revoked
 
 
 TRANSFER_CODE = re.compile(r"^\d{18}$")
 
 
 def verify_transfer(session: Session, key: bytes, code: str, *, day: str | None = None,
-                    sig: str | None = None) -> TransferCheck:
-    """Verify a transfer attestation by the signed data of its QR code; anyone may ask.
+                    sig: str | None = None, key_id: str | None = None) -> TransferCheck:
+    """Verify a transfer attestation by the signed data of its QR code (SM2 with key_id, or the
+    HMAC under key of QR codes printed before); anyone may ask.
 
     A code alone, altered or forged data and an unknown code all get the same answer,
-    'unverified', decided before the database is read."""
-    issued = cert_rules.signed_day(day)
-    if issued is None or not TRANSFER_CODE.match(code) or \
-            not cert_rules.signature_matches(key, code, 1, issued, sig or ""):
+    'unverified', decided before the register is read."""
+    if not TRANSFER_CODE.match(code):
+        return TransferCheck("unverified", code)
+    signed = qr.verify_signed(session, key, "transfer", code, day=day, sig=sig, key_id=key_id)
+    if not signed.ok:
         return TransferCheck("unverified", code)
     contract = session.scalar(sa.select(TransferContract).where(TransferContract.code == code))
-    if contract is None or contract.filed_at is None or filed_on(contract) != issued:
+    if contract is None or contract.filed_at is None or filed_on(contract) != signed.day:
         return TransferCheck("unverified", code)
     holder = session.scalar(sa.select(Household.name).where(Household.code == contract.household_code))
-    return TransferCheck(contract.status, code, issued, cert_rules.mask_name(holder),
+    return TransferCheck(contract.status, code, signed.day, qr.mask_name(holder),
                          len(contract.parcel_codes), float(contract.area_m2), contract.term.lower,
-                         contract.term.upper - timedelta(days=1))
+                         contract.term.upper - timedelta(days=1), signed)

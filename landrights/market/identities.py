@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from landrights import clock
 from landrights.accounts.models import User
 from landrights.accounts.permissions import Actor, covers, require_login
-from landrights.collective.models import Membership
+from landrights.collective.queries import member_collectives
 from landrights.db import flush_or_raise
 from landrights.errors import NotFound, ValidationFailed, forbidden
 from landrights.market.models import Transferee, TransfereeIdentity
@@ -42,9 +42,8 @@ def verified_person_id(session: Session, transferee_id: int) -> int | None:
 def is_member_of(session: Session, transferee: Transferee, collective_code: str) -> bool:
     """Tell whether the transferee is a verified person who is a member of the collective (R1.21(5))."""
     person = verified_person_id(session, transferee.id)
-    return person is not None and session.scalar(sa.select(Membership.id).where(
-        Membership.person_id == person, Membership.status == "member",
-        Membership.collective_code == collective_code)) is not None
+    return person is not None and session.scalar(
+        sa.select(sa.literal(collective_code).in_(member_collectives(person))))
 
 
 def refuse_person_for_kind(kind: str) -> None:
@@ -131,8 +130,7 @@ def _person_in_area(session: Session, actor: Actor, id_number: str) -> int:
     household = sa.select(Household.code) \
         .join(HouseholdMember, HouseholdMember.household_id == Household.id) \
         .where(HouseholdMember.person_id == Person.id, HouseholdMember.valid_to.is_(None)).scalar_subquery()
-    collective = sa.select(Membership.collective_code).where(
-        Membership.person_id == Person.id, Membership.status == "member").limit(1).scalar_subquery()
+    collective = member_collectives(Person.id).limit(1).scalar_subquery()
     for person, *codes in session.execute(sa.select(Person.id, household, collective)
                                           .where(identity_number(id_number))):
         if any(code and covers(actor, code) for code in codes):

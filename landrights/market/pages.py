@@ -226,16 +226,28 @@ def household_rent(session: Session, household_code: str) -> list[dict]:
                            .where(TransferContract.household_code == household_code,
                                   TransferContract.status.in_(("filed", "terminated")))
                            .order_by(TransferContract.id.desc())).all()
-    result = []
-    for contract, transferee in rows:
-        payments = session.scalars(sa.select(RentPayment).where(RentPayment.contract_id == contract.id)
-                                   .order_by(RentPayment.due_on)).all()
-        overdue = [p for p in payments if p.paid_on is None and p.due_on < today]
-        upcoming = [p for p in payments if p.paid_on is None and p.due_on >= today]
-        result.append({"contract": contract, "transferee": transferee,
-                       "last_day": contract.term.upper - timedelta(days=1),
-                       "received": sum((p.amount_yuan for p in payments if p.paid_on), Decimal(0)),
-                       "paid": [p for p in payments if p.paid_on],
-                       "overdue": overdue, "overdue_yuan": sum((p.amount_yuan for p in overdue), Decimal(0)),
-                       "next": upcoming[0] if upcoming and contract.status == "filed" else None})
-    return result
+    return [_contract_rent(session, contract, transferee, today) for contract, transferee in rows]
+
+
+def _contract_rent(session: Session, contract: TransferContract, transferee: str, today) -> dict:
+    """Return one transfer's rent: received, paid, overdue and (while filed) the next instalment."""
+    payments = session.scalars(sa.select(RentPayment).where(RentPayment.contract_id == contract.id)
+                               .order_by(RentPayment.due_on)).all()
+    return {"contract": contract, "transferee": transferee,
+            "last_day": contract.term.upper - timedelta(days=1),
+            **_rent_figures(payments, today, contract.status == "filed")}
+
+
+def _rent_figures(payments: list[RentPayment], today, filed: bool) -> dict:
+    """Return received, paid, overdue (due before today, unpaid: R1.22) and the next instalment."""
+    paid = [p for p in payments if p.paid_on]
+    overdue, upcoming = _unpaid(payments, today)
+    return {"received": sum((p.amount_yuan for p in paid), Decimal(0)), "paid": paid,
+            "overdue": overdue, "overdue_yuan": sum((p.amount_yuan for p in overdue), Decimal(0)),
+            "next": upcoming[0] if upcoming and filed else None}
+
+
+def _unpaid(payments: list[RentPayment], today) -> tuple[list[RentPayment], list[RentPayment]]:
+    """Return the unpaid instalments: those due before today (overdue) and the rest (to come)."""
+    unpaid = [p for p in payments if p.paid_on is None]
+    return [p for p in unpaid if p.due_on < today], [p for p in unpaid if p.due_on >= today]

@@ -196,14 +196,19 @@ def contract_page(session: Session, actor: Actor, code: str) -> dict:
     transferee = session.scalar(sa.select(Transferee).where(Transferee.id == contract.transferee_id))
     is_transferee = actor.user_id is not None and transferee.user_id == actor.user_id
     officer = actor.role in ("system", "township_officer") and covers(actor, contract.household_code)
-    draft, filed = contract.status == "draft", contract.status == "filed"
     last = timedelta(days=1)
     return {"contract": contract, "transferee": transferee, "last_day": contract.term.upper - last,
             "retransfers": [(r, r.term.upper - last) for r in retransfers_of(session, contract.id)],
-            "may": {"sign": draft and (household or is_transferee), "scan": draft and officer,
-                    "register": officer and filed and contract.registrable and contract.registered_at is None,
-                    "consent": filed and (household or officer), "officer": officer,
-                    "retransfer": filed and is_transferee}}
+            "may": _contract_acts(contract, household, is_transferee, officer)}
+
+
+def _contract_acts(contract: TransferContract, household: bool, is_transferee: bool, officer: bool) -> dict:
+    """Return what the actor may do on a contract, by its status and the actor's part in it."""
+    draft, filed = contract.status == "draft", contract.status == "filed"
+    return {"sign": draft and (household or is_transferee), "scan": draft and officer,
+            "register": officer and filed and contract.registrable and contract.registered_at is None,
+            "consent": filed and (household or officer), "officer": officer,
+            "retransfer": filed and is_transferee}
 
 
 def listing_bids(session: Session, actor: Actor, listing_id: int) -> tuple[str, list[tuple]]:

@@ -134,23 +134,9 @@ def create_listing(session: Session, actor: Actor, *, household_code: str, parce
             overlapping term (EXCLUDE listing_parcels_no_overlap).
     """
     entrustment = _lister(session, actor, household_code, parcel_codes, entrustment_id)
-    if mode not in MODES:
-        raise ValidationFailed(_l("Mode is lease (出租/转包), shares (入股) or other."), field="mode",
-                               rule="R1.20")
-    if land_use not in LAND_USES:
-        raise ValidationFailed(_l("The land stays in agricultural use."), field="land_use", rule="R1.21")
-    if not reserve_price or reserve_price <= 0:
-        raise ValidationFailed(_l("Give a reserve price per mu and year."), field="reserve_price")
-    ranges.PRICE.check(reserve_price, "reserve_price")
-    ranges.TERM_START.check(term_start, "term_start")
-    ranges.TERM_END.check(term_end, "term_end")
+    _check_terms(mode, land_use, reserve_price, term_start, term_end)
     contract = _confirmed_contract(session, household_code, parcel_codes)
-    if not term_start < term_end:
-        raise ValidationFailed(_l("The transfer term must end after it starts."), field="term_end")
-    if term_end > contract.term_end:  # the day as people write it, in the reader's language
-        raise ValidationFailed(_l("The transfer term must end by the contract's end, %(end)s.",
-                                  end=moments.day_later(contract.term_end)),
-                               field="term_end", rule="R1.21")
+    _check_term_within(contract, term_start, term_end)
     if entrustment is not None:
         within_authority(entrustment, term_end, reserve_price)
     _no_open_objection(session, parcel_codes)
@@ -179,6 +165,30 @@ def create_listing(session: Session, actor: Actor, *, household_code: str, parce
     registry.record(session, actor, "list", "household", household_code,
                     details={"listing": listing.id, "parcels": parcel_codes})
     return listing
+
+
+def _check_terms(mode: str, land_use: str, reserve_price: Decimal, term_start: date, term_end: date) -> None:
+    """Refuse a mode or use outside agriculture (R1.20, R1.21), no reserve price, dates out of range."""
+    if mode not in MODES:
+        raise ValidationFailed(_l("Mode is lease (出租/转包), shares (入股) or other."), field="mode",
+                               rule="R1.20")
+    if land_use not in LAND_USES:
+        raise ValidationFailed(_l("The land stays in agricultural use."), field="land_use", rule="R1.21")
+    if not reserve_price or reserve_price <= 0:
+        raise ValidationFailed(_l("Give a reserve price per mu and year."), field="reserve_price")
+    ranges.PRICE.check(reserve_price, "reserve_price")
+    ranges.TERM_START.check(term_start, "term_start")
+    ranges.TERM_END.check(term_end, "term_end")
+
+
+def _check_term_within(contract, term_start: date, term_end: date) -> None:
+    """Refuse a term that ends before it starts or after the contract's end (R1.21(3))."""
+    if not term_start < term_end:
+        raise ValidationFailed(_l("The transfer term must end after it starts."), field="term_end")
+    if term_end > contract.term_end:  # the day as people write it, in the reader's language
+        raise ValidationFailed(_l("The transfer term must end by the contract's end, %(end)s.",
+                                  end=moments.day_later(contract.term_end)),
+                               field="term_end", rule="R1.21")
 
 
 def _confirmed_contract(session: Session, household_code: str, parcel_codes: list[str]) -> Contract:

@@ -204,7 +204,7 @@ def _create_listing(actor):
 @login_required
 def contract_pdf(code: str):
     """The transfer contract with its statutory clauses, as PDF (for the parties and officials)."""
-    from landrights.certification.documents import html_to_pdf
+    from landrights.signing.printing import html_to_pdf
 
     contract = documents.contract_for(db.session, current_actor(), code)
     html = render_template("market/contract_pdf.html", c=contract, k=contract.clauses)
@@ -216,13 +216,12 @@ def contract_pdf(code: str):
 @login_required
 def attestation_pdf(code: str):
     """The market's transaction attestation (交易鉴证书) of a filed transfer, with its signed QR."""
-    from landrights.certification.documents import html_to_pdf, qr_svg_data_uri
+    from landrights.signing.printing import html_to_pdf, qr_svg_data_uri
 
     contract = documents.contract_for(db.session, current_actor(), code)
     if contract.filed_at is None:
         raise NotFound(_("The contract is not filed yet: there is no attestation."), field="code")
-    url = documents.attestation_url(current_app.config["PUBLIC_BASE_URL"],
-                                    current_app.config["CERTIFICATE_KEY"].encode(), contract)
+    url = documents.attestation_url(db.session, current_app.config["PUBLIC_BASE_URL"], contract)
     html = render_template("market/attestation_pdf.html", c=contract, k=contract.clauses, url=url,
                            qr=qr_svg_data_uri(url), filed_on=documents.filed_on(contract))
     return Response(html_to_pdf(html), mimetype="application/pdf",
@@ -256,7 +255,8 @@ verify_bp = Blueprint("market_verify", __name__)
 def verify_transfer(code: str):
     """Verify a transfer attestation by its QR code's signed data: anyone, without logging in."""
     checked = documents.verify_transfer(db.session, current_app.config["CERTIFICATE_KEY"].encode(), code,
-                                        day=request.args.get("d"), sig=request.args.get("s"))
+                                        day=request.args.get("d"), sig=request.args.get("s"),
+                                        key_id=request.args.get("k"))
     status = 404 if checked.state == "unverified" else 200
     return render_template("market/verify.html", v=checked), status
 

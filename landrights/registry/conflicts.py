@@ -158,16 +158,7 @@ def keep_listing(session: Session, actor: Actor, *, household_code: str, id_numb
     require_registry_writer(actor, household_code)
     reason = _require_reason(reason)
     member, person = _listing(session, household_code, id_number)
-    others = [(p, code) for p, _, code in _live_listings(session, person.id_number,
-                                                          person.county_code)
-              if code != household_code and p.id_type == person.id_type]
-    if not others:
-        raise ValidationFailed(_l("This ID number is listed in this household only: there is "
-                                  "no conflict to resolve."), field="id_number")
-    if any(p.name != person.name for p, _ in others):
-        raise ValidationFailed(_l("The listings of this number name different people: two people "
-                                  "share it. Correct the number of one of them instead."),
-                               field="id_number", rule="R4.26")
+    others = _same_person_elsewhere(session, person, household_code)
     for _, code in others:
         require_registry_writer(actor, code)
     for _, code in others:
@@ -179,6 +170,22 @@ def keep_listing(session: Session, actor: Actor, *, household_code: str, id_numb
            document=document, details={"person_id": member.person_id,
                                        "ended": [code for _, code in others]})
     return member
+
+
+def _same_person_elsewhere(session: Session, person: Person, household_code: str) -> list[tuple]:
+    """Return (person row, household code) of the number's live listings in other households;
+    refuse when there are none, or when they name different people (R4.26)."""
+    others = [(p, code) for p, _, code in _live_listings(session, person.id_number,
+                                                          person.county_code)
+              if code != household_code and p.id_type == person.id_type]
+    if not others:
+        raise ValidationFailed(_l("This ID number is listed in this household only: there is "
+                                  "no conflict to resolve."), field="id_number")
+    if any(p.name != person.name for p, _ in others):
+        raise ValidationFailed(_l("The listings of this number name different people: two people "
+                                  "share it. Correct the number of one of them instead."),
+                               field="id_number", rule="R4.26")
+    return others
 
 
 def correct_number(session: Session, actor: Actor, *, household_code: str, id_number: str,

@@ -83,10 +83,19 @@ def household_statuses(session: Session, codes: list[str]) -> dict[str, dict]:
     confirmed = set(session.scalars(sa.select(Contract.household_code).where(
         sa.tuple_(Contract.county_code, Contract.code).in_(contracts), Contract.valid_to.is_(None),
         Contract.status == "registered")))
-    surveyed = set(session.scalars(sa.select(Claim.household_code).where(
+    held = {"objected": objected, "on_notice": set(on_notice), "certified": certified,
+            "confirmed": confirmed, "surveyed": _surveyed(session, codes)}
+    return {code: _status(code, held, on_notice) for code in codes}
+
+
+def _surveyed(session: Session, codes: list[str]) -> set[str]:
+    """Return the households that claim a parcel (down the index of their collectives' codes)."""
+    return set(session.scalars(sa.select(Claim.household_code).where(
         sa.or_(*(sa.and_(Claim.county_code == c[:6], Claim.parcel_code.startswith(c))
                  for c in {code[:14] for code in codes})), Claim.household_code.in_(codes))))
-    held = {"objected": objected, "on_notice": set(on_notice), "certified": certified,
-            "confirmed": confirmed, "surveyed": surveyed}
-    return {code: {"status": (status := next((s for s in STATUSES[:-1] if code in held[s]), "none")),
-                   "until": on_notice.get(code) if status == "on_notice" else None} for code in codes}
+
+
+def _status(code: str, held: dict[str, set], on_notice: dict) -> dict:
+    """Return a household's first status in STATUSES order and, on notice, when the notice closes."""
+    status = next((s for s in STATUSES[:-1] if code in held[s]), "none")
+    return {"status": status, "until": on_notice.get(code) if status == "on_notice" else None}

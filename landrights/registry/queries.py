@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from types import SimpleNamespace
 
@@ -35,6 +35,21 @@ class Page:
     total: int
     limit: int
     offset: int
+
+
+# The withdrawals table is retained rights' (rights.models.Withdrawal). The one fact of it the
+# register's other users need, when a household's return of contracted land took effect (R1.14),
+# is read here by table name, so that certification does not import retained rights for it.
+_WITHDRAWALS = sa.table("withdrawals", sa.column("household_code"), sa.column("kind"), sa.column("status"),
+                        sa.column("effective_on"))
+
+
+def returned_land_in_term(session: Session, household_code: str) -> date | None:
+    """Return when the household's return of contracted land took effect, if it did: it then gets
+    no new contracted land for the rest of the term (R1.14)."""
+    w = _WITHDRAWALS.c
+    return session.scalar(sa.select(sa.func.max(w.effective_on)).where(
+        w.household_code == household_code, w.kind == "land_return", w.status == "effective"))
 
 
 def setting(session: Session, key: str, default: str) -> str:

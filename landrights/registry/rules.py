@@ -64,11 +64,6 @@ def sex_from_id_number(number: str) -> int:
     return 1 if int(number[16]) % 2 else 2
 
 
-def collective_prefix_ok(child_code: str, collective_code: str) -> bool:
-    """Tell whether a household or parcel code starts with its collective's code (R4.6, R4.7)."""
-    return child_code.startswith(collective_code) and len(collective_code) == 14
-
-
 def contract_code_for(household_code: str, mode: str) -> str:
     """Return the contract code: household code + J (family, 110) or Q (other modes) (R4.8)."""
     return household_code + ("J" if mode == "110" else "Q")

@@ -18,14 +18,6 @@ from landrights.registry.rules import RELATIONS
 from landrights.rights.models import Settlement, Withdrawal
 
 
-def returned_land_in_term(session: Session, household_code: str) -> date | None:
-    """Return when the household's return of contracted land took effect, if it did: it then gets
-    no new contracted land for the rest of the term (R1.14)."""
-    return session.scalar(sa.select(sa.func.max(Withdrawal.effective_on)).where(
-        Withdrawal.household_code == household_code, Withdrawal.kind == "land_return",
-        Withdrawal.status == "effective"))
-
-
 def held_for_review(session: Session, today: date) -> int:
     """Count the requests due by today that wait for the county's review of voluntariness (G4)."""
     return session.scalar(sa.select(sa.func.count()).select_from(Withdrawal).where(

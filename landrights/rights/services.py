@@ -55,21 +55,8 @@ def record_settlement(session: Session, actor: Actor, *, id_number: str, settled
             number in the actor's area (one answer for a number unknown or registered elsewhere).
         ValidationFailed: no city or document.
     """
-    require_login(actor)
-    if actor.role not in REGISTRY_WRITERS:  # the role first: no lookup for those who never record
-        raise forbidden()
-    refuse_number_in_conflict(session, actor, id_number)  # whose number it is, nobody can tell
-    found = person_in_area(session, actor, id_number)
-    if found is None:
-        raise Forbidden(_l("There is no person with this ID number in your area."), field="id_number")
-    person, household = found
-    require_registry_writer(actor, household or person.county_code)
-    if not (city or "").strip() or not (document or "").strip():
-        raise ValidationFailed(_l("Give the town and the hukou transfer document."),
-                               field="city" if not (city or "").strip() else "document", rule="R9.1")
-    ranges.SETTLED_ON.check(settled_on, "settled_on")
-    ranges.not_before(settled_on, person.birth_date, "settled_on", _l(
-        "The settlement date lies before the person's birth, %(date)s.", date=person.birth_date), "R9.1")
+    person, household = _settler(session, actor, id_number)
+    _check_settlement(person, settled_on, city, document)
     settlement = Settlement(county_code=person.county_code, person_id=person.id, settled_on=settled_on,
                             city=city.strip(), address=address, document=document.strip(),
                             recorded_by=actor.user_id)
@@ -80,6 +67,30 @@ def record_settlement(session: Session, actor: Actor, *, id_number: str, settled
     registry.record(session, actor, "settle", "person", household or person.county_code,
                     document=document, details={"person_id": person.id, "city": city})
     return settlement
+
+
+def _settler(session: Session, actor: Actor, id_number: str) -> tuple[Person, str | None]:
+    """Return the person with this ID number in the actor's area and their household's code."""
+    require_login(actor)
+    if actor.role not in REGISTRY_WRITERS:  # the role first: no lookup for those who never record
+        raise forbidden()
+    refuse_number_in_conflict(session, actor, id_number)  # whose number it is, nobody can tell
+    found = person_in_area(session, actor, id_number)
+    if found is None:
+        raise Forbidden(_l("There is no person with this ID number in your area."), field="id_number")
+    person, household = found
+    require_registry_writer(actor, household or person.county_code)
+    return person, household
+
+
+def _check_settlement(person: Person, settled_on: date, city: str, document: str) -> None:
+    """Refuse a settlement without its town or document, or dated out of range (R9.1)."""
+    if not (city or "").strip() or not (document or "").strip():
+        raise ValidationFailed(_l("Give the town and the hukou transfer document."),
+                               field="city" if not (city or "").strip() else "document", rule="R9.1")
+    ranges.SETTLED_ON.check(settled_on, "settled_on")
+    ranges.not_before(settled_on, person.birth_date, "settled_on", _l(
+        "The settlement date lies before the person's birth, %(date)s.", date=person.birth_date), "R9.1")
 
 
 def _household_of(session: Session, person_id: int) -> str | None:
@@ -186,13 +197,24 @@ def _check_subject(session: Session, household_code: str, kind: str, parcel_code
     if kind == "land_return":
         return {"parcel_codes": _held_parcels(session, household_code, parcel_codes or [], effective_on)}
     if kind == "homestead":
-        found = session.scalar(sa.select(Homestead.code).where(
-            Homestead.code == (homestead_code or ""), Homestead.household_code == household_code,
-            Homestead.valid_to.is_(None), Homestead.status == "active"))
-        if found is None:
-            raise ValidationFailed(_l("The household holds no active homestead %(code)s.",
-                                      code=homestead_code), field="homestead_code", rule="R6.6")
-        return {"homestead_code": found}
+        return {"homestead_code": _held_homestead(session, household_code, homestead_code)}
+    return _held_shares(session, household_code, share_id_number, share_quantity)
+
+
+def _held_homestead(session: Session, household_code: str, homestead_code: str | None) -> str:
+    """Return the code of the household's active homestead named, or refuse (R6.6)."""
+    found = session.scalar(sa.select(Homestead.code).where(
+        Homestead.code == (homestead_code or ""), Homestead.household_code == household_code,
+        Homestead.valid_to.is_(None), Homestead.status == "active"))
+    if found is None:
+        raise ValidationFailed(_l("The household holds no active homestead %(code)s.",
+                                  code=homestead_code), field="homestead_code", rule="R6.6")
+    return found
+
+
+def _held_shares(session: Session, household_code: str, share_id_number, share_quantity) -> dict:
+    """Return the member and quantity of shares to give up: a member of this household, at most
+    the shares they hold (R7.11)."""
     person = session.scalar(sa.select(Person).where(identity_number(share_id_number)))
     held = person and session.scalar(sa.select(ShareHolding.quantity).where(
         ShareHolding.person_id == person.id, ShareHolding.valid_to.is_(None)))

@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 
 from landrights import clock
 from landrights.accounts.permissions import Actor
-from landrights.certification import rules as cert_rules
 from landrights.db import flush_or_raise
 from landrights.rights.models import Statement
 from landrights.rights.queries import retained_rights
+from landrights.signing import qr
 
 
 def _content(rights: dict) -> dict:
@@ -58,11 +58,13 @@ def issued_on(statement: Statement) -> date:
     return clock.local_date(statement.issued_at)
 
 
-def verify_url(base_url: str, key: bytes, statement: Statement) -> str:
-    """Return the URL the statement's QR code carries, signed like a certificate's."""
-    day = issued_on(statement)
-    sig = cert_rules.signature(key, statement.code, 1, day)
-    return f"{base_url}/verify/statement/{statement.code}?d={day:%Y%m%d}&s={sig}"
+def verify_url(session: Session, base_url: str, statement: Statement) -> str:
+    """Return the URL the statement's QR code carries, signed like a certificate's.
+
+    Raises:
+        Conflict: no signing key of the county in force.
+    """
+    return qr.signed_url(session, base_url, "statement", statement.code, 1, issued_on(statement))
 
 
 @dataclass
@@ -77,26 +79,29 @@ class StatementCheck:
     holder: str = ""
     parcel_count: int | None = None  # None: the household held no contract then
     total_area_m2: float | None = None
+    signed: qr.SignedCheck = qr.NOT_SIGNED  # the key that signed the QR, and if it was revoked
 
 
 STATEMENT_CODE = re.compile(r"^\d{18}S\d{4}$")
 
 
 def verify_statement(session: Session, key: bytes, code: str, *, day: str | None = None,
-                     sig: str | None = None) -> StatementCheck:
-    """Verify a statement by the signed data of its QR code; anyone may ask (G5).
+                     sig: str | None = None, key_id: str | None = None) -> StatementCheck:
+    """Verify a statement by the signed data of its QR code (SM2 with key_id, or the HMAC under
+    key of QR codes printed before); anyone may ask (G5).
 
     A code alone, altered or forged data and an unknown code all get the same answer,
-    'unverified', decided before the database is read."""
-    issued = cert_rules.signed_day(day)
-    if issued is None or not STATEMENT_CODE.match(code) or \
-            not cert_rules.signature_matches(key, code, 1, issued, sig or ""):
+    'unverified', decided before the register is read."""
+    if not STATEMENT_CODE.match(code):
+        return StatementCheck("unverified", code)
+    signed = qr.verify_signed(session, key, "statement", code, day=day, sig=sig, key_id=key_id)
+    if not signed.ok:
         return StatementCheck("unverified", code)
     statement = session.scalar(sa.select(Statement).where(Statement.code == code))
-    if statement is None or issued_on(statement) != issued:
+    if statement is None or issued_on(statement) != signed.day:
         return StatementCheck("unverified", code)
     contract = statement.content.get("contract")
-    return StatementCheck("genuine", code, issued,
-                          cert_rules.mask_name(statement.content["household"]["name"]),
+    return StatementCheck("genuine", code, signed.day,
+                          qr.mask_name(statement.content["household"]["name"]),
                           len(contract["parcels"]) if contract else None,
-                          contract["total_area_m2"] if contract else None)
+                          contract["total_area_m2"] if contract else None, signed)

@@ -73,12 +73,11 @@ def statement(code: str):
     if not FlaskForm().validate_on_submit():
         flash(_("The form expired; please try again."), "error")
         return redirect(url_for("rights.household", code=code))
-    from landrights.certification.documents import html_to_pdf, qr_svg_data_uri
+    from landrights.signing.printing import html_to_pdf, qr_svg_data_uri
 
     issued = statements.issue_statement(db.session, current_actor(), code)
     db.session.commit()
-    url = statements.verify_url(current_app.config["PUBLIC_BASE_URL"],
-                                current_app.config["CERTIFICATE_KEY"].encode(), issued)
+    url = statements.verify_url(db.session, current_app.config["PUBLIC_BASE_URL"], issued)
     html = render_template("rights/statement_pdf.html", s=issued, c=issued.content, qr=qr_svg_data_uri(url),
                            url=url, issued_on=statements.issued_on(issued))
     return Response(html_to_pdf(html), mimetype="application/pdf",
@@ -89,7 +88,8 @@ def statement(code: str):
 def verify_statement(code: str):
     """Verify a statement of retained rights by its QR code's signed data: anyone."""
     checked = statements.verify_statement(db.session, current_app.config["CERTIFICATE_KEY"].encode(), code,
-                                          day=request.args.get("d"), sig=request.args.get("s"))
+                                          day=request.args.get("d"), sig=request.args.get("s"),
+                                          key_id=request.args.get("k"))
     status = 404 if checked.state == "unverified" else 200
     return render_template("rights/verify_statement.html", v=checked), status
 

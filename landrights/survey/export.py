@@ -194,24 +194,27 @@ def _array(values, kind: str) -> np.ndarray:
 def _check_gbk(table: str, names: list[str], data: list[np.ndarray]) -> None:
     """Refuse text a GBK DBF cannot hold (a character outside GBK, or over 254 bytes)."""
     for name, column in zip(names, data, strict=True):
-        if column.dtype != object:
-            continue
-        texts = [v for v in column if v]
-        try:
-            "\n".join(texts).encode(SHAPEFILE_ENCODING)
-            too_long = [v for v in texts if len(v) > DBF_MAX_BYTES // 2
-                        and len(v.encode(SHAPEFILE_ENCODING)) > DBF_MAX_BYTES]
-        except UnicodeEncodeError:
-            bad = next(v for v in texts if not _encodes(v))
-            raise ValidationFailed(_l(
-                "%(table)s.%(field)s: “%(value)s” has a character GBK cannot hold; a GBK shapefile "
-                "would lose it. Export with --format gpkg (UTF-8).", table=table, field=name,
-                value=bad[:40]), field="format", rule="R4.3") from None
-        if too_long:
-            raise ValidationFailed(_l(
-                "%(table)s.%(field)s: “%(value)s…” is longer than a shapefile text field holds "
-                "(254 bytes). Export with --format gpkg.", table=table, field=name,
-                value=too_long[0][:40]), field="format", rule="R4.3")
+        if column.dtype == object:
+            _check_gbk_column(table, name, [v for v in column if v])
+
+
+def _check_gbk_column(table: str, name: str, texts: list[str]) -> None:
+    """Refuse a text column with a character outside GBK, or a value over 254 bytes in GBK."""
+    try:
+        "\n".join(texts).encode(SHAPEFILE_ENCODING)
+        too_long = [v for v in texts if len(v) > DBF_MAX_BYTES // 2
+                    and len(v.encode(SHAPEFILE_ENCODING)) > DBF_MAX_BYTES]
+    except UnicodeEncodeError:
+        bad = next(v for v in texts if not _encodes(v))
+        raise ValidationFailed(_l(
+            "%(table)s.%(field)s: “%(value)s” has a character GBK cannot hold; a GBK shapefile "
+            "would lose it. Export with --format gpkg (UTF-8).", table=table, field=name,
+            value=bad[:40]), field="format", rule="R4.3") from None
+    if too_long:
+        raise ValidationFailed(_l(
+            "%(table)s.%(field)s: “%(value)s…” is longer than a shapefile text field holds "
+            "(254 bytes). Export with --format gpkg.", table=table, field=name,
+            value=too_long[0][:40]), field="format", rule="R4.3")
 
 
 def _encodes(text: str) -> bool:

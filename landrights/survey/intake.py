@@ -93,9 +93,14 @@ def sniff(path: Path) -> str:
     binary or empty."""
     with path.open("rb") as f:
         head = f.read(512)
-    body = head.removeprefix(b"\xef\xbb\xbf").lstrip()
     if not head:
         return "empty"
+    return _by_signature(head) or _text_or_binary(head)
+
+
+def _by_signature(head: bytes) -> str | None:
+    """Name a file by its signature or first character, or None when neither tells."""
+    body = head.removeprefix(b"\xef\xbb\xbf").lstrip()
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         return "zip"
     if head.startswith(b"SQLite format 3\x00"):
@@ -108,6 +113,11 @@ def sniff(path: Path) -> str:
         return "shape"
     if head[0] in DBF_VERSIONS and len(head) >= 32 and _dbf_header_ok(head, None):
         return "dbf"
+    return None
+
+
+def _text_or_binary(head: bytes) -> str:
+    """Tell UTF-8 text from other bytes."""
     try:  # incremental: a character cut at byte 512 is not an error
         codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
     except UnicodeDecodeError:
@@ -123,12 +133,8 @@ _FIXED = {"shp": "dk.shp", "shx": "dk.shx", "dbf": "dk.dbf", "fbf": "fbf.dbf", "
 
 def _select(names: list[str], prefer: str | None = None) -> dict[str, str]:
     """Return role -> member name of the parts the import reads (a DK shapefile first)."""
-    visible = sorted(n for n in names if not any(
-        part.startswith(".") or part == "__MACOSX" for part in PurePosixPath(n).parts))
-    shps = [n for n in visible if n.lower().endswith(".shp")]
-    if prefer:
-        shps = [n for n in shps if n == prefer]
-    dk = [n for n in shps if PurePosixPath(n).name.upper().startswith("DK")] or shps
+    visible = sorted(n for n in names if not _hidden(n))
+    dk = _dk_shapefiles(visible, prefer)
     if dk:
         return _shapefile_parts(dk[0], visible)
     layers = [n for n in visible if n.lower().endswith(LAYER_SUFFIXES)]
@@ -137,18 +143,43 @@ def _select(names: list[str], prefer: str | None = None) -> dict[str, str]:
     return {"gpkg" if layers[0].lower().endswith(".gpkg") else "geojson": layers[0]}
 
 
+def _hidden(name: str) -> bool:
+    """Tell a member no one meant to send: in or named like a dot folder, or macOS's __MACOSX."""
+    return any(part.startswith(".") or part == "__MACOSX" for part in PurePosixPath(name).parts)
+
+
+def _dk_shapefiles(visible: list[str], prefer: str | None) -> list[str]:
+    """Return the .shp members (the one preferred, if named), those named DK… first if any."""
+    shps = [n for n in visible if n.lower().endswith(".shp")]
+    if prefer:
+        shps = [n for n in shps if n == prefer]
+    return [n for n in shps if PurePosixPath(n).name.upper().startswith("DK")] or shps
+
+
 def _shapefile_parts(shp: str, names: list[str]) -> dict[str, str]:
     path = PurePosixPath(shp)
     beside = {PurePosixPath(n).name: n for n in names if PurePosixPath(n).parent == path.parent}
     parts = {"shp": shp}
     for role in ("shx", "dbf", "prj", "cpg"):
-        found = next((n for base, n in beside.items()
-                      if PurePosixPath(base).stem == path.stem
-                      and PurePosixPath(base).suffix.lower() == f".{role}"), None)
+        found = _sibling(beside, path.stem, role)
         if found:
             parts[role] = found
         elif role in ("shx", "dbf"):
             raise SurveyFileError("missing_part", "file", name=_shown(path.name), part=f".{role}")
+    parts.update(_fbf_parts(beside))
+    return parts
+
+
+def _sibling(beside: dict[str, str], stem: str, role: str) -> str | None:
+    """Return the member beside the .shp with its stem and the role's suffix (any case), or None."""
+    return next((n for base, n in beside.items()
+                 if PurePosixPath(base).stem == stem and PurePosixPath(base).suffix.lower() == f".{role}"),
+                None)
+
+
+def _fbf_parts(beside: dict[str, str]) -> dict[str, str]:
+    """Return the FBF (发包方) table and its code page beside the .shp, if there."""
+    parts = {}
     for base, n in beside.items():
         if base.upper() == "FBF.DBF":
             parts["fbf"] = n
@@ -281,14 +312,18 @@ def check_geopackage(path: Path) -> None:
         with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1",
                                      uri=True)) as db:
             objects = db.execute("SELECT type, name, tbl_name, sql FROM sqlite_master").fetchall()
-            generated = [t for kind, t, _, sql in objects if kind == "table" and not _virtual(sql)
-                         and any(col[6] in (2, 3) for col in
-                                 db.execute("SELECT * FROM pragma_table_xinfo(?)", (t,)))]
+            generated = _with_generated_columns(db, objects)
     except sqlite3.Error:
         raise SurveyFileError("not_geopackage", "file", found="sqlite") from None
     problem = next((p for p in map(_schema_problem, objects) if p), None)
     if problem or generated:
         raise SurveyFileError("unsafe_geopackage", "file", found=problem or "generated")
+
+
+def _with_generated_columns(db: sqlite3.Connection, objects: list) -> list[str]:
+    """Return the ordinary tables that have a generated column (pragma table_xinfo hidden 2 or 3)."""
+    return [t for kind, t, _, sql in objects if kind == "table" and not _virtual(sql)
+            and any(col[6] in (2, 3) for col in db.execute("SELECT * FROM pragma_table_xinfo(?)", (t,)))]
 
 
 def _virtual(sql: str | None) -> bool:

@@ -124,8 +124,7 @@ class Zip:
 def check_member(info: zipfile.ZipInfo) -> None:
     """Refuse a zip member that is a link or device, encrypted, an archive, or named outside."""
     name = info.filename.replace("\\", "/")
-    parts = PurePosixPath(name).parts
-    if name.startswith("/") or "\x00" in name or ".." in parts or (parts and ":" in parts[0]):
+    if _outside(name):
         raise SurveyFileError("unsafe_zip", "file", found="path")
     kind = stat.S_IFMT(info.external_attr >> 16)
     if info.create_system == 3 and kind not in (0, stat.S_IFREG, stat.S_IFDIR):
@@ -134,6 +133,12 @@ def check_member(info: zipfile.ZipInfo) -> None:
         raise SurveyFileError("unsafe_zip", "file", found="encrypted")
     if not info.is_dir() and name.lower().endswith(ARCHIVE_SUFFIXES):
         raise SurveyFileError("unsafe_zip", "file", found="archive")
+
+
+def _outside(name: str) -> bool:
+    """Tell a member name that is absolute, has a NUL, climbs out (..) or names a drive (C:)."""
+    parts = PurePosixPath(name).parts
+    return name.startswith("/") or "\x00" in name or ".." in parts or bool(parts and ":" in parts[0])
 
 
 def _stream(src, out, budget: Budget, most: int | None = None) -> None:

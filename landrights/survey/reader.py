@@ -137,23 +137,30 @@ def _dk_layer(source: str) -> str | int:
 
 def _fbf_rows(parts: Parts, encoding: str | None) -> list[dict]:
     """Read the FBF (发包方) table of the package, if it carries one (R4.17)."""
-    if parts.file_format == "geopackage":
-        source = _source(parts)
-        layers = [str(name) for name, _ in _gdal(pyogrio.list_layers, source)]
-        layer = next((n for n in layers if n.upper() == "FBF"), None)
-        if layer is None:
-            return []
-    elif parts.file_format == "shapefile" and parts.fbf is not None:
-        source, layer = str(parts.fbf), None
-        if encoding is None and _gdal(pyogrio.read_info, source)["encoding"] in (None, "ISO-8859-1"):
-            encoding = "GB18030"  # its own .cpg or code page, else GBK as the DK table (above)
-    else:
+    found = _fbf_source(parts, encoding)
+    if found is None:
         return []
+    source, layer, encoding = found
     meta, _, _, values = _gdal(pyogrio.raw.read, source, layer=layer, read_geometry=False,
                                encoding=encoding)
     names = [n.upper() for n in meta["fields"]]
     columns = [_clean_column(column) for column in values]
     return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+
+
+def _fbf_source(parts: Parts, encoding: str | None) -> tuple[str, str | None, str | None] | None:
+    """Return (source, layer, encoding) of the package's FBF table, or None when it has none."""
+    if parts.file_format == "geopackage":
+        source = _source(parts)
+        layers = [str(name) for name, _ in _gdal(pyogrio.list_layers, source)]
+        layer = next((n for n in layers if n.upper() == "FBF"), None)
+        return None if layer is None else (source, layer, encoding)
+    if parts.file_format == "shapefile" and parts.fbf is not None:
+        source = str(parts.fbf)
+        if encoding is None and _gdal(pyogrio.read_info, source)["encoding"] in (None, "ISO-8859-1"):
+            encoding = "GB18030"  # its own .cpg or code page, else GBK as the DK table (above)
+        return source, None, encoding
+    return None
 
 
 def _clean_column(column: np.ndarray) -> list:
@@ -170,20 +177,32 @@ def _srid_of(crs_text: str | None, path: Path) -> int:
     """Return the EPSG code of the layer's CRS, reading Esri names too; refuse none or others."""
     if not crs_text:
         raise SurveyFileError("no_crs", "crs", name="DK" + path.suffix)
+    code, name = _epsg_and_name(crs_text)
+    if code is None:
+        code = _esri_code(name, crs_text)
+    if code != STORAGE_SRID and code not in GK3_PREFIXED and code not in GK3_PLAIN:
+        raise SurveyFileError("unsupported_crs", "crs", crs=f"EPSG:{code}" if code else _shown(name))
+    return code
+
+
+def _epsg_and_name(crs_text: str) -> tuple[int | None, str | None]:
+    """Return the EPSG code pyproj finds for a CRS (or None) and the CRS's name."""
     code = None
     try:
         crs = CRS.from_user_input(crs_text)
         code = crs.to_epsg() or crs.to_epsg(min_confidence=60)
-        name = crs.name
+        return code, crs.name
     except Exception:  # pyproj raises CRSError and others for odd WKT
-        name = crs_text
+        return code, crs_text
+
+
+def _esri_code(name: str | None, crs_text: str) -> int | None:
+    """Return the EPSG code read from an Esri CRS name (the first pattern that matches), or None."""
     for pattern, to_code in _ESRI_NAMES:
         match = pattern.search(name or "") or pattern.search(crs_text)
-        if code is None and match:
-            code = to_code(int(match.group(1)))
-    if code != STORAGE_SRID and code not in GK3_PREFIXED and code not in GK3_PLAIN:
-        raise SurveyFileError("unsupported_crs", "crs", crs=f"EPSG:{code}" if code else _shown(name))
-    return code
+        if match:
+            return to_code(int(match.group(1)))
+    return None
 
 
 def _shown(name: str | None) -> str:

@@ -53,16 +53,20 @@ def text_encoding(layer: Layer, params: dict) -> list[dict]:
     for name in TEXT_FIELDS:
         column = layer.survey.columns.get(name)
         texts = [v for v in column or () if isinstance(v, str)]
-        if not _GARBLED.search("\n".join(texts)):  # one scan of the whole column first
-            continue
-        for i, value in enumerate(column):
-            if i not in found and isinstance(value, str) and _GARBLED.search(value):
-                # the garbled characters alone show the mojibake; the rest of the text is the
-                # file's and is not echoed (issue 16)
-                garbled = "".join(dict.fromkeys(_GARBLED.findall(value)))[:10]
-                found[i] = layer.finding(i, {"code": layer.codes[i] or "", "field": name,
-                                             "value": garbled})
+        if _GARBLED.search("\n".join(texts)):  # one scan of the whole column first
+            _find_garbled(layer, name, column, found)
     return [found[i] for i in sorted(found)]
+
+
+def _find_garbled(layer: Layer, name: str, column: list, found: dict[int, dict]) -> None:
+    """Add a finding for each row not found yet whose NAME field is garbled."""
+    for i, value in enumerate(column):
+        if i not in found and isinstance(value, str) and _GARBLED.search(value):
+            # the garbled characters alone show the mojibake; the rest of the text is the
+            # file's and is not echoed (issue 16)
+            garbled = "".join(dict.fromkeys(_GARBLED.findall(value)))[:10]
+            found[i] = layer.finding(i, {"code": layer.codes[i] or "", "field": name,
+                                         "value": garbled})
 
 
 # NY/T 2539 code tables (R4.21-R4.24, R4.27): the values the parcels table accepts
@@ -95,12 +99,7 @@ def code_tables(layer: Layer, params: dict) -> list[dict]:
         column = layer.survey.columns.get(name)
         if column is None:
             continue
-        bad = {}  # a column holds few distinct values: judge each once
-        for value in set(column):
-            text = field_text(name, value)
-            if text is not None and text not in allowed:
-                # a short code is shown; any other text of the file is not echoed (issue 16)
-                bad[value] = text if _SHOWN_CODE.fullmatch(text) else "—"
+        bad = _outside_table(name, allowed, column)
         if not bad:
             continue
         for i, value in enumerate(column):
@@ -108,6 +107,18 @@ def code_tables(layer: Layer, params: dict) -> list[dict]:
                 found[i] = layer.finding(i, {"code": layer.codes[i] or "", "field": name,
                                              "value": bad[value]})
     return [found[i] for i in sorted(found)]
+
+
+def _outside_table(name: str, allowed: set[str], column: list) -> dict:
+    """Return {value: what a finding shows} of a column's values outside its code table; a column
+    holds few distinct values, so each is judged once."""
+    bad = {}
+    for value in set(column):
+        text = field_text(name, value)
+        if text is not None and text not in allowed:
+            # a short code is shown; any other text of the file is not echoed (issue 16)
+            bad[value] = text if _SHOWN_CODE.fullmatch(text) else "—"
+    return bad
 
 
 def geodesic_area(geometries) -> np.ndarray:

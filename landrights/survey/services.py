@@ -29,6 +29,7 @@ from landrights.errors import Forbidden, NotFound, ValidationFailed
 from landrights.registry import rules as registry_rules
 from landrights.registry import services as registry
 from landrights.registry.models import Collective
+from landrights.serving import metrics
 from landrights.survey import rules, words
 from landrights.survey.file_errors import file_error
 from landrights.survey.models import QualityRule, QualityRuleSwitch, SurveyFinding, SurveyImport
@@ -68,6 +69,7 @@ _COMPARED = ["name", "ownership", "category", "land_use_type", "soil_grade", "la
              "surveyed_area_m2"]
 
 
+@metrics.survey_import
 def import_survey(session: Session, actor: Actor, path: str | Path, *, collective_code: str,
                   filename: str | None = None, encoding: str | None = None, srid: int | None = None,
                   all_or_nothing: bool = False, workdir: str | Path | None = None,
@@ -90,10 +92,7 @@ def import_survey(session: Session, actor: Actor, path: str | Path, *, collectiv
         raise file_error(err) from None
     _ensure_collectives(session, actor, survey, collective_code)
     codes = parcel_codes(survey)
-    if codes and not any(c and c.startswith(collective_code) for c in codes):
-        raise ValidationFailed(_l("No parcel of this file belongs to collective %(code)s: is it "
-                                  "the file of another collective?", code=collective_code),
-                               field="collective", rule="R4.7")
+    _require_own_parcels(codes, collective_code)
     record = SurveyImport(county_code=collective_code[:6], collective_code=collective_code,
                           filename=_filename(filename or Path(path).name),
                           file_format=survey.file_format,
@@ -128,6 +127,14 @@ def import_survey(session: Session, actor: Actor, path: str | Path, *, collectiv
     registry.record(session, actor, "import", "survey", collective_code,
                     details={"import_id": record.id, "imported": record.imported})
     return record
+
+
+def _require_own_parcels(codes: list[str | None], collective_code: str) -> None:
+    """Refuse a file none of whose parcels belongs to the collective (R4.7)."""
+    if codes and not any(c and c.startswith(collective_code) for c in codes):
+        raise ValidationFailed(_l("No parcel of this file belongs to collective %(code)s: is it "
+                                  "the file of another collective?", code=collective_code),
+                               field="collective", rule="R4.7")
 
 
 def _filename(name: str) -> str:
@@ -185,15 +192,24 @@ def _stage_columns(survey: SurveyFile, codes: list[str | None], ok: np.ndarray) 
     geoms = shapely.set_srid(survey.geometries, 4490)
     wkb = shapely.to_wkb(geoms, include_srid=True)  # EWKB; the server reads it with geometry_recv
     columns = [list(range(1, n + 1)), codes, ok.tolist(), wkb.tolist()]
-    for name in registry_rules.DK_FIELDS:
-        values = survey.column(name)
-        if name == "SFJBNT":
-            values = [registry_rules.yes_no(v) for v in values]
-        elif name in _AREAS:
-            values = [_decimal(v) for v in values]
-        elif name in rules.CODE_WIDTH or not all(v is None or isinstance(v, str) for v in values):
-            values = [rules.field_text(name, v) for v in values]  # plain text is already stripped
-        columns.append(values)
+    columns += [_dk_column(name, survey.column(name)) for name in registry_rules.DK_FIELDS]
+    columns.append(_extra_column(survey, n))
+    return columns
+
+
+def _dk_column(name: str, values: list) -> list:
+    """Return one DK field's values as the staging table types it."""
+    if name == "SFJBNT":
+        return [registry_rules.yes_no(v) for v in values]
+    if name in _AREAS:
+        return [_decimal(v) for v in values]
+    if name in rules.CODE_WIDTH or not all(v is None or isinstance(v, str) for v in values):
+        return [rules.field_text(name, v) for v in values]  # plain text is already stripped
+    return values
+
+
+def _extra_column(survey: SurveyFile, n: int) -> list[Jsonb]:
+    """Return each row's columns the registry has no field for, as JSON ({} where none is set)."""
     unknown = {k: v for k, v in survey.columns.items() if k not in _KNOWN}
     extra = [Jsonb({})] * n
     if unknown:
@@ -202,8 +218,7 @@ def _stage_columns(survey: SurveyFile, codes: list[str | None], ok: np.ndarray) 
             fields = {k: _jsonable(v) for k, v in zip(names, row, strict=True) if v is not None}
             if fields:
                 extra[i] = Jsonb(fields)
-    columns.append(extra)
-    return columns
+    return extra
 
 
 def _decimal(value) -> Decimal | None:

@@ -12,10 +12,7 @@ from landrights.accounts import services as accounts
 from landrights.accounts.permissions import SYSTEM
 from tests.certification.conftest import COLLECTIVE, PENDING, after_days
 from tests.conftest import FAST_HASH, PASSWORD
-
-
-def bearer(session, username):
-    return {"Authorization": "Bearer " + accounts.issue_token(session, SYSTEM, username)}
+from tests.factories import bearer
 
 
 def _farmer(session, household):

@@ -7,11 +7,12 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from landrights import clock
-from landrights.certification import certificates, rules, services
+from landrights.certification import certificates, services
 from landrights.certification.models import Certificate
 from landrights.errors import Conflict, NotFound, ValidationFailed
 from landrights.registry import queries as registry_queries
 from landrights.registry import services as registry
+from landrights.signing import qr
 from tests.certification.conftest import COLLECTIVE, PENDING, after_days, farmer_of
 from tests.certification.helpers import confirmed_household
 
@@ -23,8 +24,14 @@ def contract(session, officer):
     return confirmed_household(session, officer, PENDING[0])
 
 
-def _qr(cert):
-    url = certificates.verify_url("https://x", KEY, cert)
+def _qr(session, cert):
+    url = certificates.verify_url(session, "https://x", cert)
+    return dict(part.split("=") for part in url.split("?")[1].split("&"))
+
+
+def _hmac_qr(cert):
+    """The QR data of a certificate printed before SM2 signatures (HMAC under KEY)."""
+    url = qr.hmac_url("https://x", KEY, "certificate", cert.code, cert.serial, certificates.issued_on(cert))
     return dict(part.split("=") for part in url.split("?")[1].split("&"))
 
 
@@ -41,14 +48,14 @@ def test_issue_then_reissue_then_replace_keeps_every_version(session, county, co
     assert [(c.serial, c.kind, c.status) for c in rows] == [
         (1, "issue", "superseded"), (2, "reissue", "superseded"), (3, "replace", "valid")]
     assert len({c.printed_no for c in rows}) == 3
-    old = certificates.verify(session, KEY, contract, **_rename(_qr(first)))
+    old = certificates.verify(session, KEY, contract, **_rename(_qr(session, first)))
     assert old.state == "superseded" and old.current_serial == changed.serial
-    assert certificates.verify(session, KEY, contract, **_rename(_qr(lost))).state == "superseded"
-    assert certificates.verify(session, KEY, contract, **_rename(_qr(changed))).state == "valid"
+    assert certificates.verify(session, KEY, contract, **_rename(_qr(session, lost))).state == "superseded"
+    assert certificates.verify(session, KEY, contract, **_rename(_qr(session, changed))).state == "valid"
 
 
 def _rename(q: dict) -> dict:
-    return {"serial": q["n"], "day": q["d"], "sig": q["s"]}
+    return {"serial": q["n"], "day": q["d"], "sig": q["s"], "key_id": q.get("k")}
 
 
 def test_cancel_needs_reason_and_document(session, county, contract):
@@ -59,14 +66,15 @@ def test_cancel_needs_reason_and_document(session, county, contract):
     cancelled = certificates.cancel_certificate(session, county, code=contract, reason="自愿交回承包地",
                                                 document="交回申请 3号")
     assert cancelled.status == "cancelled" and cancelled.ended_at is not None
-    assert certificates.verify(session, KEY, contract, **_rename(_qr(cancelled))).state == "cancelled"
+    seen = certificates.verify(session, KEY, contract, **_rename(_qr(session, cancelled)))
+    assert seen.state == "cancelled"
     with pytest.raises(NotFound):
         certificates.cancel_certificate(session, county, code=contract, reason="x", document="y")
 
 
 def test_a_tampered_qr_a_bare_code_and_an_unknown_code_get_one_answer(session, county, contract):
     cert = certificates.issue_certificate(session, county, code=contract)
-    genuine = _rename(_qr(cert))
+    genuine = _rename(_qr(session, cert))
     assert certificates.verify(session, KEY, contract, **genuine).state == "valid"
     other = contract[:-5] + "9999J"
     cases = [
@@ -76,18 +84,23 @@ def test_a_tampered_qr_a_bare_code_and_an_unknown_code_get_one_answer(session, c
         (other, genuine),                               # the signature of another code
         (contract, genuine | {"sig": None}),            # signature removed
     ]
-    for code, qr in cases:
+    for code, data in cases:
         refused = certificates.Verification("unverified", code)
-        assert certificates.verify(session, KEY, code, **qr) == refused, qr
+        assert certificates.verify(session, KEY, code, **data) == refused, data
     assert certificates.verify(session, KEY, contract, **genuine | {"serial": "１"}).state == "unverified"
-    assert certificates.verify(session, b"another key", contract, **genuine).state == "unverified"
+    for key_id in (None, "220422-5f3a9c1e", "220421-00000000"):  # no key, another county's, an unknown one
+        seen = certificates.verify(session, KEY, contract, **genuine | {"key_id": key_id})
+        assert seen.state == "unverified"
+    printed_before = _rename(_hmac_qr(cert))  # a QR code printed before SM2 signatures still verifies
+    assert certificates.verify(session, KEY, contract, **printed_before).state == "valid"
+    assert certificates.verify(session, b"another key", contract, **printed_before).state == "unverified"
     # a code alone, existing or not, opens nothing: guessing codes tells nothing (issue 16)
     assert certificates.verify(session, KEY, contract) == certificates.Verification("unverified", contract)
     assert certificates.verify(session, KEY, other) == certificates.Verification("unverified", other)
 
 
 def test_verification_says_when_the_register_moved_on(session, officer, county, contract):
-    first = _rename(_qr(certificates.issue_certificate(session, county, code=contract)))
+    first = _rename(_qr(session, certificates.issue_certificate(session, county, code=contract)))
     assert certificates.verify(session, KEY, contract, **first).register_changed is False
     household = contract[:18]
     parcel = services.household_state(session, household).kept[0].parcel_code
@@ -110,7 +123,8 @@ def test_verification_says_when_the_register_moved_on(session, officer, county, 
     assert seen.state == "valid" and seen.register_changed  # 换发 is due
     replaced = certificates.reissue_certificate(session, county, code=contract, kind="replace",
                                                 reason="地块四至变更", document="变更登记 5号")
-    assert certificates.verify(session, KEY, contract, **_rename(_qr(replaced))).register_changed is False
+    replaced_qr = _rename(_qr(session, replaced))
+    assert certificates.verify(session, KEY, contract, **replaced_qr).register_changed is False
     live = session.scalar(sa.text("SELECT id FROM contracts WHERE code = :c AND valid_to IS NULL"),
                           {"c": contract})
     assert replaced.contract_id == live  # the new certificate shows contract version 2
@@ -167,9 +181,9 @@ def test_a_cancelled_certificate_can_be_issued_anew_with_its_reason(session, cou
         "SELECT reason, document, details->>'serial' FROM change_events WHERE entity = 'certificate' "
         "AND entity_code = :c AND action = 'issue' ORDER BY id DESC LIMIT 1"), {"c": contract}).one()
     assert tuple(event) == ("撤销误注销", "县农业农村局决定 2号", "2")  # the register keeps why
-    old = certificates.verify(session, KEY, contract, **_rename(_qr(first)))
+    old = certificates.verify(session, KEY, contract, **_rename(_qr(session, first)))
     assert old.state == "cancelled" and old.current_serial == 2
-    assert certificates.verify(session, KEY, contract, **_rename(_qr(anew))).state == "valid"
+    assert certificates.verify(session, KEY, contract, **_rename(_qr(session, anew))).state == "valid"
     with pytest.raises(Conflict) as info:  # one in force: 补发 or 换发, never a second issue
         certificates.issue_certificate(session, county, code=contract, reason="x", document="y")
     assert anew.printed_no in str(info.value.message)
@@ -187,8 +201,9 @@ def test_a_new_issue_is_noted_on_the_printed_certificate(session, county, contra
 
 def test_the_verification_code_printed_under_the_qr_verifies_like_the_qr(session, county, contract):
     cert = certificates.issue_certificate(session, county, code=contract)
-    url = certificates.verify_url("https://x", KEY, cert)
-    typed = rules.read_verification_code(rules.verification_code_of(url).lower().replace("-", " "))
+    url = certificates.verify_url(session, "https://x", cert)
+    typed = qr.read_verification_code(qr.verification_code_of(url, KEY).lower().replace("-", " "))
+    assert qr.verification_code_of(url, KEY) == certificates.verification_code(KEY, cert)
     assert (typed.kind, typed.code, typed.serial) == ("certificate", contract, "1")
     seen = certificates.verify(session, KEY, typed.code, serial=typed.serial, day=typed.day, sig=typed.sig)
     assert seen.state == "valid" and seen.certificate.id == cert.id

@@ -15,13 +15,17 @@ import shapely
 from pyproj import Geod
 from shapely.geometry import MultiPolygon, Polygon
 
-from landrights.certification import documents, rules
+from landrights.certification import documents
 from landrights.certification.documents import CertificateDoc, MemberLine, ParcelLine
 from landrights.geo.area import display_mu
+from landrights.signing import qr
 
 GEOD = Geod(ellps="GRS80")  # CGCS2000 uses the GRS 80 ellipsoid
 COLLECTIVE = "22042110120103"
-URL = "https://landrights.example.cn/verify/220421101201030016J?n=1&d=20241203&s=Zm9vYmFyZm9vYmFyZm9vYm"
+# the size of an SM2-signed QR (landrights.signing.qr): key id and 86 characters of signature
+URL = ("https://landrights.example.cn/verify/220421101201030016J?n=1&d=20241203&k=220421-5f3a9c1e&s="
+       "Zm9vYmFyZm9vYmFyZm9vYmZvb2Jhcm-vb2Jhcm_vb2Jhcm9vYmFyZm9vYmFyZm9vYmZvb2JhcmZvb2JhcmZvb2")
+CODE = "220421101201030016J-1-20241203-CSQP-YRK1-E9K6-YVV2"  # as signing.qr.verification_code prints it
 
 
 def rectangle(lon: float, lat: float, east_m: float, north_m: float) -> MultiPolygon:
@@ -51,7 +55,7 @@ DOC = CertificateDoc(
     term_start=date(1998, 1, 1), term_end=date(2027, 12, 31),
     members=(MemberLine("王䶮", "户主"), MemberLine("李玉兰", "配偶"),
              MemberLine("王小明", "长子", "在校学生")),
-    parcels=PARCELS, verify_url=URL,
+    parcels=PARCELS, verify_url=URL, verification_code=CODE,
     notes=("补发：原证遗失（遗失声明 东丰县〔2024〕第12号）",))
 
 
@@ -125,8 +129,8 @@ def test_qr_on_the_first_page_scans_to_the_verify_url(printed, tmp_path):
 
 def test_the_cover_prints_the_verification_code_to_type_under_the_qr(printed):
     cover = pages_text(printed)[0]
-    code = rules.verification_code_of(URL)
-    assert code == "220421101201030016J-1-20241203-CSQP-YRK1-E9K6-YVV2"  # the QR signature, typeable
+    code = qr.verification_code("220421101201030016J", 1, date(2024, 12, 3), "Zm9vYmFyZm9vYmFyZm9vYm")
+    assert code == CODE  # 80 bits of the HMAC, typeable
     assert "核验码" + code in re.sub(r"\s+", "", cover)
     assert "https://landrights.example.cn/verify/" in cover  # where to type it
 

@@ -11,8 +11,9 @@ from html import unescape
 import sqlalchemy as sa
 
 from landrights import moments
-from landrights.certification import certificates, objections, rules
+from landrights.certification import certificates, objections
 from landrights.certification.models import Certificate, Objection
+from landrights.signing import qr
 from tests.certification.conftest import PENDING, after_days
 from tests.certification.helpers import FARMER_HOUSEHOLD, confirmed_household, farmer_on_notice
 
@@ -227,10 +228,10 @@ def test_the_verify_box_reads_the_printed_code_and_refuses_others_alike(app, cli
                                                                           officer):
     contract = confirmed_household(session, officer, PENDING[1])
     cert = certificates.issue_certificate(session, county, code=contract)
-    url = certificates.verify_url(app.config["PUBLIC_BASE_URL"], app.config["CERTIFICATE_KEY"].encode(), cert)
+    url = certificates.verify_url(session, app.config["PUBLIC_BASE_URL"], cert)
     box = client.get("/verify/")
     assert box.status_code == 200 and '<input id="code" name="code"' in box.get_data(as_text=True)
-    typed = rules.verification_code_of(url)
+    typed = qr.verification_code_of(url, app.config["CERTIFICATE_KEY"].encode())
     found = client.get("/verify/", query_string={"code": typed.lower().replace("-", " ")})
     assert found.status_code == 302 and found.headers["Location"].startswith(f"/verify/{contract}?")
     shown = client.get(found.headers["Location"])
@@ -259,10 +260,11 @@ def test_the_box_reads_the_codes_printed_on_statements_and_attestations_too(app,
                                            SETTLED)
     contract = session.scalar(sa.select(TransferContract).where(TransferContract.household_code == SETTLED))
     for url, page, verdict in (
-            (statements.verify_url(base, key, statement), f"/verify/statement/{statement.code}?", "genuine"),
-            (documents.attestation_url(base, key, contract), f"/verify/transfer/{contract.code}?",
+            (statements.verify_url(session, base, statement), f"/verify/statement/{statement.code}?",
+             "genuine"),
+            (documents.attestation_url(session, base, contract), f"/verify/transfer/{contract.code}?",
              contract.status)):
-        typed = rules.verification_code_of(url)
+        typed = qr.verification_code_of(url, key)
         assert typed and typed.startswith(url.split("/verify/")[1].split("?")[0].split("/")[-1] + "-")
         found = client.get("/verify/", query_string={"code": typed})
         assert found.status_code == 302 and found.headers["Location"].startswith(page)
@@ -270,6 +272,9 @@ def test_the_box_reads_the_codes_printed_on_statements_and_attestations_too(app,
         assert shown.status_code == 200 and f'data-state="{verdict}"' in shown.get_data(as_text=True)
         pasted = client.get("/verify/", query_string={"code": url})  # the QR's URL, pasted
         assert pasted.status_code == 302 and pasted.headers["Location"].startswith(page)
+        assert "k=220421-" in pasted.headers["Location"]  # with the SM2 key and signature
+        shown = client.get(pasted.headers["Location"])
+        assert shown.status_code == 200 and f'data-state="{verdict}"' in shown.get_data(as_text=True)
 
 
 def test_a_refused_decision_keeps_what_the_officer_typed(client, auth, session, officer):

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from landrights.certification import certificates, objections, queries, services
 from landrights.errors import ValidationFailed
 from tests.certification.conftest import COLLECTIVE, PENDING
-from tests.db.test_constraints import FAR, insert_parcel, square
+from tests.factories import FAR, insert_parcel, square
 
 ORDER = ["surveyed", "on_notice", "objected", "confirmed", "certified"]
 

@@ -73,10 +73,10 @@ def test_whole_path_with_objection_correction_and_renotice(app, session, officer
 
     cert = certificates.issue_certificate(session, county, code=contract.code)
     assert cert.printed_no.startswith("NO.J") and len(cert.printed_no) == 17
-    url = certificates.verify_url("https://land.example", KEY, cert)
+    url = certificates.verify_url(session, "https://land.example", cert)
     query = dict(part.split("=") for part in url.split("?")[1].split("&"))
     seen = certificates.verify(session, KEY, contract.code, serial=query["n"], day=query["d"],
-                               sig=query["s"])
+                               sig=query["s"], key_id=query["k"])
     assert seen.state == "valid" and seen.holder.endswith("*")
     assert seen.parcel_count == len(parcels)
     assert seen.total_area_m2 == pytest.approx(float(sum(Decimal(p.area_m2) for p in parcels)), abs=0.05)

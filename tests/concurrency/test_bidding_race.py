@@ -14,8 +14,8 @@ from landrights import clock
 from landrights.errors import DomainError
 from landrights.market import contracts
 from landrights.market import services as market
+from tests.factories import COUNTY, make_listing, pay_deposit
 from tests.market.conftest import HOUSEHOLD, make_bidder, parcels_of
-from tests.market.test_market import COUNTY, _deposit, _list
 
 
 def _prepare(engine, bidders: int):
@@ -23,10 +23,10 @@ def _prepare(engine, bidders: int):
 
     officer = Actor(role="township_officer", name="officer", township_code="220421101")
     with Session(engine) as session:
-        listing = _list(session, parcel_codes=parcels_of(session, HOUSEHOLD)[:1])
+        listing = make_listing(session, parcel_codes=parcels_of(session, HOUSEHOLD)[:1])
         made = [make_bidder(session, f"racer{i}", "company") for i in range(bidders)]
         for bidder in made:
-            _deposit(session, officer, listing, bidder)
+            pay_deposit(session, officer, listing, bidder)
         session.commit()
         return listing.id, made, officer
 

@@ -11,7 +11,7 @@ import time
 
 import sqlalchemy as sa
 
-from tests.db.test_constraints import id_number
+from tests.factories import id_number
 
 NUMBER = id_number("22042119700101201")
 HAND_OVER = ["SET CONSTRAINTS persons_id_conflict_insert, persons_id_conflict_update DEFERRED",

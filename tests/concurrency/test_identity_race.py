@@ -19,8 +19,8 @@ from landrights.errors import DomainError
 from landrights.market import entrustments, identities
 from landrights.market import services as market
 from tests.conftest import FAST_HASH, PASSWORD
+from tests.factories import make_listing
 from tests.market.conftest import HOUSEHOLD, MEMBER_ID, farmer_of, parcels_of
-from tests.market.test_market import _list
 
 
 def _accounts(engine, *names: str, person: str | None = None, **area) -> list[Actor]:
@@ -112,7 +112,7 @@ def test_an_agents_act_racing_the_revocation_waits_and_is_refused(scratch_db):
     def list_as_agent():
         with Session(scratch_db) as session:
             try:
-                _list(session, agent)
+                make_listing(session, agent)
                 session.commit()
                 outcome.append("listed")
             except DomainError as err:

@@ -6,7 +6,7 @@ import threading
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
-from tests.db.test_constraints import PARCEL_SQL, square
+from tests.factories import PARCEL_SQL, square
 
 COLLECTIVES = ("22042110120101", "22042110120102")
 

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from landrights.accounts.permissions import Actor
 from landrights.errors import DomainError
 from landrights.market import pledges
+from tests.factories import make_listing
 from tests.market.conftest import HOUSEHOLD, parcels_of
-from tests.market.test_market import _list
 
 OFFICER = Actor(role="township_officer", name="officer", township_code="220421101")
 
@@ -38,7 +38,7 @@ def test_a_listing_waits_for_an_uncommitted_pledge_and_is_refused(scratch_db):
     def list_it():
         with Session(scratch_db) as session:
             try:
-                _list(session, parcel_codes=codes)  # its own check cannot see the pledge yet
+                make_listing(session, parcel_codes=codes)  # its own check cannot see the pledge yet
                 session.commit()
                 outcome.append("committed")
             except DomainError as err:

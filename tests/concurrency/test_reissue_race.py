@@ -47,8 +47,15 @@ def _waiting(engine, threads: list[threading.Thread], answers: list) -> None:
         while conn.scalar(sa.text("SELECT count(*) FROM pg_stat_activity WHERE datname = "
                                   "current_database() AND wait_event_type = 'Lock'")) < len(threads):
             assert all(t.is_alive() for t in threads), f"a request answered before the gate: {answers}"
-            assert time.monotonic() < deadline, "the requests never reached the certificate"
+            assert time.monotonic() < deadline, ("the requests never reached the certificate",
+                                                 _activity(conn))
             time.sleep(0.02)
+
+
+def _activity(conn) -> list:
+    """What each connection of the database is doing (for a failure's message)."""
+    return conn.execute(sa.text("SELECT state, wait_event_type, wait_event, left(query, 120) FROM "
+                                "pg_stat_activity WHERE datname = current_database()")).all()
 
 
 def _race(engine, requests: list[Callable[[], object]]) -> list:

@@ -4,38 +4,8 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.exc import DBAPIError
 
-from landrights.registry.rules import id_check_char
-
-COLLECTIVE = "22042110120101"  # demo: 永安村一组
-FAR = (125.30, 42.60)  # a free spot away from the demo village
-
-
-def refused(session, sql: str, **params) -> tuple[str, str | None]:
-    """Run sql in a savepoint; return (SQLSTATE, constraint name) of its refusal."""
-    with pytest.raises(DBAPIError) as info:
-        with session.begin_nested():
-            session.execute(sa.text(sql), params)
-    return info.value.orig.sqlstate, info.value.orig.diag.constraint_name
-
-
-def square(x0: float, y0: float, size_deg: float = 0.001) -> str:
-    x1, y1 = x0 + size_deg, y0 + size_deg
-    return f"SRID=4490;MULTIPOLYGON((({x0} {y0},{x1} {y0},{x1} {y1},{x0} {y1},{x0} {y0})))"
-
-
-def id_number(body17: str) -> str:
-    return body17 + id_check_char(body17)
-
-
-PARCEL_SQL = ("INSERT INTO parcels (county_code, code, collective_code, version, geom, status) "
-              "VALUES (:county, :code, :collective, 1, ST_GeomFromEWKT(:geom), 'surveyed')")
-
-
-def insert_parcel(session, code: str, geom: str, collective: str = COLLECTIVE):
-    session.execute(sa.text(PARCEL_SQL), {"county": code[:6], "code": code,
-                                          "collective": collective, "geom": geom})
+from tests.factories import COLLECTIVE, FAR, PARCEL_SQL, id_number, insert_parcel, refused, square
 
 
 @pytest.mark.parametrize("code, level, parent, constraint", [

@@ -32,7 +32,7 @@ def test_county_code_leads_every_unique_business_key(session):
 
 
 def test_confirmed_area_must_be_positive(session):
-    from tests.db.test_constraints import refused
+    from tests.factories import refused
 
     row = session.execute(sa.text("SELECT id, code FROM parcels WHERE valid_to IS NULL LIMIT 1")).one()
     session.execute(sa.text(

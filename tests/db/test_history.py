@@ -2,7 +2,7 @@
 import pytest
 import sqlalchemy as sa
 
-from tests.db.test_constraints import refused
+from tests.factories import refused
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from tests.db.test_constraints import id_number, refused
+from tests.factories import id_number, refused
 
 NUMBER = id_number("22042119700101201")  # not in the demo; male
 PERSON = ("INSERT INTO persons (county_code, name, sex, id_type, id_number, id_conflict_of) "

@@ -2,7 +2,7 @@
 statement triggers on parcels after every insert, update and delete."""
 import sqlalchemy as sa
 
-from tests.db.test_constraints import COLLECTIVE, FAR, insert_parcel, square
+from tests.factories import COLLECTIVE, FAR, insert_parcel, square
 
 
 def overview(session, collective: str):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from tests.db.test_constraints import refused
+from tests.factories import refused
 
 HOUSEHOLD = "220421101201010001"  # demo: 杨春林, with a homestead
 DAUGHTER = "220421198411303622"  # a member of HOUSEHOLD

@@ -19,10 +19,10 @@ VIEW = Actor(role="county_admin", name="县", county_code="220421")
 
 
 def _verify(app, session, certificate):
-    url = certificates.verify_url("", app.config["CERTIFICATE_KEY"].encode(), certificate)
+    url = certificates.verify_url(session, "", certificate)
     query = dict(part.split("=") for part in url.split("?")[1].split("&"))
     return certificates.verify(session, app.config["CERTIFICATE_KEY"].encode(), certificate.code,
-                               serial=query["n"], day=query["d"], sig=query["s"])
+                               serial=query["n"], day=query["d"], sig=query["s"], key_id=query["k"])
 
 
 @pytest.mark.parametrize("ownership", ["gpkg", "dbf"])
@@ -71,7 +71,7 @@ def test_a_certificate_verifies_through_the_public_page(clean_app, clean_session
     import_package(clean_app, clean_session, package, tmp_path)
     certificate = clean_session.scalar(sa.select(Certificate).where(
         Certificate.code == "220421103004010001J"))
-    url = certificates.verify_url("", clean_app.config["CERTIFICATE_KEY"].encode(), certificate)
+    url = certificates.verify_url(clean_session, "", certificate)
     page = clean_client.get(url)
     assert page.status_code == 200 and "有效" in page.get_data(as_text=True)
     assert "2017-04-01" in page.get_data(as_text=True) or "2017年4月1日" in page.get_data(

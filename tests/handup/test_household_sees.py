@@ -54,7 +54,7 @@ def test_a_household_logs_in_and_sees_what_was_registered(clean_app, clean_sessi
     current = clean_session.scalar(sa.select(Certificate).where(
         Certificate.code == expected["contract"], Certificate.status == "valid"))
     assert current.serial == 2  # the re-issued / replacement certificate
-    qr = certs.verify_url("", clean_app.config["CERTIFICATE_KEY"].encode(), current)
+    qr = certs.verify_url(clean_session, "", current)
     verified = clean_client.get(qr)  # what its QR code opens
     assert verified.status_code == 200 and "有效" in verified.get_data(as_text=True)
     other = clean_client.get("/households/220421103004010006")

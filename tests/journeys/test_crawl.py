@@ -18,7 +18,7 @@ ROLES = ["anonymous", "farmer", "migrant", "clerk", "officer", "county", "transf
 # The pages each role's journeys need (issue 19), as path patterns: each must be reached by links
 # alone from the home page ("never leave a page reachable only by typed URL").
 REACHES = {
-    "anonymous": [r"/login", r"/verify/"],
+    "anonymous": [r"/login", r"/verify/", r"/activate"],
     "farmer": [r"/households/\d{18}", r"/parcels/\d{19}", r"/rights", r"/rights/\d{18}",
                r"/certificates/\d{18}[JQ]", r"/certificates/.+\.pdf", r"/market/", r"/market/mine",
                r"/market/\d+", r"/market/contracts/\d+"],
@@ -27,8 +27,11 @@ REACHES = {
               r"/collectives/\d{14}/members"],
     "officer": [r"/households", r"/surveys/", r"/surveys/rules", r"/surveys/\d+", r"/notices/",
                 r"/notices/\d+", r"/objections/\d+", r"/progress", r"/collectives/\d{14}/members",
-                r"/market/ledger", r"/market/pledges", r"/market/contracts/\d+"],
-    "county": [r"/households", r"/surveys/rules", r"/progress", r"/handups/", r"/accounts"],
+                r"/market/ledger", r"/market/pledges", r"/market/contracts/\d+", r"/accounts/households",
+                r"/accounts/households/\d{14}", r"/account/password"],
+    "county": [r"/households", r"/surveys/rules", r"/progress", r"/handups/", r"/accounts",
+               r"/register-heads", r"/accounts/new", r"/accounts/import", r"/accounts/users/[^/]+",
+               r"/accounts/households", r"/accounts/households/\d{14}", r"/account/password"],
     "transferee": [r"/market/", r"/market/\d+", r"/market/bids", r"/market/contracts/\d+"],
 }
 

@@ -19,13 +19,14 @@ PARCEL = "2204211012010100014"  # the demo farmer's
 # the pages of the shared templates (base, map, parcel, household(s), progress, roster, survey,
 # error, accounts), each for the roles that open them
 PAGES = {
-    "anonymous": ["/login", "/no-such-page"],
+    "anonymous": ["/login", "/no-such-page", "/activate"],
     "farmer": ["/", f"/households/{FARMER_HOUSEHOLD}", f"/parcels/{PARCEL}"],
     "migrant": ["/"],
     "clerk": ["/households", f"/households/{FARMER_HOUSEHOLD}", "/progress", f"/collectives/{GROUP}/members"],
     "officer": ["/", "/households", f"/parcels/{PARCEL}", "/progress", "/surveys/", "/surveys/rules",
                 "/surveys/{import_id}", f"/collectives/{GROUP}/members"],
-    "county": ["/progress", "/surveys/rules", "/accounts"],
+    "county": ["/progress", "/surveys/rules", "/accounts", "/accounts/users/officer", "/accounts/import",
+               "/accounts/new", f"/accounts/households/{GROUP}"],
     "transferee": ["/"],
 }
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from landrights.accounts.permissions import Actor
-from landrights.certification import certificates, rules
+from landrights.certification import certificates
 from landrights.extensions import db
 from tests.certification.helpers import FARMER_HOUSEHOLD
 from tests.journeys.conftest import PHONE, SCREENSHOTS
@@ -26,9 +26,8 @@ def _issued(site) -> tuple[str, str]:
     with site.app.app_context():
         cert = certificates.issue_certificate(db.session, COUNTY, code=FARMER_HOUSEHOLD + "J")
         db.session.commit()
-        url = certificates.verify_url(site.app.config["PUBLIC_BASE_URL"],
-                                      site.app.config["CERTIFICATE_KEY"].encode(), cert)
-        return cert.printed_no, rules.verification_code_of(url)
+        return cert.printed_no, certificates.verification_code(
+            site.app.config["CERTIFICATE_KEY"].encode(), cert)
 
 
 def test_anyone_types_the_code_under_the_qr_and_sees_the_verdict(phone, site, journey):

@@ -12,10 +12,9 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from landrights import clock
-from tests.certification.test_api import bearer
+from tests.factories import bearer, make_listing
 from tests.market.conftest import HOUSEHOLD, MEMBER_HOUSEHOLD, MEMBER_ID, make_bidder, parcels_of
 from tests.market.test_after_signing import SCAN, _awarded, _filed, _review
-from tests.market.test_market import _list
 
 BBOX = "124.0,42.0,126.5,44.0"
 
@@ -110,7 +109,7 @@ def test_pledge_page_blocks_and_frees_a_listing(client, auth, session):
 
 
 def test_listing_parcels_geojson_is_bbox_limited_and_anonymous(app, session):
-    listing = _list(session)
+    listing = make_listing(session)
     anyone = app.test_client()
     missing = anyone.get("/api/v1/listings/parcels")
     assert missing.status_code == 422 and missing.get_json()["error"]["field"] == "bbox"

@@ -16,8 +16,8 @@ from landrights.evidence import Upload
 from landrights.market import contracts, pledges, retransfers
 from landrights.market import services as market
 from landrights.market.models import LedgerEntry, RentPayment
+from tests.factories import COUNTY, make_listing, pay_deposit
 from tests.market.conftest import HOUSEHOLD, MEMBER_HOUSEHOLD, MEMBER_ID, farmer_of, make_bidder, parcels_of
-from tests.market.test_market import COUNTY, _deposit, _list
 
 SCAN = Upload("contract-signed.pdf", "application/pdf", b"%PDF-1.4\n% signed paper contract\n")
 
@@ -29,8 +29,8 @@ def _review(session, bidder, area=Decimal(500)):
 
 
 def _awarded(session, officer, bidder, price="520", **listing):
-    found = _list(session, **listing)
-    _deposit(session, officer, found, bidder)
+    found = make_listing(session, **listing)
+    pay_deposit(session, officer, found, bidder)
     market.place_bid(session, bidder.actor, listing_id=found.id, price=Decimal(price))
     clock.travel(timedelta(days=11))
     contracts.award(session, officer, listing_id=found.id)
@@ -75,7 +75,7 @@ def test_officer_records_scanned_signatures_and_the_contract_is_filed(session, o
 
 def _renewal_listing(session, officer, holder):
     first = _filed(session, officer, holder, term_start=date(2027, 1, 1), term_end=date(2027, 12, 31))
-    again = _list(session, term_start=date(2028, 1, 1), term_end=date(2028, 12, 31))
+    again = make_listing(session, term_start=date(2028, 1, 1), term_end=date(2028, 12, 31))
     assert again.renewal_of_id == first.id  # the same parcels right after: a renewal (R2.6)
     return again
 
@@ -86,7 +86,7 @@ def test_the_current_transferee_matches_the_best_bid_at_renewal(session, officer
     for bidder in (holder, company):
         _review(session, bidder)
     listing = _renewal_listing(session, officer, holder)
-    _deposit(session, officer, listing, company)
+    pay_deposit(session, officer, listing, company)
     market.place_bid(session, company.actor, listing_id=listing.id, price=Decimal("700"))
     clock.travel(timedelta(days=7, minutes=1))
     with pytest.raises(Forbidden):  # neither a member nor the current transferee
@@ -103,7 +103,7 @@ def test_a_members_match_ranks_before_the_renewal_match(session, officer):
     _review(session, holder)
     member = make_bidder(session, "liu", "individual", household=MEMBER_HOUSEHOLD, id_number=MEMBER_ID)
     listing = _renewal_listing(session, officer, holder)
-    _deposit(session, officer, listing, member)
+    pay_deposit(session, officer, listing, member)
     market.place_bid(session, member.actor, listing_id=listing.id, price=Decimal("650"))
     clock.travel(timedelta(days=7, minutes=1))
     market.match_as_member(session, holder.actor, listing_id=listing.id)  # first in time
@@ -118,7 +118,7 @@ def test_a_listing_long_after_the_transfer_is_no_renewal(session, officer):
     holder = make_bidder(session, "farm", "family_farm")
     _review(session, holder)
     _filed(session, officer, holder, term_start=date(2027, 1, 1), term_end=date(2027, 6, 30))
-    later = _list(session, term_start=date(2027, 9, 1), term_end=date(2028, 12, 31))
+    later = make_listing(session, term_start=date(2027, 9, 1), term_end=date(2028, 12, 31))
     assert later.renewal_of_id is None
     clock.travel(timedelta(days=7, minutes=1))
     with pytest.raises(Conflict):  # no bid yet: nothing to match, whoever asks
@@ -185,21 +185,21 @@ def test_a_pledged_parcel_cannot_be_listed_for_an_overlapping_term(session, offi
     codes = parcels_of(session, HOUSEHOLD)
     pledge = _pledge(session, officer, codes[:1])
     with pytest.raises(Conflict) as refused:
-        _list(session, term_start=date(2027, 6, 1), term_end=date(2028, 12, 31))
+        make_listing(session, term_start=date(2027, 6, 1), term_end=date(2028, 12, 31))
     assert (refused.value.rule, refused.value.field) == ("R1.30", "parcel_codes")
     assert codes[0] in str(refused.value.message)
-    assert _list(session, term_start=date(2028, 1, 1), term_end=date(2028, 12, 31))  # after the pledge
+    assert make_listing(session, term_start=date(2028, 1, 1), term_end=date(2028, 12, 31))  # after the pledge
     with pytest.raises(Forbidden):
         pledges.release_pledge(session, farmer_of(HOUSEHOLD), pledge_id=pledge.id, document="结清证明")
     pledges.release_pledge(session, officer, pledge_id=pledge.id, document="结清证明 2027-020")
-    assert _list(session, term_start=date(2027, 1, 1), term_end=date(2027, 12, 31)).status == "open"
+    assert make_listing(session, term_start=date(2027, 1, 1), term_end=date(2027, 12, 31)).status == "open"
     with pytest.raises(Conflict):
         pledges.release_pledge(session, officer, pledge_id=pledge.id, document="again")
 
 
 def test_the_trigger_refuses_a_listing_of_a_pledged_parcel(session, officer):
     codes = parcels_of(session, HOUSEHOLD)
-    listing = _list(session, parcel_codes=codes[1:2], term_start=date(2028, 1, 1),
+    listing = make_listing(session, parcel_codes=codes[1:2], term_start=date(2028, 1, 1),
                     term_end=date(2028, 12, 31))
     _pledge(session, officer, codes[:1])
     with pytest.raises(IntegrityError) as info, session.begin_nested():  # past the service's check

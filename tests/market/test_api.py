@@ -7,7 +7,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from landrights import clock
-from tests.certification.test_api import bearer
+from tests.factories import bearer
 from tests.market.conftest import HOUSEHOLD, parcels_of
 
 

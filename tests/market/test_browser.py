@@ -12,8 +12,8 @@ from werkzeug.serving import make_server
 from landrights import create_app
 from landrights.extensions import db
 from tests.conftest import TEMPLATE_DB, _test_config
+from tests.factories import make_listing
 from tests.market.conftest import HOUSEHOLD, parcels_of
-from tests.market.test_market import _list
 from tests.web.test_browser import PHONE, browser, phone  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
@@ -26,7 +26,7 @@ def listed_server(server, template_url, instance_dir):
     app = create_app(_test_config(server.create_db(name, template=TEMPLATE_DB), instance_dir))
     with app.app_context():
         codes = parcels_of(db.session, HOUSEHOLD)[:2]
-        listing_id = _list(db.session, parcel_codes=codes).id
+        listing_id = make_listing(db.session, parcel_codes=codes).id
         db.session.commit()
     http = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=http.serve_forever, daemon=True).start()

@@ -16,32 +16,22 @@ from landrights import clock
 from landrights.errors import ValidationFailed
 from landrights.market import contracts
 from landrights.market import services as market
+from tests.factories import LICENCE_ADDRESS, approved_company, make_listing, pay_deposit
 from tests.market.conftest import HOUSEHOLD, MEMBER_HOUSEHOLD, MEMBER_ID, farmer_of, make_bidder
-from tests.market.test_market import COUNTY, _deposit, _list
 
 # R4.23 地力等级 DLDJ, written out here rather than imported, so the test checks the table too
 GRADE_NAMES = {"01": "一等地", "02": "二等地", "03": "三等地", "04": "四等地", "05": "五等地",
                "06": "六等地", "07": "七等地", "08": "八等地", "09": "九等地", "10": "十等地"}
-LICENCE_ADDRESS = "吉林省长春市绿园区西新镇开发区大街88号"
 HOUSEHOLD_ADDRESS = "吉林省辽源市东丰县大阳镇永安村一组"  # CBFDZ of 杨春林's household (demo)
 
 
 def _awarded(session, officer, bidder, price: str):
-    listing = _list(session)
-    _deposit(session, officer, listing, bidder)
+    listing = make_listing(session)
+    pay_deposit(session, officer, listing, bidder)
     market.place_bid(session, bidder.actor, listing_id=listing.id, price=Decimal(price))
     clock.travel(timedelta(days=11))
     contracts.award(session, officer, listing_id=listing.id)
     return listing
-
-
-def _company(session):
-    company = make_bidder(session, "agri_co", "company")
-    market.review_capital(session, COUNTY, transferee_id=company.transferee_id, county_code="220421",
-                          approved=True, max_area_mu=Decimal(100), qualification="营业执照",
-                          project="粮食种植", risk_measures="风险保障金",
-                          valid_until=clock.today() + timedelta(days=400))
-    return company
 
 
 def _printed(client, auth, code: str, tmp_path) -> str:
@@ -62,7 +52,7 @@ def _articles(flat: str) -> list[str]:
 
 
 def test_every_clause_of_r1_23_is_printed(client, auth, session, officer, tmp_path):
-    company = _company(session)
+    company = approved_company(session)
     listing = _awarded(session, officer, company, "560")
     contract = contracts.draft_contract(session, officer, listing_id=listing.id,
                                         transferee_address=LICENCE_ADDRESS)
@@ -134,7 +124,7 @@ def test_a_member_transferees_address_comes_from_its_households_register(client,
 
 
 def test_no_contract_is_drawn_up_without_the_transferees_address(session, officer):
-    company = _company(session)
+    company = approved_company(session)
     listing = _awarded(session, officer, company, "560")
     with pytest.raises(ValidationFailed) as refused:
         contracts.draft_contract(session, officer, listing_id=listing.id)
@@ -147,9 +137,9 @@ def test_no_contract_is_drawn_up_without_the_transferees_address(session, office
 
 
 def test_the_officer_gives_the_address_on_the_page_and_through_the_api(client, auth, session, officer):
-    from tests.certification.test_api import bearer
+    from tests.factories import bearer
 
-    company = _company(session)
+    company = approved_company(session)
     listing = _awarded(session, officer, company, "560")
     try:
         refused = client.post(f"/api/v1/listings/{listing.id}/contract?lang=en",

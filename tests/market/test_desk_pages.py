@@ -16,8 +16,8 @@ from landrights.errors import ValidationFailed
 from landrights.market import contracts
 from landrights.market import services as market
 from landrights.market.models import Deposit
+from tests.factories import COUNTY, make_listing, pay_deposit
 from tests.market.conftest import HOUSEHOLD, farmer_of, make_bidder
-from tests.market.test_market import COUNTY, _deposit, _list
 
 LEAKS = ("Key (", "fk_", "transferees", "23503", "R8.4", "UTC", "+00:00", "Traceback")
 
@@ -48,7 +48,7 @@ def _deposits(session, listing_id: int) -> list:
 
 
 def test_the_officer_finds_the_transferee_by_name_and_records_its_deposit(client, auth, session):
-    listing = _list(session)
+    listing = make_listing(session)
     company = make_bidder(session, "agri_co", "company")
     auth.login("officer")
     path = f"/market/{listing.id}/desk"
@@ -66,7 +66,7 @@ def test_the_officer_finds_the_transferee_by_name_and_records_its_deposit(client
 
 @pytest.mark.parametrize("chosen", ["", "0", "999999", "abc", "99999999999999999999"])
 def test_a_deposit_without_a_real_transferee_is_refused_beside_its_field(client, auth, session, chosen):
-    listing = _list(session)
+    listing = make_listing(session)
     make_bidder(session, "agri_co", "company")
     auth.login("officer")
     path = f"/market/{listing.id}/desk"
@@ -81,7 +81,7 @@ def test_a_deposit_without_a_real_transferee_is_refused_beside_its_field(client,
 
 
 def test_the_service_refuses_an_unknown_transferee_naming_the_field(session, officer):
-    listing = _list(session)
+    listing = make_listing(session)
     with pytest.raises(ValidationFailed) as refused:
         market.record_deposit(session, officer, listing_id=listing.id, transferee_id=0,
                               amount_yuan=Decimal("2000"), receipt="收据 1")
@@ -92,7 +92,7 @@ def test_the_service_refuses_an_unknown_transferee_naming_the_field(session, off
                                            ("amount_yuan", {"amount_yuan": "-5"}),
                                            ("amount_yuan", {"amount_yuan": "99999999999"})])
 def test_deposit_amount_and_receipt_are_checked_beside_their_fields(client, auth, session, field, values):
-    listing = _list(session)
+    listing = make_listing(session)
     company = make_bidder(session, "agri_co", "company")
     auth.login("officer")
     path = f"/market/{listing.id}/desk"
@@ -107,16 +107,16 @@ def test_deposit_amount_and_receipt_are_checked_beside_their_fields(client, auth
 
 
 def test_only_the_township_officer_works_the_desk(client, auth, session):
-    listing = _list(session)
+    listing = make_listing(session)
     for username in ("farmer", "clerk", "transferee", "county"):
         auth.login(username)
         assert client.get(f"/market/{listing.id}/desk").status_code == 403
 
 
 def test_award_and_contract_from_the_desk(client, auth, session, officer):
-    listing = _list(session)
+    listing = make_listing(session)
     company = _approved(session, "agri_co")
-    _deposit(session, officer, listing, company)
+    pay_deposit(session, officer, listing, company)
     market.place_bid(session, company.actor, listing_id=listing.id, price=Decimal("560"))
     auth.login("officer")
     path = f"/market/{listing.id}/desk"
@@ -144,9 +144,9 @@ def _filed(session, officer) -> str:
     """A lease filed about two years ago, from 2025-01-01: two instalments overdue since."""
     clock.travel(-timedelta(days=730))
     try:
-        listing = _list(session, term_start=date(2025, 1, 1), term_end=date(2028, 12, 31))
+        listing = make_listing(session, term_start=date(2025, 1, 1), term_end=date(2028, 12, 31))
         company = _approved(session, "agri_co")
-        _deposit(session, officer, listing, company)
+        pay_deposit(session, officer, listing, company)
         market.place_bid(session, company.actor, listing_id=listing.id, price=Decimal("560"))
         clock.travel(timedelta(days=11))
         contracts.award(session, officer, listing_id=listing.id)

@@ -15,7 +15,7 @@ from landrights import clock
 from landrights.errors import Conflict, Forbidden
 from landrights.market import contracts, endings
 from landrights.market import services as market
-from tests.certification.test_api import bearer
+from tests.factories import bearer
 from tests.market.conftest import HOUSEHOLD, MEMBER_HOUSEHOLD, MEMBER_ID, farmer_of, make_bidder, parcels_of
 
 

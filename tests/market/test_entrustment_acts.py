@@ -18,7 +18,7 @@ from landrights.market import entrustments
 from landrights.market.models import ENTRUSTED_ACTS
 from landrights.rights import rules
 from landrights.rights import services as rights
-from tests.certification.test_api import bearer
+from tests.factories import bearer
 from tests.market.conftest import HOUSEHOLD, farmer_of, make_bidder, parcels_of
 from tests.market.test_entrustments import _demo, _entrust, _terms, _user
 

@@ -21,10 +21,9 @@ from landrights.errors import Conflict, Forbidden, ValidationFailed
 from landrights.evidence import Upload
 from landrights.market import contracts, endings, entrustments
 from landrights.market import services as market
-from tests.certification.test_api import bearer
 from tests.conftest import FAST_HASH, PASSWORD
+from tests.factories import COUNTY, bearer, make_listing, pay_deposit
 from tests.market.conftest import HOUSEHOLD, farmer_of, make_bidder, parcels_of
-from tests.market.test_market import COUNTY, _deposit, _list
 
 PDF = Upload("委托书.pdf", "application/pdf", b"%PDF-1.4 signed by both")
 SCAN = {"name": "委托书.pdf", "content_type": "application/pdf",
@@ -65,7 +64,7 @@ def test_nobody_acts_for_the_household_without_an_entrustment(session, cousin):
     clerk = _demo(session, "clerk")
     for agent in (cousin, clerk):
         with pytest.raises(Forbidden) as refused:
-            _list(session, agent)
+            make_listing(session, agent)
         assert (refused.value.field, refused.value.rule) == ("entrustment_id", "R2.4")
 
 
@@ -172,16 +171,16 @@ def test_an_agent_outside_its_entrustment_is_refused(session, cousin, case):
         listing = {"reserve_price": Decimal("400")}
     expected = ValidationFailed if case in ("beyond_term", "below_price") else Forbidden
     with pytest.raises(expected) as refused:
-        _list(session, cousin, **listing)
+        make_listing(session, cousin, **listing)
     assert refused.value.rule == "R2.4"
-    assert _list(session, farmer_of(HOUSEHOLD), **listing)  # the household itself may
+    assert make_listing(session, farmer_of(HOUSEHOLD), **listing)  # the household itself may
 
 
 def test_the_agent_withdraws_only_while_entrusted_to(session, cousin, officer):
     made = _entrust(session, cousin, acts=["list", "withdraw_listing"])
-    first = _list(session, cousin)
+    first = make_listing(session, cousin)
     assert endings.withdraw_listing(session, cousin, listing_id=first.id).status == "withdrawn"
-    second = _list(session, cousin)
+    second = make_listing(session, cousin)
     entrustments.revoke_entrustment(session, _demo(session, "officer"), entrustment_id=made.id,
                                     reason="农户书面撤销委托（2026-12-01）")
     with pytest.raises(Forbidden):
@@ -190,9 +189,9 @@ def test_the_agent_withdraws_only_while_entrusted_to(session, cousin, officer):
 
 
 def _awarded_contract(session, officer, lister: Actor):
-    listing = _list(session, lister)
+    listing = make_listing(session, lister)
     company = make_bidder(session, "agri_co", "company")
-    _deposit(session, officer, listing, company)
+    pay_deposit(session, officer, listing, company)
     market.place_bid(session, company.actor, listing_id=listing.id, price=Decimal("600"))
     market.review_capital(session, COUNTY, transferee_id=company.transferee_id, county_code="220421",
                           approved=True, max_area_mu=Decimal(500), qualification="营业执照", project="玉米",
@@ -233,8 +232,8 @@ def test_the_agent_never_bids_on_the_land_it_listed(session, officer):
     """An intermediary lists the household's land, then bids on it itself at the reserve."""
     broker = make_bidder(session, "broker", "individual")
     _entrust(session, broker.actor, agent_username="broker")
-    listing = _list(session, broker.actor)
-    _deposit(session, officer, listing, broker)
+    listing = make_listing(session, broker.actor)
+    pay_deposit(session, officer, listing, broker)
     with pytest.raises(Conflict) as refused:
         market.place_bid(session, broker.actor, listing_id=listing.id, price=Decimal("500"))
     assert refused.value.rule == "R2.4"

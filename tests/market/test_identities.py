@@ -18,10 +18,9 @@ from landrights.accounts.permissions import SYSTEM, Actor
 from landrights.errors import Conflict, Forbidden, ValidationFailed
 from landrights.market import contracts, identities
 from landrights.market import services as market
-from tests.certification.test_api import bearer
 from tests.conftest import FAST_HASH, PASSWORD
+from tests.factories import COUNTY, bearer, make_listing
 from tests.market.conftest import HOUSEHOLD, MEMBER_HOUSEHOLD, MEMBER_ID, make_bidder, parcels_of
-from tests.market.test_market import COUNTY, _list
 
 CAPACITY = "拖拉机 2 台，种植经验 8 年"
 
@@ -70,7 +69,7 @@ def test_the_issue_attack_a_company_claiming_a_members_id_number_wins_nothing(cl
                                                            "rule": "R1.28", "message": ""}
     company = client.post("/api/v1/transferees", headers=headers, json=body).get_json()
     assert company["identity"] is None  # an outsider for every rule
-    listing = _list(session)
+    listing = make_listing(session)
     _deposit_for(session, officer, listing, company["id"])
     assert client.post(f"/api/v1/listings/{listing.id}/bids", headers=headers,
                        json={"price": "900.00"}).status_code == 201
@@ -122,7 +121,7 @@ def _deposit_for(session, officer, listing, transferee_id: int) -> None:
 
 def _member_and_outsider_bid(session, officer, member: Actor, member_id: int, *, parcels=slice(0, 2),
                              company_name: str = "agri_co"):
-    listing = _list(session, parcel_codes=parcels_of(session, HOUSEHOLD)[parcels])
+    listing = make_listing(session, parcel_codes=parcels_of(session, HOUSEHOLD)[parcels])
     company = make_bidder(session, company_name, "company")
     for transferee_id in (member_id, company.transferee_id):
         _deposit_for(session, officer, listing, transferee_id)

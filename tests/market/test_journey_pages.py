@@ -15,8 +15,8 @@ from landrights import clock
 from landrights.market import contracts
 from landrights.market import services as market
 from landrights.market.pages import deposit_required
+from tests.factories import make_listing, pay_deposit
 from tests.market.conftest import HOUSEHOLD, farmer_of, make_bidder, parcels_of
-from tests.market.test_market import _deposit, _list
 
 FORBIDDEN_WORDS = re.compile(r"R\d+\.\d+|term_start|term_end|reserve_price|22003|overflow|Key \(|UTC|\+00:00")
 
@@ -111,10 +111,10 @@ def test_the_household_lists_from_its_parcel_and_lands_on_its_listing(client, au
 
 
 def test_the_owner_sees_every_bid_and_no_bid_form(client, auth, session, officer):
-    listing = _list(session)
+    listing = make_listing(session)
     one, two = make_bidder(session, "agri_co", "company"), make_bidder(session, "farm_two", "family_farm")
     for bidder, price in ((one, "520"), (two, "560")):
-        _deposit(session, officer, listing, bidder)
+        pay_deposit(session, officer, listing, bidder)
         market.place_bid(session, bidder.actor, listing_id=listing.id, price=Decimal(price))
     auth.login("farmer")
     page = client.get(f"/market/{listing.id}").get_data(as_text=True)
@@ -125,7 +125,7 @@ def test_the_owner_sees_every_bid_and_no_bid_form(client, auth, session, officer
 
 
 def test_the_owner_withdraws_an_unbid_listing_after_a_confirmation(client, auth, session):
-    listing = _list(session)
+    listing = make_listing(session)
     auth.login("farmer")
     page = client.get(f"/market/{listing.id}").get_data(as_text=True)
     confirm = re.search(r'id="withdraw" href="([^"]+)"', page).group(1)
@@ -141,7 +141,7 @@ def test_the_owner_withdraws_an_unbid_listing_after_a_confirmation(client, auth,
 
 def test_a_transferee_sees_the_deposit_and_how_to_pay_and_cannot_bid_before_it_is_recorded(client, auth,
                                                                                             session):
-    listing = _list(session)
+    listing = make_listing(session)
     auth.login("transferee")
     path = f"/market/{listing.id}"
     page = client.get(path).get_data(as_text=True)
@@ -154,7 +154,7 @@ def test_a_transferee_sees_the_deposit_and_how_to_pay_and_cannot_bid_before_it_i
 
 
 def test_deposit_follows_the_county_setting(session):
-    listing = _list(session)
+    listing = make_listing(session)
     session.execute(sa.text("UPDATE settings SET value = '0.5' WHERE key = 'market_deposit_share'"))
     assert deposit_required(session, listing) == Decimal("4250.00")
     session.execute(sa.text("UPDATE settings SET value = '5000' WHERE key = 'market_deposit_min_yuan'"))
@@ -162,7 +162,7 @@ def test_deposit_follows_the_county_setting(session):
 
 
 def test_an_overflowing_bid_is_a_plain_error_beside_the_price_and_kept(client, auth, session, officer):
-    listing = _list(session)
+    listing = make_listing(session)
     market.record_deposit(session, officer, listing_id=listing.id, transferee_id=_transferee(session),
                           amount_yuan=Decimal("170"), receipt="收据 7")
     auth.login("transferee")
@@ -178,7 +178,7 @@ def test_an_overflowing_bid_is_a_plain_error_beside_the_price_and_kept(client, a
 
 
 def test_a_transferee_sees_it_leads_then_that_it_was_outbid(client, auth, session, officer):
-    listing = _list(session)
+    listing = make_listing(session)
     market.record_deposit(session, officer, listing_id=listing.id, transferee_id=_transferee(session),
                           amount_yuan=Decimal("170"), receipt="收据 7")
     auth.login("transferee")
@@ -186,7 +186,7 @@ def test_a_transferee_sees_it_leads_then_that_it_was_outbid(client, auth, sessio
     client.post(path, data={"csrf_token": auth.csrf(path), "action": "bid", "price": "610"})
     assert 'data-standing="highest"' in client.get(path).get_data(as_text=True)
     rival = make_bidder(session, "agri_co", "company")
-    _deposit(session, officer, listing, rival)
+    pay_deposit(session, officer, listing, rival)
     market.place_bid(session, rival.actor, listing_id=listing.id, price=Decimal("650"))
     page = client.get(path).get_data(as_text=True)
     assert 'data-standing="outbid"' in page and "650" in page and 'id="bid-form"' in page
@@ -196,7 +196,7 @@ def test_a_transferee_sees_it_leads_then_that_it_was_outbid(client, auth, sessio
 
 def test_the_household_sees_the_award_and_signs_only_after_saying_it_read_the_contract(client, auth, session,
                                                                                       officer):
-    listing = _list(session)
+    listing = make_listing(session)
     market.record_deposit(session, officer, listing_id=listing.id, transferee_id=_transferee(session),
                           amount_yuan=Decimal("170"), receipt="收据 7")
     market.place_bid(session, _transferee_actor(session), listing_id=listing.id, price=Decimal("580"))
@@ -224,10 +224,10 @@ def _transferee_actor(session):
 
 
 def test_rent_overdue_is_said_as_overdue_with_its_amount(client, auth, session, officer):
-    listing = _list(session, term_start=date(2027, 1, 1), term_end=date(2028, 12, 31))
+    listing = make_listing(session, term_start=date(2027, 1, 1), term_end=date(2028, 12, 31))
     bidder = make_bidder(session, "agri_co", "company")
     session.execute(sa.text("UPDATE settings SET value = '1000' WHERE key = 'capital_review_from_mu'"))
-    _deposit(session, officer, listing, bidder)
+    pay_deposit(session, officer, listing, bidder)
     market.place_bid(session, bidder.actor, listing_id=listing.id, price=Decimal("600"))
     clock.travel(timedelta(days=11))
     contracts.award(session, officer, listing_id=listing.id)
@@ -246,7 +246,7 @@ def test_rent_overdue_is_said_as_overdue_with_its_amount(client, auth, session, 
 
 
 def test_the_market_filters_by_township_name(client, auth, session):
-    listing = _list(session)
+    listing = make_listing(session)
     anyone = client
     page = anyone.get("/market/").get_data(as_text=True)
     assert '<option value="220421101" >大阳镇</option>' in page.replace("  ", " ")
@@ -260,7 +260,7 @@ def test_the_market_filters_by_township_name(client, auth, session):
 
 
 def test_listing_and_contract_pages_say_transfer_term(client, auth, session):
-    listing = _list(session)
+    listing = make_listing(session)
     auth.login("farmer")
     page = visible(client.get(f"/market/{listing.id}").get_data(as_text=True))
     assert "流转期限" in page and "承包期限" not in page and "2027年1月1日" in page

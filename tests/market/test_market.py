@@ -16,29 +16,16 @@ from landrights.errors import Conflict, Forbidden, ValidationFailed
 from landrights.market import contracts
 from landrights.market import services as market
 from landrights.market.models import Deposit, LedgerEntry, RentPayment
+from tests.factories import COUNTY, make_listing, pay_deposit
 from tests.market.conftest import HOUSEHOLD, MEMBER_HOUSEHOLD, MEMBER_ID, farmer_of, make_bidder, parcels_of
-
-COUNTY = Actor(role="county_admin", user_id=None, name="县", county_code="220421")
-
-
-def _list(session, actor=None, **kw):
-    args = {"household_code": HOUSEHOLD, "parcel_codes": parcels_of(session, HOUSEHOLD)[:2], "mode": "lease",
-            "term_start": date(2027, 1, 1), "term_end": date(2028, 12, 31), "reserve_price": Decimal("500"),
-            "payment_schedule": "每年1月15日前付清当年租金", "land_use": "grain"} | kw
-    return market.create_listing(session, actor or farmer_of(HOUSEHOLD), **args)
-
-
-def _deposit(session, officer, listing, bidder):
-    market.record_deposit(session, officer, listing_id=listing.id, transferee_id=bidder.transferee_id,
-                          amount_yuan=Decimal("2000"), receipt="收据 001")
 
 
 def test_listing_bids_member_match_award_contract_filing_rent(session, officer):
-    listing = _list(session)
+    listing = make_listing(session)
     company = make_bidder(session, "agri_co", "company")
     member = make_bidder(session, "liu", "individual", household=MEMBER_HOUSEHOLD, id_number=MEMBER_ID)
     for bidder in (company, member):
-        _deposit(session, officer, listing, bidder)
+        pay_deposit(session, officer, listing, bidder)
     market.place_bid(session, company.actor, listing_id=listing.id, price=Decimal("520"))
     market.place_bid(session, member.actor, listing_id=listing.id, price=Decimal("540"))
     market.place_bid(session, company.actor, listing_id=listing.id, price=Decimal("600"))
@@ -86,22 +73,22 @@ def test_listing_bids_member_match_award_contract_filing_rent(session, officer):
 
 def test_the_transfer_term_ends_by_the_contract_term(session):
     with pytest.raises(ValidationFailed) as info:
-        _list(session, term_end=date(2029, 1, 1))  # the demo contracts end 2028-12-31
+        make_listing(session, term_end=date(2029, 1, 1))  # the demo contracts end 2028-12-31
     assert info.value.rule == "R1.21"
 
 
 def test_a_parcel_is_listed_or_transferred_once_for_overlapping_terms(session):
-    _list(session)
+    make_listing(session)
     with pytest.raises(Conflict) as info:
-        _list(session, term_start=date(2028, 6, 1), term_end=date(2028, 10, 1))
+        make_listing(session, term_start=date(2028, 6, 1), term_end=date(2028, 10, 1))
     assert info.value.rule == "R1.21"
     # a term after the first one is free
-    assert _list(session, term_start=date(2027, 1, 1), term_end=date(2027, 12, 31),
+    assert make_listing(session, term_start=date(2027, 1, 1), term_end=date(2027, 12, 31),
                  parcel_codes=parcels_of(session, HOUSEHOLD)[2:3])
 
 
 def test_the_exclusion_constraint_itself(session):
-    listing = _list(session)
+    listing = make_listing(session)
     with pytest.raises(IntegrityError) as info, session.begin_nested():
         session.execute(sa.text(
             "INSERT INTO listing_parcels (county_code, listing_id, parcel_code, term, area_m2, status) "
@@ -111,11 +98,11 @@ def test_the_exclusion_constraint_itself(session):
 
 
 def test_social_capital_needs_an_approved_review_to_win(session, officer):
-    listing = _list(session)
+    listing = make_listing(session)
     company = make_bidder(session, "agri_co", "company")
     farm = make_bidder(session, "family_farm", "family_farm")
     for bidder in (company, farm):
-        _deposit(session, officer, listing, bidder)
+        pay_deposit(session, officer, listing, bidder)
     market.place_bid(session, farm.actor, listing_id=listing.id, price=Decimal("550"))
     market.place_bid(session, company.actor, listing_id=listing.id, price=Decimal("650"))
     market.review_capital(session, COUNTY, transferee_id=farm.transferee_id, county_code="220421",
@@ -128,9 +115,9 @@ def test_social_capital_needs_an_approved_review_to_win(session, officer):
 
 
 def test_anti_sniping_extends_the_close(session, officer):
-    listing = _list(session)
+    listing = make_listing(session)
     bidder = make_bidder(session, "agri_co", "company")
-    _deposit(session, officer, listing, bidder)
+    pay_deposit(session, officer, listing, bidder)
     close = listing.closes_at
     clock.travel(close - clock.now() - timedelta(minutes=2))
     market.place_bid(session, bidder.actor, listing_id=listing.id, price=Decimal("501"))
@@ -138,9 +125,9 @@ def test_anti_sniping_extends_the_close(session, officer):
 
 
 def test_termination_only_for_statutory_causes(session, officer):
-    listing = _list(session)
+    listing = make_listing(session)
     member = make_bidder(session, "liu", "individual", household=MEMBER_HOUSEHOLD, id_number=MEMBER_ID)
-    _deposit(session, officer, listing, member)
+    pay_deposit(session, officer, listing, member)
     market.place_bid(session, member.actor, listing_id=listing.id, price=Decimal("500"))
     clock.travel(timedelta(days=11))
     contracts.award(session, officer, listing_id=listing.id)
@@ -157,15 +144,15 @@ def test_termination_only_for_statutory_causes(session, officer):
     ended = contracts.terminate(session, farmer_of(HOUSEHOLD), code=contract.code,
                                 cause="abandoned_two_years", evidence="村委会证明：2027、2028 年撂荒")
     assert ended.status == "terminated"
-    assert _list(session, term_start=date(2028, 3, 1), term_end=date(2028, 12, 31))  # free again
+    assert make_listing(session, term_start=date(2028, 3, 1), term_end=date(2028, 12, 31))  # free again
 
 
 def test_a_county_sets_its_own_review_threshold(session, officer):
     session.execute(sa.text("INSERT INTO settings (key, value) "
                             "VALUES ('capital_review_from_mu:220421', '50')"))
-    listing = _list(session)  # a few mu: below this county's 50 mu, no review needed
+    listing = make_listing(session)  # a few mu: below this county's 50 mu, no review needed
     company = make_bidder(session, "agri_co", "company")
-    _deposit(session, officer, listing, company)
+    pay_deposit(session, officer, listing, company)
     market.place_bid(session, company.actor, listing_id=listing.id, price=Decimal("650"))
     clock.travel(timedelta(days=11))
     assert contracts.award(session, officer, listing_id=listing.id).transferee_id == company.transferee_id

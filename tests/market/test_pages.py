@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from landrights import clock
 from landrights.market import contracts
 from landrights.market import services as market
+from tests.factories import make_listing, pay_deposit
 from tests.market.conftest import HOUSEHOLD, MEMBER_HOUSEHOLD, MEMBER_ID, farmer_of, make_bidder, parcels_of
-from tests.market.test_market import _deposit, _list
 
 
 def test_farmer_lists_and_anyone_browses(app, client, auth, session):
@@ -37,9 +37,9 @@ def test_farmer_lists_and_anyone_browses(app, client, auth, session):
 
 
 def test_transferee_bids_on_the_page_and_officer_sees_the_ledger(client, auth, session, officer):
-    listing = _list(session)
+    listing = make_listing(session)
     member = make_bidder(session, "liu", "individual", household=MEMBER_HOUSEHOLD, id_number=MEMBER_ID)
-    _deposit(session, officer, listing, member)
+    pay_deposit(session, officer, listing, member)
     auth.login("liu")
     path = f"/market/{listing.id}"
     client.post(path, data={"csrf_token": auth.csrf(path), "action": "bid", "price": "620"})
@@ -64,9 +64,9 @@ def test_transferee_bids_on_the_page_and_officer_sees_the_ledger(client, auth, s
 def test_contract_and_attestation_pdfs_and_public_verification(app, client, auth, session, officer, tmp_path):
     import subprocess
 
-    listing = _list(session)
+    listing = make_listing(session)
     member = make_bidder(session, "liu", "individual", household=MEMBER_HOUSEHOLD, id_number=MEMBER_ID)
-    _deposit(session, officer, listing, member)
+    pay_deposit(session, officer, listing, member)
     market.place_bid(session, member.actor, listing_id=listing.id, price=Decimal("580"))
     clock.travel(timedelta(days=11))
     try:
@@ -106,7 +106,7 @@ def test_contract_and_attestation_pdfs_and_public_verification(app, client, auth
 
 
 def test_officer_and_parties_finish_on_the_pages(app, client, auth, session, officer):
-    listing = _list(session)
+    listing = make_listing(session)
     member = make_bidder(session, "liu", "individual", household=MEMBER_HOUSEHOLD, id_number=MEMBER_ID)
     auth.login("officer")
     path = f"/market/{listing.id}"

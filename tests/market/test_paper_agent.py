@@ -15,7 +15,7 @@ from landrights import clock
 from landrights.errors import ValidationFailed
 from landrights.market import contracts, entrustments
 from landrights.registry.models import ChangeEvent
-from tests.certification.test_api import bearer
+from tests.factories import bearer
 from tests.market.conftest import HOUSEHOLD, farmer_of, make_bidder
 from tests.market.test_after_signing import SCAN
 from tests.market.test_entrustments import SCAN as SCAN_JSON
@@ -117,15 +117,15 @@ def test_the_transferee_never_signs_for_the_household_too(session, officer):
     """An intermediary holds the household's entrustment to sign, then wins the listing itself:
     the paper it signed on both sides is not a household's signature."""
     from landrights.market import services as market
-    from tests.market.test_market import COUNTY, _deposit, _list
+    from tests.factories import COUNTY, make_listing, pay_deposit
 
     broker = make_bidder(session, "broker", "individual")
     market.review_capital(session, COUNTY, transferee_id=broker.transferee_id, county_code="220421",
                           approved=True, max_area_mu=Decimal(500), qualification="中介机构备案",
                           project="玉米", risk_measures="预付租金", valid_until=date(2031, 1, 1))
     made = _entrust(session, broker.actor, agent_username="broker", acts=["sign"])
-    listing = _list(session)
-    _deposit(session, officer, listing, broker)
+    listing = make_listing(session)
+    pay_deposit(session, officer, listing, broker)
     market.place_bid(session, broker.actor, listing_id=listing.id, price=Decimal("520"))
     clock.travel(timedelta(days=11))
     contracts.award(session, officer, listing_id=listing.id)

@@ -9,22 +9,16 @@ import sqlalchemy as sa
 from landrights import clock
 from landrights.errors import NotFound, ValidationFailed
 from landrights.market import contracts, identities
-from tests.certification.test_api import bearer
+from tests.factories import LICENCE_ADDRESS, approved_company, bearer
 from tests.market.conftest import HOUSEHOLD, MEMBER_HOUSEHOLD, MEMBER_ID, farmer_of, make_bidder
-from tests.market.test_contract_pdf import (
-    HOUSEHOLD_ADDRESS,
-    LICENCE_ADDRESS,
-    _awarded,
-    _company,
-    _printed,
-)
+from tests.market.test_contract_pdf import HOUSEHOLD_ADDRESS, _awarded, _printed
 
 OWN_ADDRESS = "吉林省四平市铁西区英雄大街1号"
 
 
 def test_the_address_the_transferee_gave_is_printed_when_the_officer_gives_none(client, auth, session,
                                                                               officer, tmp_path):
-    company = _company(session)
+    company = approved_company(session)
     identities.set_address(session, company.actor, f"  {OWN_ADDRESS} ")
     listing = _awarded(session, officer, company, "560")
     contract = contracts.draft_contract(session, officer, listing_id=listing.id)
@@ -41,7 +35,7 @@ def test_the_address_the_transferee_gave_is_printed_when_the_officer_gives_none(
 
 
 def test_the_officers_address_and_the_registers_come_first(session, officer):
-    company = _company(session)
+    company = approved_company(session)
     identities.set_address(session, company.actor, OWN_ADDRESS)
     listing = _awarded(session, officer, company, "560")
     contract = contracts.draft_contract(session, officer, listing_id=listing.id,
@@ -89,7 +83,7 @@ def test_the_transferee_registers_and_changes_its_address_through_the_api(client
 
 
 def test_the_service_refuses_an_overlong_address_and_a_non_transferee(session, officer):
-    company = _company(session)
+    company = approved_company(session)
     with pytest.raises(ValidationFailed) as refused:
         identities.set_address(session, company.actor, "路" * 201)
     assert refused.value.field == "address"

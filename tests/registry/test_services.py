@@ -5,8 +5,9 @@ import pytest
 import sqlalchemy as sa
 from shapely.geometry import box
 
+from landrights import demo
 from landrights.errors import Conflict, NotFound, ValidationFailed
-from landrights.registry import demo, queries, services
+from landrights.registry import queries, services
 from landrights.registry.models import ChangeEvent, Parcel
 
 COLLECTIVE = "22042110120101"

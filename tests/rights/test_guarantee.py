@@ -124,12 +124,12 @@ def test_g1_with_an_active_transfer_everything_stays_and_is_listed(session, offi
     transfer settles in a town; every right is unchanged and in the statement."""
     from landrights.market import contracts as market_contracts
     from landrights.market import services as market
+    from tests.factories import make_listing, pay_deposit
     from tests.market.conftest import MEMBER_HOUSEHOLD, MEMBER_ID, make_bidder
-    from tests.market.test_market import _deposit, _list
 
-    listing = _list(session)
+    listing = make_listing(session)
     bidder = make_bidder(session, "liu", "individual", household=MEMBER_HOUSEHOLD, id_number=MEMBER_ID)
-    _deposit(session, officer, listing, bidder)
+    pay_deposit(session, officer, listing, bidder)
     market.place_bid(session, bidder.actor, listing_id=listing.id, price=Decimal("560"))
     clock.travel(timedelta(days=11))
     market_contracts.award(session, officer, listing_id=listing.id)
@@ -418,12 +418,15 @@ def test_g5_the_migrant_sees_and_proves_every_right(session, app):
     statement = statements.issue_statement(session, migrant, SETTLED)
     text = str(statement.content)
     assert SETTLED_HEAD not in text and "1390000" not in text  # no ID numbers or phones
-    url = statements.verify_url("https://x", KEY, statement)
+    url = statements.verify_url(session, "https://x", statement)
     query = dict(p.split("=") for p in url.split("?")[1].split("&"))
-    checked = statements.verify_statement(session, KEY, statement.code, day=query["d"], sig=query["s"])
+    checked = statements.verify_statement(session, KEY, statement.code, day=query["d"], sig=query["s"],
+                                          key_id=query["k"])
     assert checked.state == "genuine" and checked.holder == "赵**"
-    forged = statements.verify_statement(session, KEY, statement.code, day=query["d"], sig="A" * 22)
-    unknown = statements.verify_statement(session, KEY, SETTLED + "S9999", day=query["d"], sig=query["s"])
+    forged = statements.verify_statement(session, KEY, statement.code, day=query["d"], sig="A" * 86,
+                                         key_id=query["k"])
+    unknown = statements.verify_statement(session, KEY, SETTLED + "S9999", day=query["d"], sig=query["s"],
+                                          key_id=query["k"])
     bare = statements.verify_statement(session, KEY, statement.code)
     assert forged == statements.StatementCheck("unverified", statement.code) == bare
     assert unknown == statements.StatementCheck("unverified", SETTLED + "S9999")

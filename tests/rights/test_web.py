@@ -93,7 +93,7 @@ def test_the_clerk_keeps_the_roster(client, auth):
 
 
 def test_the_api_refuses_a_settlement_in_a_withdrawal_and_shows_the_rights(client, session):
-    from tests.certification.test_api import bearer
+    from tests.factories import bearer
 
     migrant = bearer(session, "migrant")
     view = client.get(f"/api/v1/households/{SETTLED}/rights", headers=migrant).get_json()
@@ -112,12 +112,15 @@ def test_the_api_refuses_a_settlement_in_a_withdrawal_and_shows_the_rights(clien
     query = statement["verify_url"].split("?")[1]
     checked = client.get(f"/api/v1/verify/statements/{statement['code']}?{query}").get_json()
     assert checked["state"] == "genuine" and checked["holder"] == "赵**"
-    # the verdict, the date, the holder masked and the land's size: no dividends, rent, transferee
-    assert set(checked) == {"state", "code", "holder", "issued_on", "parcel_count", "total_area_m2"}
+    # the verdict, the date, the holder masked and the land's size, and the key that signed the QR:
+    # no dividends, rent, transferee
+    assert set(checked) == {"state", "code", "holder", "issued_on", "parcel_count", "total_area_m2",
+                            "key_id", "key_revoked_on"}
+    assert checked["key_id"].startswith("220421-") and checked["key_revoked_on"] is None
 
 
 def test_the_clerk_distributes_and_marks_paid_by_api(client, session):
-    from tests.certification.test_api import bearer
+    from tests.factories import bearer
 
     clerk = bearer(session, "clerk")
     made = client.post("/api/v1/collectives/22042110120101/distributions", headers=clerk,
@@ -144,7 +147,7 @@ def test_the_api_dates_a_holders_notice_by_the_filing(client, session):
     """Issue 17: POST /withdrawals, land_return, notice_on 200 days ago, effective tomorrow, got 201."""
     from datetime import timedelta
 
-    from tests.certification.test_api import bearer
+    from tests.factories import bearer
 
     farmer = bearer(session, "farmer")
     parcel = session.scalar(sa.text("SELECT cp.parcel_code FROM contract_parcels cp JOIN contracts c ON "

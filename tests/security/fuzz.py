@@ -196,9 +196,9 @@ def _app(url: str, base: Path):
 def _scratch_app(base: Path):
     """Start a throwaway cluster with the demo village; return (cluster, app)."""
     from landrights import migrate
+    from landrights.demo import load_demo
     from landrights.extensions import db
     from landrights.pg import EmbeddedPostgres
-    from landrights.registry.demo import load_demo
 
     cluster = EmbeddedPostgres(base, log=lambda *_: None, fast_unsafe=True)
     cluster.start()

@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from landrights.accounts.permissions import Actor
 from landrights.certification import certificates
 from landrights.registry.rules import mask_id_number
+from tests.factories import parcel_tile
 from tests.security.world import NEIGHBOUR, NEIGHBOUR_HEAD, SETTLED, build, token, unregistered_id_number
-from tests.web.test_tiles import parcel_tile
 
 HOUSEHOLD = "220421101201010001"  # 杨春林: the demo "farmer" account's household, group 01
 HEAD = "220421196101240233"

@@ -24,7 +24,7 @@ from landrights.market import services as market
 from landrights.registry import services as registry
 from landrights.registry.rules import id_check_char
 from landrights.rights import services as rights
-from tests.certification.test_api import bearer
+from tests.factories import bearer
 from tests.market.conftest import parcels_of
 
 HOUSEHOLD = "220421101201010001"  # the demo farmer's household, group 01

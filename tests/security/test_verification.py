@@ -9,17 +9,13 @@ import sqlalchemy as sa
 
 from landrights.accounts.permissions import Actor
 from landrights.certification import certificates
-from landrights.certification.rules import mask_name
 from landrights.market import documents
 from landrights.rights import statements
+from landrights.signing.qr import mask_name
 from tests.security.world import NEIGHBOUR, SETTLED, normalised
 
 COUNTY = Actor(role="county_admin", name="县", county_code="220421")
-FORGED = "AAAAAAAAAAAAAAAAAAAAAA"
-
-
-def _key(app) -> bytes:
-    return app.config["CERTIFICATE_KEY"].encode()
+FORGED = "A" * 86  # the length of an SM2 signature in the QR (landrights.signing.qr)
 
 
 def _path(app, url: str) -> str:
@@ -39,17 +35,17 @@ def documents_of(app, session):
 
     contract = session.scalar(sa.select(TransferContract).where(TransferContract.code == transfer))
     session.commit()
-    base, key = app.config["PUBLIC_BASE_URL"], _key(app)
+    base = app.config["PUBLIC_BASE_URL"]
     return {
         "certificate": (cert.code, NEIGHBOUR[:14] + "9999J",
-                        _path(app, certificates.verify_url(base, key, cert)), "/verify/{code}",
+                        _path(app, certificates.verify_url(session, base, cert)), "/verify/{code}",
                         "/api/v1/verify/{code}"),
         "statement": (statement.code, SETTLED[:14] + "9999S0001",
-                      _path(app, statements.verify_url(base, key, statement)), "/verify/statement/{code}",
-                      "/api/v1/verify/statements/{code}"),
+                      _path(app, statements.verify_url(session, base, statement)),
+                      "/verify/statement/{code}", "/api/v1/verify/statements/{code}"),
         "transfer": (transfer, transfer[:6] + "209999999999",
-                     _path(app, documents.attestation_url(base, key, contract)), "/verify/transfer/{code}",
-                     None),
+                     _path(app, documents.attestation_url(session, base, contract)),
+                     "/verify/transfer/{code}", None),
     }
 
 

@@ -127,6 +127,17 @@ ROWS = [
     ("POST", "/api/v1/entrustments/{entrustment}/acceptance", None, {"migrant"}),
     ("POST", "/api/v1/entrustments/{entrustment}/revocation", {"reason": "不再委托"},
      {"farmer", "migrant", "officer"}),
+    # accounts (issue 20): the county administrator; letters and locks of households also their officer
+    ("POST", "/api/v1/accounts", {"username": "new_clerk", "display_name": "新文书",
+                                  "role": "collective_clerk", "area_code": GROUP_01}, {"county"}),
+    ("PATCH", "/api/v1/accounts/{clerk_user}", {"role": "collective_clerk", "area_code": "22042110120102"},
+     {"county"}),
+    ("POST", "/api/v1/accounts/{clerk_user}/deactivation", None, {"county"}),
+    ("POST", "/api/v1/accounts/{clerk_user}/reactivation", None, {"county"}),
+    ("POST", "/api/v1/account-imports", "accounts", {"county"}),
+    ("POST", "/api/v1/accounts/{farmer_user}/letter", None, {"officer", "county"}),
+    ("POST", "/api/v1/accounts/{farmer_user}/unlock", None, {"officer", "county"}),
+    ("POST", "/api/v1/collectives/{group_01}/letters", None, {"officer", "county"}),
 ]
 
 
@@ -157,7 +168,7 @@ def world(session):
     keys = {"today": found.today, "half_year": (clock.today() + timedelta(days=200)).isoformat(),
             **{k: v for k, v in found.known.items()}}
     keys.update(free_id=found.unknown["id_number"], farmer_hh=FARMER_HH, farmer_contract=FARMER_HH + "J",
-                group_01=GROUP_01)
+                group_01=GROUP_01, clerk_user="clerk", farmer_user="farmer")
     keys["farmer_parcel"] = _one(session, "SELECT cp.parcel_code FROM contract_parcels cp JOIN contracts c "
                                           "ON c.id = cp.contract_id WHERE c.household_code = :h "
                                           "AND c.valid_to IS NULL ORDER BY 1 LIMIT 1", h=FARMER_HH)
@@ -220,6 +231,8 @@ def _body(body, keys: dict):
 
 
 def _upload(kind: str) -> dict:
+    if kind == "accounts":
+        return {"file": (io.BytesIO("用户名,姓名,角色,辖区编码\n".encode()), "accounts.csv")}
     if kind == "survey":
         return {"file": (io.BytesIO(b'{"type": "FeatureCollection", "features": []}'), "s.geojson"),
                 "collective": GROUP_01}

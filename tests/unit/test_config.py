@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from landrights import config
+from tests.signing.helpers import signing_folder
 
 STRONG_KEY = "9f3c1e7a5b2d8064c1f7e3a9b5d20486"  # 32 hex characters, as token_hex(16) gives
 OTHER_KEY = "71c0e5a3f9d2b8460e1a7c3f5b9d2e84"
@@ -16,18 +17,21 @@ OTHER_KEY = "71c0e5a3f9d2b8460e1a7c3f5b9d2e84"
 def production(monkeypatch, tmp_path):
     monkeypatch.setenv("LANDRIGHTS_ENV", "production")
     monkeypatch.setenv("LANDRIGHTS_INSTANCE", str(tmp_path))
-    for name in ("SECRET_KEY", "DATABASE_URL", "CERTIFICATE_KEY"):
+    for name in ("SECRET_KEY", "DATABASE_URL", "CERTIFICATE_KEY", "LANDRIGHTS_SIGNING_KEY_DIR"):
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
 
 
-def test_production_needs_secret_key_and_database_url(production):
+def test_production_needs_secret_key_and_database_url(production, tmp_path):
     with pytest.raises(config.ConfigError) as info:
         config.load()
     assert all(k in str(info.value) for k in ("SECRET_KEY", "DATABASE_URL", "CERTIFICATE_KEY"))
     production.setenv("SECRET_KEY", STRONG_KEY)
     production.setenv("DATABASE_URL", "postgresql://db.example/landrights")
     production.setenv("CERTIFICATE_KEY", OTHER_KEY)
+    with pytest.raises(config.ConfigError, match="LANDRIGHTS_SIGNING_KEY_DIR is not set"):
+        config.load()  # and a signing key (tests/signing/test_keys.py)
+    production.setenv("LANDRIGHTS_SIGNING_KEY_DIR", str(signing_folder(tmp_path / "signing")))
     cfg = config.load()
     assert cfg["PRODUCTION"] and cfg["SESSION_COOKIE_SECURE"] and not cfg["DEMO_DATA"]
     # production answers with HSTS and keeps its session cookie to this host over HTTPS

@@ -135,7 +135,7 @@ def test_transferee_sees_no_persons(client, token):
 @pytest.mark.parametrize("query", ["", "status=registered", "status=surveyed", "collective=22042110120102",
                                    "collective=22042110120102&status=surveyed", "collective=22042110129999"])
 def test_the_list_counts_exactly_what_it_pages_through(client, session, officer_h, query):
-    from tests.db.test_constraints import COLLECTIVE, FAR, insert_parcel, square
+    from tests.factories import COLLECTIVE, FAR, insert_parcel, square
 
     insert_parcel(session, COLLECTIVE + "99905", square(*FAR))  # counted at once
     body = client.get(f"/api/v1/parcels?limit=2000&{query}", headers=officer_h).get_json()

@@ -19,10 +19,8 @@ from landrights.market import services as market
 from landrights.survey.models import SurveyImport
 from tests.certification.conftest import COLLECTIVE, PENDING
 from tests.certification.conftest import farmer_of as cert_farmer
-from tests.certification.test_api import bearer
+from tests.factories import LICENCE_ADDRESS, approved_company, bearer, make_listing, pay_deposit
 from tests.market.conftest import HOUSEHOLD, farmer_of, make_bidder
-from tests.market.test_contract_pdf import LICENCE_ADDRESS, _company
-from tests.market.test_market import _deposit, _list
 
 CHINA = ZoneInfo("Asia/Shanghai")
 
@@ -85,9 +83,9 @@ def test_the_survey_imports_list_shows_china_time(client, auth, session):
 
 
 def test_the_market_pages_show_china_time(client, auth, session, officer):
-    company = _company(session)
-    listing = _list(session)
-    _deposit(session, officer, listing, company)
+    company = approved_company(session)
+    listing = make_listing(session)
+    pay_deposit(session, officer, listing, company)
     bid = market.place_bid(session, company.actor, listing_id=listing.id, price=Decimal("560"))
     auth.login("officer")
     assert zh(listing.closes_at) in page(client, "/market/")
@@ -114,7 +112,7 @@ def test_the_market_pages_show_china_time(client, auth, session, officer):
 
 def test_a_refusal_naming_a_moment_says_it_in_china_time(client, session, officer):
     """Members match the best bid until a moment: the API's message says when, in China time."""
-    listing = _list(session)
+    listing = make_listing(session)
     make_bidder(session, "liu_m", "individual")
     refused = client.post(f"/api/v1/listings/{listing.id}/match?lang=en", headers=bearer(session, "liu_m"))
     assert refused.status_code == 409, refused.get_json()

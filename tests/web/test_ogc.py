@@ -5,7 +5,7 @@ import sqlalchemy as sa
 
 from landrights.accounts import services as accounts
 from landrights.accounts.permissions import SYSTEM
-from tests.market.test_market import _list
+from tests.factories import make_listing
 
 GEO = "application/geo+json"
 
@@ -56,7 +56,7 @@ def test_the_temporal_extent_runs_from_the_first_version_and_stays_open(client, 
     first = session.scalar(sa.text("SELECT min(valid_from) FROM parcels WHERE code LIKE '220421101%'"))
     assert datetime.fromisoformat(start) == first and end is None  # live parcels: not ended
     assert found["parcels"]["extent"]["temporal"]["trs"].endswith("ISO-8601/0/Gregorian")
-    listing = _list(session)
+    listing = make_listing(session)
     start, end = client.get("/ogc/collections/listings", headers=token("officer")).get_json()[
         "extent"]["temporal"]["interval"][0]
     assert datetime.fromisoformat(start) <= listing.opens_at
@@ -97,7 +97,7 @@ def test_the_cursor_pages_read_every_feature_once(client, session, token):
 
 
 def test_a_listing_of_two_parcels_is_one_feature_on_one_page(client, session, token):
-    listing = _list(session)
+    listing = make_listing(session)
     assert len(listing.parcels) == 2
     body = client.get("/ogc/collections/listings/items?limit=1", headers=token("officer")).get_json()
     assert body["numberReturned"] == body["numberMatched"] == 1
@@ -167,7 +167,7 @@ def test_homesteads_and_open_listings(client, session, token):
     homesteads = client.get("/ogc/collections/homesteads/items", headers=h).get_json()
     assert homesteads["numberMatched"] == session.scalar(sa.text(
         "SELECT count(*) FROM homesteads WHERE valid_to IS NULL"))
-    listing = _list(session)
+    listing = make_listing(session)
     body = client.get("/ogc/collections/listings/items", headers=h).get_json()
     mine = [f for f in body["features"] if f["id"] == listing.id]
     assert mine and mine[0]["geometry"]["type"] == "MultiPolygon"

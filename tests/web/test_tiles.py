@@ -1,6 +1,5 @@
 """Vector tiles: decoded with mapbox-vector-tile — features, attributes, no personal data, zoom
 limits, ETag/304 and a change showing at once, the listings layer, and the GiST index in use."""
-import math
 from datetime import timedelta
 
 import mapbox_vector_tile
@@ -10,7 +9,7 @@ import sqlalchemy as sa
 from landrights import clock
 from landrights.accounts import services as accounts
 from landrights.accounts.permissions import SYSTEM
-from tests.market.test_market import _list
+from tests.factories import make_listing, parcel_tile, tile_of
 
 PARCEL_KEYS = {"code", "name", "status", "area_mu"}
 
@@ -20,19 +19,6 @@ def token(session):
     def make(username: str) -> dict:
         return {"Authorization": f"Bearer {accounts.issue_token(session, SYSTEM, username, 'test')}"}
     return make
-
-
-def tile_of(lon: float, lat: float, z: int) -> tuple[int, int, int]:
-    n = 2 ** z
-    y = (1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n
-    return z, int((lon + 180) / 360 * n), int(y)
-
-
-def parcel_tile(session, code: str, z: int) -> str:
-    lon, lat = session.execute(sa.text(
-        "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM parcels "
-        "WHERE code = :c AND valid_to IS NULL) s"), {"c": code}).one()
-    return "/".join(map(str, tile_of(lon, lat, z)))
 
 
 def a_code(session, status: str = "registered") -> str:
@@ -129,7 +115,7 @@ def test_etag_differs_between_accounts_of_different_scope(client, session, token
 
 
 def test_listings_layer_shows_open_listings_until_they_close(client, session, token):
-    listing = _list(session)
+    listing = make_listing(session)
     code = listing.parcels[0].parcel_code
     url, h = f"/tiles/listings/{parcel_tile(session, code, 16)}.mvt", token("transferee")
     res = client.get(url, headers=h)
@@ -163,7 +149,7 @@ def test_tile_query_can_use_the_gist_index(app, session):
 def test_a_transferee_without_an_area_sees_the_open_listings_on_the_map(client, session, auth):
     auth.login("transferee")
     assert 'id="map"' not in client.get("/").get_data(as_text=True)
-    _list(session)
+    make_listing(session)
     page = client.get("/").get_data(as_text=True)
     assert 'id="map"' in page and "/tiles/{layer}/{z}/{x}/{y}.mvt" in page
 
@@ -277,7 +263,7 @@ def test_a_tile_whose_version_holds_is_sent_from_the_cache_and_a_change_makes_it
 
 
 def test_a_parcel_closed_or_added_in_the_tile_changes_it_despite_the_cache(client, session, token):
-    from tests.db.test_constraints import insert_parcel, square
+    from tests.factories import insert_parcel, square
 
     code = a_code(session, "surveyed")
     path = parcel_tile(session, code, 14)

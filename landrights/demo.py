@@ -1,4 +1,7 @@
-"""Load the demo village of Dongfeng County from gis_data/demo through the registry services.
+"""Load the demo village of Dongfeng County from gis_data/demo through the services of every domain.
+
+The app's level (beside the CLI): it calls the registry, certification, retained rights and the
+market, which do not import each other for it (docs/architecture.md).
 
 Loaded once per database (marked in settings); demo accounts get random passwords, printed and
 kept in the instance folder. Never in production.
@@ -21,7 +24,7 @@ from landrights.accounts.permissions import SYSTEM
 from landrights.registry import rules, services
 from landrights.registry.models import AdminUnit, Collective, Household, Setting
 
-DEMO_DIR = Path(__file__).resolve().parent.parent.parent / "gis_data" / "demo"
+DEMO_DIR = Path(__file__).resolve().parent.parent / "gis_data" / "demo"
 MARKER = "demo_loaded_at"
 REGISTRAR = "东丰县农业农村局（演示）"
 # These households of group 03 were surveyed but not yet confirmed: their parcels are claimed from
