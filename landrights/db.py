@@ -76,7 +76,16 @@ class Database:
         teardown's ROLLBACK, because psycopg forgets its prepared statements at every ROLLBACK. So
         a lookup's or a tile's cached statement gets prepared on each pooled connection after a
         few uses, and is no longer planned again on every request. An error still rolls back."""
+        return self._then_commit(view)
 
+    def commits(self, handler: Callable) -> Callable:
+        """Mark a write handler: it calls its one service and returns what to answer; this commits
+        once, after it (services only flush, STYLE.md). An error raised inside skips the commit,
+        so the request's teardown rolls the transaction back and the error handler answers as
+        before (the API's error JSON; a page's form shown again: landrights.web.actions)."""
+        return self._then_commit(handler)
+
+    def _then_commit(self, view: Callable) -> Callable:
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
             result = view(*args, **kwargs)

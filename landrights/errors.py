@@ -28,6 +28,14 @@ class ValidationFailed(DomainError):
     code = "validation_failed"
 
 
+class Several(ValidationFailed):
+    """Several fields were refused at once: each is shown beside its own field (``each``)."""
+
+    def __init__(self, each: list[DomainError]):
+        super().__init__(each[0].message, field=each[0].field, rule=each[0].rule)
+        self.each = each
+
+
 class Unauthenticated(DomainError):
     """No valid session or token."""
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
-from landrights.accounts.permissions import Actor, require_login, require_notice_officer
+from landrights.accounts.permissions import Actor, acts_for_household, require_login, require_notice_officer
 from landrights.errors import ValidationFailed
 
 EVIDENCE_TYPES = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
@@ -66,7 +66,7 @@ def signature_method(actor: Actor, household_code: str, scan: Upload | None, *, 
             is not a PDF/JPEG/PNG of at most 10 MB.
     """
     require_login(actor)
-    if actor.role == "farmer" and actor.household_code == household_code:
+    if acts_for_household(actor, household_code):
         return in_app
     require_notice_officer(actor, household_code)
     if scan is None:

@@ -319,7 +319,8 @@ class EmbeddedPostgres:
                                 f"started?): {exc}") from exc
 
     def ensure_database(self, dbname: str = "landrights", template: str | None = None) -> bool:
-        """Create DBNAME if missing and the postgis and btree_gist extensions in it; True if created."""
+        """Create DBNAME if missing and the postgis, btree_gist and pg_trgm extensions in it; True if
+        created."""
         created = False
         with self._connect() as conn:
             if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (dbname,)).fetchone():
@@ -332,7 +333,7 @@ class EmbeddedPostgres:
                 except psycopg.errors.DuplicateDatabase:
                     pass  # another process created it meanwhile
         with self._connect(dbname) as conn:
-            for ext in ("postgis", "btree_gist"):
+            for ext in ("postgis", "btree_gist", "pg_trgm"):
                 try:
                     conn.execute(sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(sql.Identifier(ext)))
                 except (psycopg.errors.UniqueViolation, psycopg.errors.DuplicateObject):

@@ -100,9 +100,9 @@ def limit_body() -> None:
 def _limit_handup_body() -> None:
     """A hand-up package: only the county administrator sends one, before a byte is read."""
     from landrights.accounts.views import current_actor
-    from landrights.handup.services import require_handup_importer
+    from landrights.handup.permissions import require_import_handup
 
-    require_handup_importer(current_actor())
+    require_import_handup(current_actor())
     request.max_content_length = current_app.config["HANDUP_UPLOAD_MAX_MB"] << 20
 
 

@@ -5,6 +5,10 @@ CREATE EXTENSION IF NOT EXISTS btree_gist WITH SCHEMA public;
 
 COMMENT ON EXTENSION btree_gist IS 'support for indexing common datatypes in GiST';
 
+CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public;
+
+COMMENT ON EXTENSION pg_trgm IS 'text similarity measurement and index searching based on trigrams';
+
 CREATE EXTENSION IF NOT EXISTS postgis WITH SCHEMA public;
 
 COMMENT ON EXTENSION postgis IS 'PostGIS geometry and geography spatial types and functions';
@@ -3083,6 +3087,8 @@ CREATE INDEX ix_handup_imports_county ON public.handup_imports USING btree (coun
 
 CREATE INDEX ix_household_members_household_id ON public.household_members USING btree (household_id);
 
+CREATE INDEX ix_households_name_trgm ON public.households USING gin (name public.gin_trgm_ops);
+
 CREATE INDEX ix_login_sessions_live_user ON public.login_sessions USING btree (user_id) WHERE (ended_at IS NULL);
 
 CREATE INDEX ix_login_throttles_updated_at ON public.login_throttles USING btree (updated_at);
@@ -3092,6 +3098,10 @@ CREATE INDEX ix_objections_open ON public.objections USING btree (county_code, h
 CREATE INDEX ix_parcels_closed_code ON public.parcels USING btree (county_code, code) WHERE (valid_to IS NOT NULL);
 
 CREATE INDEX ix_persons_id_conflict_of ON public.persons USING btree (id_conflict_of) WHERE (id_conflict_of IS NOT NULL);
+
+CREATE INDEX ix_persons_id_number ON public.persons USING btree (id_number);
+
+CREATE INDEX ix_persons_name_trgm ON public.persons USING gin (name public.gin_trgm_ops);
 
 CREATE INDEX ix_pledge_parcels_parcel_code ON public.pledge_parcels USING btree (parcel_code);
 

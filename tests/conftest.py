@@ -49,6 +49,7 @@ class Server:
                                  .render_as_string(hide_password=False), autocommit=True) as conn:
                 conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
                 conn.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
+                conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")  # migration 0026
         return self.db_url(name)
 
     def drop_db(self, name: str) -> None:

@@ -16,7 +16,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from landrights import clock
 from landrights.accounts import changes, login, rules, services
 from landrights.accounts.models import ActivationCode, LoginThrottle, User
-from landrights.accounts.permissions import Actor, covers, require_login
+from landrights.accounts.permissions import Actor, is_household_account, require_issue_letters
 from landrights.errors import Conflict, Forbidden, NotFound, TooManyAttempts, ValidationFailed
 from landrights.moments import later
 from landrights.registry.models import AdminUnit, Collective, Household
@@ -39,19 +39,6 @@ class Letter:
     code: str
     issued_at: datetime
     expires_at: datetime
-
-
-def require_letter_issuer(actor: Actor, code: str) -> None:
-    """Refuse letters except to the system, the county administrator and the township officer of
-    the area (a household's, or a collective's).
-
-    Raises:
-        Unauthenticated: anonymous. Forbidden: another role or area.
-    """
-    require_login(actor)
-    if actor.role not in ("system", "county_admin", "township_officer") or not covers(actor, code):
-        raise Forbidden(_l("Activation letters are issued by the township officer or the county "
-                           "administrator of the area."))
 
 
 def issue_letter(session: Session, actor: Actor, username: str, *, days: int = ACTIVATION_DAYS,
@@ -97,7 +84,7 @@ def issue_collective_letters(session: Session, actor: Actor, collective_code: st
         Forbidden: not the collective's township officer or county administrator. NotFound: no
             such collective. Conflict: no household needs a letter.
     """
-    require_letter_issuer(actor, collective_code)
+    require_issue_letters(actor, collective_code)
     if not session.scalar(sa.select(sa.func.count()).where(Collective.code == collective_code)):
         raise NotFound(_l("No collective with code %(code)s.", code=collective_code), field="collective_code")
     # two officers issuing for one collective at once: one after the other
@@ -131,7 +118,7 @@ def _household_accounts(session: Session, collective_code: str) -> dict[str, Use
         User.household_code.startswith(collective_code),
         User.username.startswith(collective_code))).order_by(User.id.desc())).all()
     accounts = {u.username: u for u in found if len(u.username) == 18}
-    accounts.update({u.household_code: u for u in found if u.role == "farmer" and u.household_code})
+    accounts.update({u.household_code: u for u in found if is_household_account(u) and u.household_code})
     return accounts
 
 

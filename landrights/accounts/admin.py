@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -17,9 +16,16 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from landrights import patterns
 from landrights.accounts import changes, rules
 from landrights.accounts.models import ROLES, User
-from landrights.accounts.permissions import Actor, require_login
+from landrights.accounts.permissions import (
+    Actor,
+    can_give_area,
+    is_household_account,
+    is_system,
+    require_administer_accounts,
+)
 from landrights.accounts.services import administered
 from landrights.errors import Conflict, DomainError, Forbidden, ValidationFailed
 from landrights.registry.models import AdminUnit, Collective, Household
@@ -28,21 +34,7 @@ from landrights.registry.queries import Page
 # the roles a county administrator gives on its pages; transferees register in the market
 ADMIN_ROLES = ("county_admin", "township_officer", "collective_clerk", "farmer")
 FILE_ROLES = ("township_officer", "collective_clerk")  # what a CSV file creates
-USERNAME = re.compile(r"[A-Za-z0-9_.-]{3,64}")
 FILE_MAX_ROWS = 2000
-_NOT_ADMIN = _l("Only a county administrator manages accounts in their county.")
-
-
-def require_account_admin(actor: Actor) -> None:
-    """Refuse anyone but the system and a county administrator.
-
-    Raises:
-        Unauthenticated: anonymous. Forbidden: another role.
-    """
-    require_login(actor)
-    if actor.role not in ("system", "county_admin") or \
-            (actor.role == "county_admin" and not actor.county_code):
-        raise Forbidden(_NOT_ADMIN)
 
 
 def list_accounts(session: Session, actor: Actor, *, q: str | None = None, role: str | None = None,
@@ -53,9 +45,9 @@ def list_accounts(session: Session, actor: Actor, *, q: str | None = None, role:
     Raises:
         Forbidden: not an account administrator.
     """
-    require_account_admin(actor)
+    require_administer_accounts(actor)
     where = []
-    if actor.role == "county_admin":
+    if not is_system(actor):  # a county administrator: its county's
         county = actor.county_code
         where.append(sa.or_(User.county_code == county, User.township_code.startswith(county),
                             User.collective_code.startswith(county),
@@ -83,7 +75,7 @@ def create_account(session: Session, actor: Actor, *, username: str, display_nam
             county. ValidationFailed: the user name, name, role or area code (naming the field).
         Conflict: the user name is taken.
     """
-    require_account_admin(actor)
+    require_administer_accounts(actor)
     username, display_name = (username or "").strip(), (display_name or "").strip()
     _check_username(session, username, role)
     if not display_name or len(display_name) > 100:
@@ -106,7 +98,7 @@ def edit_account(session: Session, actor: Actor, username: str, *, role: str, ar
             account's or the new one), an area outside its county. ValidationFailed: the role or
             area code. Conflict: a household's account would become an official's or back.
     """
-    require_account_admin(actor)
+    require_administer_accounts(actor)
     user = administered(session, actor, username)
     if user.id == actor.user_id:
         raise Forbidden(_l("You cannot change your own role or area: ask another administrator."),
@@ -114,7 +106,7 @@ def edit_account(session: Session, actor: Actor, username: str, *, role: str, ar
     if not rules.may_grant(actor.role, user.role):
         raise Forbidden(_l("Nobody may change an account whose role is above their own."), field="role")
     column = _check_role(actor, role)
-    if (role == "farmer") != (user.role == "farmer"):
+    if (role == "farmer") != is_household_account(user):
         raise Conflict(_l("A household's account stays a household's, and an official's stays an "
                           "official's: create a new account instead."), field="role")
     area_code = _check_area(session, actor, role, column, area_code)
@@ -144,9 +136,7 @@ def _add(session: Session, user: User) -> None:
 
 
 def _check_username(session: Session, username: str, role: str) -> None:
-    if not USERNAME.fullmatch(username):
-        raise ValidationFailed(_l("A user name has 3 to 64 letters (a-z, A-Z), digits, dots, dashes "
-                                  "or underscores."), field="username")
+    patterns.USERNAME.check(username, "username")
     if role != "farmer" and len(username) == 18 and username.isdigit():
         raise ValidationFailed(_l("User names of 18 digits are kept for the households' accounts "
                                   "(their household code)."), field="username")
@@ -175,7 +165,7 @@ def _check_area(session: Session, actor: Actor, role: str, column: str, code: st
         raise ValidationFailed(_l("The area of this role is a %(what)s: its code has %(n)s digits.",
                                   what=_AREA_NAMES[column], n=rules.AREA_LENGTHS[column]),
                                field="area_code")
-    if actor.role != "system" and not code.startswith(actor.county_code or "-"):
+    if not can_give_area(actor, code):
         raise Forbidden(_l("The area lies outside your county."), field="area_code")
     model, key = {"household_code": (Household, Household.code),
                   "collective_code": (Collective, Collective.code)}.get(column, (AdminUnit, AdminUnit.code))
@@ -213,7 +203,7 @@ def import_accounts(session: Session, actor: Actor, data: bytes) -> list[RowResu
         Forbidden: not an account administrator. ValidationFailed: not a CSV file with those
             columns, or more than FILE_MAX_ROWS rows (field file).
     """
-    require_account_admin(actor)
+    require_administer_accounts(actor)
     results = []
     for line, row in _file_rows(data):
         try:

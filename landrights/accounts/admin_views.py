@@ -11,11 +11,13 @@ from flask_wtf import FlaskForm
 from landrights import clock
 from landrights.accounts import activation, admin, changes, letters, linking, queries, rules, services
 from landrights.accounts import login as logins
+from landrights.accounts.inputs import AccountEdit, AccountIn
 from landrights.accounts.models import ROLES
+from landrights.accounts.permissions import is_household_account, require_administer_accounts
 from landrights.accounts.views import bp, current_actor, safe_next
 from landrights.errors import DomainError
 from landrights.extensions import db
-from landrights.web.actions import attempt, expired_form, run_and_report
+from landrights.web.actions import attempt, expired_form, form_input, run_and_report
 
 PAGE = 50
 
@@ -52,7 +54,7 @@ def _account_page(username: str, typed, status: int):
         area=changes.area_of(user), history=changes.history(db.session, user), locked=locked,
         state=_state(user, locked), letter=letter,
         letter_state=queries.letter_state(letter, clock.now()), own=user.id == actor.user_id,
-        grantable=[r for r in admin.ADMIN_ROLES if r != "farmer" or user.role == "farmer"],
+        grantable=[r for r in admin.ADMIN_ROLES if r != "farmer" or is_household_account(user)],
         person=linking.linked_people(db.session, [user]).get(user.id)), status
 
 
@@ -67,10 +69,9 @@ def edit_account(username: str):
     """Change an account's role and area; refused, the page shows the error beside its field."""
     if (refused := expired_form(url_for("accounts.account", username=username))) is not None:
         return refused
-    err, _user = attempt(lambda: admin.edit_account(
-        db.session, current_actor(), username, role=request.form.get("role", ""),
-        area_code=request.form.get("area_code", "")), _("The role and area of %(name)s are saved.",
-                                                         name=username))
+    err, _user = attempt(lambda: admin.edit_account(db.session, current_actor(), username,
+                                                    **form_input(AccountEdit)),
+                         _("The role and area of %(name)s are saved.", name=username))
     if err is not None:
         return _account_page(username, request.form, err.status)
     return redirect(url_for("accounts.account", username=username))
@@ -80,18 +81,15 @@ def edit_account(username: str):
 @login_required
 def new_account():
     """Create an account (no password: its activation letter is printed next, on its page)."""
-    admin.require_account_admin(current_actor())
+    require_administer_accounts(current_actor())
     status = 200
     if request.method == "POST":
         if (refused := expired_form(url_for("accounts.new_account"))) is not None:
             return refused
-        form = request.form
-        err, user = attempt(lambda: admin.create_account(
-            db.session, current_actor(), username=form.get("username", ""),
-            display_name=form.get("display_name", ""), role=form.get("role", ""),
-            area_code=form.get("area_code", "")),
-            _("The account %(name)s is created. Print its activation letter and hand it over.",
-              name=form.get("username", "").strip()))
+        err, user = attempt(lambda: admin.create_account(db.session, current_actor(),
+                                                         **form_input(AccountIn)),
+                            _("The account %(name)s is created. Print its activation letter and hand it "
+                              "over.", name=request.form.get("username", "").strip()))
         if err is None:
             return redirect(url_for("accounts.account", username=user.username))
         status = err.status
@@ -103,7 +101,7 @@ def new_account():
 @login_required
 def import_accounts():
     """Create township officers and clerks from a CSV file and show what became of each row."""
-    admin.require_account_admin(current_actor())
+    require_administer_accounts(current_actor())
     results, status = None, 200
     if request.method == "POST":
         if (refused := expired_form(url_for("accounts.import_accounts"))) is not None:
@@ -121,7 +119,7 @@ def import_accounts():
 @login_required
 def import_template():
     """Download the accounts file template (UTF-8 with BOM, opens in Excel)."""
-    admin.require_account_admin(current_actor())
+    require_administer_accounts(current_actor())
     return Response(admin.template_csv(), mimetype="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="accounts-template.csv"'})
 

@@ -12,6 +12,7 @@ from flask import current_app
 from landrights.accounts import rules
 from landrights.accounts.activation import Letter
 from landrights.accounts.models import ROLES
+from landrights.accounts.permissions import is_household_account
 
 TEMPLATE = "accounts/letters_pdf.html"
 
@@ -32,7 +33,8 @@ def letters_pdf(letters: Sequence[Letter], *, base_url: str, min_length: int) ->
     if not letters:
         raise ValueError("no letters to print")
     pages = [{"letter": one, "code": rules.printed_activation_code(one.code),
-              "role": ROLES[one.role][0], "url": activation_url(base_url, one.username),
+              "role": ROLES[one.role][0], "household": is_household_account(one),
+              "url": activation_url(base_url, one.username),
               "qr": qr_svg_data_uri(activation_url(base_url, one.username)),
               "expires": _chinese_date(one.expires_at), "issued": _chinese_date(one.issued_at)}
              for one in letters]

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from landrights.accounts.models import User
-from landrights.accounts.permissions import Actor
+from landrights.accounts.permissions import Actor, is_county_admin, is_household_account
 from landrights.errors import Conflict, ValidationFailed
 from landrights.registry.conflicts import identity_number, refuse_number_in_conflict
 from landrights.registry.models import Household, HouseholdMember, Person
@@ -29,15 +29,15 @@ def person_to_link(session: Session, actor: Actor, user: User, id_number: str) -
     """
     refuse_number_in_conflict(session, actor, id_number, field="person")
     query = sa.select(Person.id).where(identity_number(id_number))
-    if user.role == "farmer":
+    if is_household_account(user):
         query = query.join(HouseholdMember, HouseholdMember.person_id == Person.id) \
             .join(Household, Household.id == HouseholdMember.household_id) \
             .where(Household.code == user.household_code, HouseholdMember.valid_to.is_(None))
-    county = actor.county_code if actor.role == "county_admin" else _county_of(user)
+    county = actor.county_code if is_county_admin(actor) else _county_of(user)
     if county:
         query = query.where(Person.county_code == county)
     found = session.scalars(query.distinct()).all()
-    if user.role == "farmer" and not found:
+    if is_household_account(user) and not found:
         raise ValidationFailed(_l("No member of household %(code)s has this ID number. A farmer's "
                                   "account belongs to a member of its household.",
                                   code=user.household_code), field="person", rule="R1.3")

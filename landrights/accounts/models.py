@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy import CheckConstraint as Check
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from landrights import patterns
 from landrights.db import Base
 
 ROLES = {
@@ -42,16 +43,17 @@ class User(Base):
         Check("role <> 'township_officer' OR township_code IS NOT NULL", name="officer_township"),
         Check("role <> 'collective_clerk' OR collective_code IS NOT NULL", name="clerk_collective"),
         Check("role <> 'county_admin' OR county_code IS NOT NULL", name="admin_county"),
-        Check("county_code IS NULL OR county_code ~ '^[0-9]{6}$'", name="county_shape"),
-        Check("township_code IS NULL OR township_code ~ '^[0-9]{9}$'", name="township_shape"),
-        Check("collective_code IS NULL OR collective_code ~ '^[0-9]{14}$'",
+        Check(f"county_code IS NULL OR county_code ~ '{patterns.COUNTY.anchored}'", name="county_shape"),
+        Check(f"township_code IS NULL OR township_code ~ '{patterns.TOWNSHIP.anchored}'",
+              name="township_shape"),
+        Check(f"collective_code IS NULL OR collective_code ~ '{patterns.COLLECTIVE.anchored}'",
               name="collective_shape"),
-        Check("household_code IS NULL OR household_code ~ '^[0-9]{18}$'",
+        Check(f"household_code IS NULL OR household_code ~ '{patterns.HOUSEHOLD.anchored}'",
               name="household_shape"),
         Check("county_code IS NULL OR township_code IS NULL OR left(township_code, 6) = county_code",
               name="township_in_county"),
-        Check("username ~ '^[A-Za-z0-9_.-]{3,64}$'", name="username_shape"),
-        Check("phone IS NULL OR phone ~ '^1[3-9][0-9]{9}$'", name="phone_shape"),
+        Check(f"username ~ '{patterns.USERNAME.anchored}'", name="username_shape"),
+        Check(f"phone IS NULL OR phone ~ '{patterns.PHONE.anchored}'", name="phone_shape"),
         sa.Index("ix_users_household_code", "household_code"),  # a collective's household accounts
     )
 
@@ -182,7 +184,7 @@ class AccountChange(Base):
     __tablename__ = "account_changes"
     __table_args__ = (
         Check("action IN " + str(CHANGE_ACTIONS), name="action_known"),
-        Check("county_code IS NULL OR county_code ~ '^[0-9]{6}$'", name="county_shape"),
+        Check(f"county_code IS NULL OR county_code ~ '{patterns.COUNTY.anchored}'", name="county_shape"),
     )
 
     id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
@@ -212,7 +214,7 @@ class ActivationCode(Base):
     __table_args__ = (
         Check("expires_at > issued_at", name="expires_after_issue"),
         Check("used_at IS NULL OR voided_at IS NULL", name="used_or_voided"),
-        Check("county_code ~ '^[0-9]{6}$'", name="county_shape"),
+        Check(f"county_code ~ '{patterns.COUNTY.anchored}'", name="county_shape"),
         # one code in force per account: issuing a new one voids the old one first
         sa.Index("uq_activation_codes_live", "county_code", "user_id", unique=True,
                  postgresql_where=sa.text("used_at IS NULL AND voided_at IS NULL")),

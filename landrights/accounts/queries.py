@@ -10,9 +10,13 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 
 from landrights.accounts import login, rules
-from landrights.accounts.activation import require_letter_issuer
 from landrights.accounts.models import ActivationCode, User
-from landrights.accounts.permissions import Actor, require_login
+from landrights.accounts.permissions import (
+    Actor,
+    require_issue_letters,
+    require_login,
+    role_may_issue_letters,
+)
 from landrights.errors import Forbidden, NotFound
 from landrights.registry.models import Collective, Household
 
@@ -47,7 +51,7 @@ def letter_collectives(session: Session, actor: Actor, q: str | None = None) -> 
         Unauthenticated: anonymous. Forbidden: another role.
     """
     require_login(actor)
-    if actor.role not in ("system", "county_admin", "township_officer"):
+    if not role_may_issue_letters(actor):
         raise Forbidden(_not_issuer())
     account = (sa.select(User.password_hash).where(User.role == "farmer",
                                                    User.household_code == Household.code)
@@ -81,7 +85,7 @@ def collective_accounts(session: Session, actor: Actor, collective_code: str) ->
         Forbidden: not the collective's township officer or county administrator. NotFound: no
             such collective.
     """
-    require_letter_issuer(actor, collective_code)
+    require_issue_letters(actor, collective_code)
     collective = session.scalar(sa.select(Collective).where(Collective.code == collective_code))
     if collective is None:
         from flask_babel import lazy_gettext as _l

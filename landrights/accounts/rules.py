@@ -7,6 +7,8 @@ import re
 import secrets
 from datetime import datetime, timedelta
 
+from landrights import patterns
+
 TOKEN_PREFIX = "lr_"
 ALL_SOURCES = "*"  # the throttle row counting a user name's failures from every source
 
@@ -176,7 +178,7 @@ def mobile_number(text: str | None) -> str | None:
     if not digits:
         return None
     digits = re.sub(r"^(\+?86)(?=1\d{10}$)", "", digits)
-    if not re.fullmatch(r"1[3-9][0-9]{9}", digits):
+    if not patterns.PHONE.matches(digits):
         raise ValueError(digits)
     return digits
 

@@ -13,7 +13,17 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from landrights.accounts import changes, linking, login, rules
 from landrights.accounts.models import ROLES, ActivationCode, ApiToken, User
-from landrights.accounts.permissions import Actor, require_login
+from landrights.accounts.permissions import (
+    Actor,
+    can_issue_token,
+    can_list_accounts,
+    can_look_after_account,
+    has_own_account,
+    is_system,
+    require_administer_accounts,
+    require_manage_accounts,
+    role_may_look_after_account,
+)
 from landrights.db import flush_or_raise
 from landrights.errors import Conflict, Forbidden, Formatted, NotFound, ValidationFailed
 from landrights.registry.models import Household
@@ -82,13 +92,7 @@ def link_person(session: Session, actor: Actor, username: str, id_number: str) -
 
 
 def _require_account_admin(actor: Actor, jurisdiction: dict) -> None:
-    if actor.role == "system":
-        return
-    county = actor.county_code or ""
-    codes = [v for v in jurisdiction.values() if v]
-    if actor.role != "county_admin" or not county or \
-            not all(str(c).startswith(county) for c in codes):
-        raise Forbidden(_l("Only a county administrator manages accounts in their county."))
+    require_manage_accounts(actor, [v for v in jurisdiction.values() if v])
 
 
 def _administered(session: Session, actor: Actor, username: str) -> User:
@@ -99,13 +103,11 @@ def _administered(session: Session, actor: Actor, username: str) -> User:
         Unauthenticated: anonymous. Forbidden: another role or county. NotFound: no such account
             (told to its admins only).
     """
-    require_login(actor)
-    if actor.role not in ("system", "county_admin"):
-        raise Forbidden(_l("Only a county administrator manages accounts in their county."))
+    require_administer_accounts(actor)
     user = session.scalar(sa.select(User).where(sa.func.lower(User.username) == username.lower())
                           .with_for_update())
     if user is None:
-        if actor.role != "system":  # a county admin learns nothing about accounts elsewhere
+        if not is_system(actor):  # a county admin learns nothing about accounts elsewhere
             raise Forbidden(_l("Only a county administrator manages accounts in their county."))
         raise NotFound(_l("No user %(name)s.", name=username), field="username")
     _require_account_admin(actor, {"county_code": user.county_code, "township_code": user.township_code,
@@ -133,12 +135,11 @@ def household_account(session: Session, actor: Actor, username: str) -> User:
         Forbidden: not one the actor looks after; for a township officer also no such account.
         NotFound: no such account (told to the system only).
     """
-    if actor.role != "township_officer":
+    if not role_may_look_after_account(actor):
         return _administered(session, actor, username)
     user = session.scalar(sa.select(User).where(sa.func.lower(User.username) == username.lower())
                           .with_for_update())
-    if user is None or user.role != "farmer" or not actor.township_code or \
-            not (user.household_code or "").startswith(actor.township_code):
+    if user is None or not can_look_after_account(actor, user):
         raise Forbidden(_l("A township officer looks after the household accounts of its township "
                            "only."))
     return user
@@ -196,7 +197,7 @@ def change_own_password(session: Session, actor: Actor, *, current: str, new: st
         password, or a weak new one.
     """
     user = session.get(User, actor.user_id, with_for_update=True) if actor.user_id else None
-    if user is None or actor.role in ("anonymous", "system"):
+    if user is None or not has_own_account(actor):
         raise Forbidden(_l("Log in to change your password."))
     if not check_password_hash(user.password_hash, current):
         raise ValidationFailed(_l("The current password is not right."), field="current_password")
@@ -311,7 +312,7 @@ def issue_token(session: Session, actor: Actor, username: str, name: str = "api"
     user = session.scalar(sa.select(User).where(sa.func.lower(User.username) == username.lower()))
     if user is None:
         raise NotFound(_l("No user %(name)s.", name=username), field="username")
-    if actor.role != "system" and actor.user_id != user.id:
+    if not can_issue_token(actor, user.id):
         raise Forbidden(_l("You may only create tokens for yourself."))
     if days < 1:
         raise ValidationFailed(_l("A token must be valid for at least one day."), field="days")
@@ -333,7 +334,7 @@ def revoke_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
     """
     token = session.get(ApiToken, token_id, with_for_update=True)
     if token is None:
-        if actor.role != "system":
+        if not is_system(actor):
             raise Forbidden(_l("You may only revoke your own tokens, or those of accounts you "
                                "administer."))
         raise NotFound(_l("No token %(id)s.", id=token_id), field="token")
@@ -393,12 +394,12 @@ def list_users(session: Session, actor: Actor) -> list[User]:
     Raises:
         Forbidden: only the system or a county admin lists accounts.
     """
+    if not can_list_accounts(actor):
+        raise Forbidden(_l("Only a county administrator lists accounts."))
     query = sa.select(User).order_by(User.username)
-    if actor.role == "county_admin":
+    if not is_system(actor):  # a county administrator: its county's
         query = query.where(sa.or_(User.county_code == actor.county_code,
                                    User.township_code.startswith(actor.county_code),
                                    User.collective_code.startswith(actor.county_code),
                                    User.household_code.startswith(actor.county_code)))
-    elif actor.role != "system":
-        raise Forbidden(_l("Only a county administrator lists accounts."))
     return list(session.scalars(query))

@@ -14,6 +14,7 @@ from landrights.api import serializers as out
 from landrights.errors import Unauthenticated, ValidationFailed
 from landrights.extensions import csrf, db
 from landrights.geo.geojson import BBoxError, GeoJSONError, from_geojson, parse_bbox
+from landrights.inputs import words
 from landrights.registry import queries, services
 from landrights.survey import services as survey
 from landrights.survey.uploads import import_upload
@@ -104,6 +105,7 @@ def list_parcels(query_data):
 @bp.input(s.ParcelIn, location="json")
 @bp.output(s.Feature, status_code=201)
 @bp.doc(summary="Register a surveyed parcel (township officer)", responses=[400, *_ERRORS, 409])
+@db.commits
 def create_parcel(json_data):
     props = dict(json_data["properties"])
     code = str(props.pop("code", ""))
@@ -114,7 +116,6 @@ def create_parcel(json_data):
                                field="geometry", rule="RFC 7946") from None
     parcel = services.add_parcel(db.session, current_actor(), code=code, geometry=geom,
                                  srid=json_data["srid"], **props)
-    db.session.commit()
     return out.parcel_detail(queries.get_parcel(db.session, current_actor(), parcel.code))
 
 
@@ -190,10 +191,10 @@ def list_persons(query_data):
 @bp.output(s.PersonOut, status_code=201)
 @bp.doc(summary="Register a person; an ID card number must pass the GB 11643 check",
         responses=[400, *_ERRORS, 409])
+@db.commits
 def create_person(json_data):
     actor = current_actor()
     person = services.add_person(db.session, actor, **json_data)
-    db.session.commit()
     return out.person_dict(actor, person, None, None)
 
 
@@ -253,19 +254,6 @@ def list_quality_rules(query_data):
                       for r, on in pairs]}
 
 
-_MARSHMALLOW_MESSAGES = {
-    "Missing data for required field.": lambda: _("This field is required."),
-    "Not a valid integer.": lambda: _("Enter a whole number."),
-    "Not a valid number.": lambda: _("Enter a number."),
-    "Special numeric values (nan or infinity) are not permitted.": lambda: _("Enter a number."),
-    "Not a valid string.": lambda: _("Enter text."),
-    "String does not match expected pattern.": lambda: _("The value does not have the required "
-                                                         "format."),
-    "Unknown field.": lambda: _("Unknown field."),
-    "Not a valid datetime.": lambda: _("Enter a date and time (ISO 8601)."),
-}
-
-
 _LOCATIONS = {"json": "body", "form": "body", "files": "body", "form_and_files": "body", "query": "query",
               "path": "path", "headers": "header"}
 
@@ -279,7 +267,7 @@ def _first_problem(detail: dict) -> tuple[str | None, str]:
         path.append(str(key))
     raw = node[0] if isinstance(node, list) and node else str(node)
     field = ".".join(p for p in path if p != "_schema") or None
-    return field, _MARSHMALLOW_MESSAGES.get(raw, lambda: raw)()
+    return field, words(raw)
 
 
 def format_error(error):

@@ -7,21 +7,19 @@ from __future__ import annotations
 
 from apiflask import Schema
 from apiflask.fields import Boolean, DateTime, File, Integer, List, Nested, String
-from apiflask.validators import Length, OneOf, Range, Regexp
+from apiflask.validators import Length, OneOf, Range
 from flask import current_app
 
-from landrights import ranges
 from landrights.accounts import activation, admin, changes, rules, services
 from landrights.accounts import login as logins
 from landrights.accounts.admin_views import letters_response
+from landrights.accounts.inputs import AccountEdit, AccountIn
 from landrights.accounts.models import CHANGE_ACTIONS, ROLES
 from landrights.accounts.views import current_actor
 from landrights.api import _ERRORS, bp
 from landrights.extensions import db
 
 TAG = ["Accounts"]
-USERNAME = Regexp(r"^[A-Za-z0-9_.-]{3,64}$")
-AREA_CODE = Regexp(r"^([0-9]{6}|[0-9]{9}|[0-9]{14}|[0-9]{18})$")
 PDF = {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}
 _LETTER_ERRORS = {200: {"description": "The activation letters, one page each (PDF)", "content": PDF},
                   401: "Unauthorized", 403: "Forbidden", 404: "Not found", 409: "Conflict",
@@ -34,19 +32,6 @@ class AccountQuery(Schema):
     role = String(validate=OneOf(list(ROLES)))
     limit = Integer(load_default=50, validate=Range(min=1, max=500))
     offset = Integer(load_default=0, validate=Range(min=0, max=10**9))
-
-
-class AccountIn(Schema):
-    username = String(required=True, validate=USERNAME)
-    display_name = String(required=True, validate=[Length(min=1, max=100), ranges.not_blank])
-    role = String(required=True, validate=OneOf(list(admin.ADMIN_ROLES)))
-    area_code = String(required=True, validate=AREA_CODE, metadata={
-        "description": "county 6 digits, township 9, collective 14, household 18, as the role needs"})
-
-
-class AccountEdit(Schema):
-    role = String(required=True, validate=OneOf(list(admin.ADMIN_ROLES)))
-    area_code = String(required=True, validate=AREA_CODE)
 
 
 class ChangeOut(Schema):
@@ -138,9 +123,9 @@ def list_accounts(query_data):
 @bp.output(AccountOut, status_code=201)
 @bp.doc(summary="Create an account, without a password: print its activation letter next", tags=TAG,
         responses=[*_ERRORS, 409])
+@db.commits
 def create_account(json_data):
     user = admin.create_account(db.session, current_actor(), **json_data)
-    db.session.commit()
     return _account(user, history=True)
 
 
@@ -155,9 +140,9 @@ def get_account(username):
 @bp.input(AccountEdit, location="json")
 @bp.output(AccountOut)
 @bp.doc(summary="Change an account's role and area", tags=TAG, responses=[*_ERRORS, 409])
+@db.commits
 def edit_account(username, json_data):
     user = admin.edit_account(db.session, current_actor(), username, **json_data)
-    db.session.commit()
     return _account(user, history=True)
 
 
@@ -165,18 +150,18 @@ def edit_account(username, json_data):
 @bp.output(AccountOut)
 @bp.doc(summary="Deactivate an account: its sessions end, its tokens and letter are void", tags=TAG,
         responses=_ERRORS)
+@db.commits
 def deactivate_account(username):
     user = services.set_active(db.session, current_actor(), username, False)
-    db.session.commit()
     return _account(user, history=True)
 
 
 @bp.post("/accounts/<username>/reactivation")
 @bp.output(AccountOut)
 @bp.doc(summary="Reactivate an account", tags=TAG, responses=[*_ERRORS, 409])
+@db.commits
 def reactivate_account(username):
     user = services.set_active(db.session, current_actor(), username, True)
-    db.session.commit()
     return _account(user, history=True)
 
 
@@ -184,9 +169,9 @@ def reactivate_account(username):
 @bp.output(UnlockOut)
 @bp.doc(summary="Lift the failed-login and failed-activation locks (the administrator; a township "
                 "officer for its households)", tags=TAG, responses=_ERRORS)
+@db.commits
 def unlock_account(username):
     cleared = services.unlock_login(db.session, current_actor(), username)
-    db.session.commit()
     return {"cleared": cleared}
 
 
@@ -195,10 +180,10 @@ def unlock_account(username):
 @bp.output(ImportOut)
 @bp.doc(summary="Create township officers and collective clerks from a CSV file; a result per row",
         tags=TAG, responses=[400, 413, *_ERRORS])
+@db.commits
 def import_accounts(form_and_files_data):
     data = form_and_files_data["file"].read(2 * 2**20 + 1)
     results = admin.import_accounts(db.session, current_actor(), data)
-    db.session.commit()
     rows = [{"line": r.line, "username": r.username, "result": "created" if r.created else "refused",
              "column": r.column, "message": str(r.message)} for r in results]
     created = sum(1 for r in results if r.created)

@@ -6,32 +6,30 @@ import base64
 import binascii
 
 from apiflask import Schema
-from apiflask.fields import Boolean, Dict, Float, Integer, List, Nested, String
-from apiflask.validators import Length, OneOf, Regexp
+from apiflask.fields import Boolean, Dict, Float, Integer, List, String
 from flask import current_app
 
-from landrights import ranges
+from landrights import patterns
 from landrights.accounts.views import current_actor
 from landrights.api import _ERRORS, bp
 from landrights.api.openapi import public
-from landrights.api.schemas import Whole
 from landrights.certification import certificates, objections, queries, services
+from landrights.certification.inputs import (
+    CertificateChangeIn,
+    CertificateIn,
+    DecisionIn,
+    NoticeIn,
+    ObjectionIn,
+    SignOffIn,
+)
 from landrights.errors import ValidationFailed
 from landrights.evidence import Upload
 from landrights.extensions import db
+from landrights.inputs import Code
 from landrights.registry import queries as registry_queries
 from landrights.signing import qr
 
 TAG = ["Certification"]
-HOUSEHOLD = Regexp(r"^\d{18}$")
-PARCEL = Regexp(r"^\d{19}$")
-
-
-class NoticeIn(Schema):
-    collective_code = String(required=True, validate=Regexp(r"^\d{14}$"))
-    days = Whole(validate=ranges.NOTICE_DAYS.validate,
-                   metadata={"description": "days on display; at least the configured minimum (R5.3)"})
-    place = String(validate=Length(max=200))
 
 
 class NoticeOut(Schema):
@@ -43,21 +41,6 @@ class NoticeOut(Schema):
     is_open = Boolean()
     households = List(Dict())
     objections = List(Dict())
-
-
-class FileIn(Schema):
-    name = String(required=True, validate=Length(min=1, max=200))
-    content_type = String(required=True, validate=OneOf(["application/pdf", "image/jpeg", "image/png"]))
-    data_base64 = String(required=True)
-
-
-class ObjectionIn(Schema):
-    household_code = String(required=True, validate=HOUSEHOLD)
-    parcel_code = String(validate=PARCEL, metadata={"description": "omit: the household record"})
-    text = String(required=True, validate=Length(min=1, max=4000))
-    filer_name = String(metadata={"description": "township officer recording a paper objection"})
-    filer_kind = String(validate=OneOf(["member", "neighbour", "collective"]))
-    evidence = Nested(FileIn)
 
 
 class ObjectionOut(Schema):
@@ -73,26 +56,12 @@ class ObjectionOut(Schema):
     evidence_name = String(allow_none=True)
 
 
-class DecisionIn(Schema):
-    decision = String(required=True, validate=OneOf(["dismiss", "uphold"]))
-    reason = String(required=True, validate=Length(min=1, max=4000))
-    document = String(validate=Length(max=200))
-    parcel_changes = Dict(metadata={"description": "name, east, south, west, north, remark, ..."})
-    reassign_to = String(validate=HOUSEHOLD)
-    member_changes = List(Dict(), metadata={"description": "[{id_number, is_co_holder|remove, ...}]"})
-
-
 class StateOut(Schema):
     household_code = String()
     blocked = String(allow_none=True)
     confirmable = List(String())
     kept = List(String())
     withheld = Dict(keys=String(), values=String())
-
-
-class SignOffIn(Schema):
-    signer_name = String(validate=Length(max=100))
-    scan = Nested(FileIn, metadata={"description": "required when an officer records it (R5.5)"})
 
 
 class SignOffOut(Schema):
@@ -102,19 +71,6 @@ class SignOffOut(Schema):
     method = String()
     confirmed_codes = List(String())
     withheld_codes = List(String())
-
-
-class CertificateIn(Schema):
-    code = String(required=True, validate=Regexp(r"^\d{18}[JQ]$"))
-    # a new issue after the last certificate was cancelled says why (R3.6); a first issue needs neither
-    reason = String(validate=Length(max=2000))
-    document = String(validate=Length(max=200))
-
-
-class CertificateChangeIn(Schema):
-    action = String(required=True, validate=OneOf(["reissue", "replace", "cancel"]))
-    reason = String(required=True, validate=Length(min=1))
-    document = String(required=True, validate=Length(min=1, max=200))
 
 
 class CertificateOut(Schema):
@@ -157,7 +113,7 @@ class VerifyOut(Schema):
 
 
 class ProgressQuery(Schema):
-    area = String(validate=Regexp(r"^\d{6}(\d{3}(\d{5})?)?$"))
+    area = String(validate=Code(patterns.REPORT_AREA))
 
 
 class ProgressOut(Schema):
@@ -199,9 +155,9 @@ def _certificate_dict(cert) -> dict:
 @bp.output(NoticeOut, status_code=201)
 @bp.doc(summary="Open a public notice (公示) of a collective (township officer)", tags=TAG,
         responses=[*_ERRORS, 409])
+@db.commits
 def open_notice(json_data):
     notice = services.open_notice(db.session, current_actor(), **json_data)
-    db.session.commit()
     return _notice_dict(queries.get_notice(db.session, current_actor(), notice.id))
 
 
@@ -218,11 +174,11 @@ def get_notice(notice_id):
 @bp.output(ObjectionOut, status_code=201)
 @bp.doc(summary="File an objection (异议) against a household record or a parcel of an open notice",
         tags=TAG, responses=[*_ERRORS, 409])
+@db.commits
 def file_objection(notice_id, json_data):
     evidence = _file(json_data.pop("evidence", None))
     objection = objections.file_objection(db.session, current_actor(), notice_id=notice_id,
                                         evidence=evidence, **json_data)
-    db.session.commit()
     return objection
 
 
@@ -231,6 +187,7 @@ def file_objection(notice_id, json_data):
 @bp.output(ObjectionOut)
 @bp.doc(summary="Dismiss an objection, or uphold it with its correction (township officer)",
         tags=TAG, responses=[*_ERRORS, 409])
+@db.commits
 def decide_objection(objection_id, json_data):
     decision = json_data.pop("decision")
     if decision == "dismiss":
@@ -240,7 +197,6 @@ def decide_objection(objection_id, json_data):
     else:
         objection = objections.uphold_objection(db.session, current_actor(), objection_id=objection_id,
                                               **json_data)
-    db.session.commit()
     return objection
 
 
@@ -262,11 +218,11 @@ def confirmation_state(code):
 @bp.output(SignOffOut, status_code=201)
 @bp.doc(summary="Confirm the notice result (结果确认): the farmer, or the officer with the scan",
         tags=TAG, responses=[*_ERRORS, 409])
+@db.commits
 def sign_off(code, json_data):
     signed = services.sign_off(db.session, current_actor(), household_code=code,
                                scan=_file(json_data.get("scan")),
                                signer_name=json_data.get("signer_name"))
-    db.session.commit()
     return signed
 
 
@@ -275,11 +231,11 @@ def sign_off(code, json_data):
 @bp.output(CertificateOut, status_code=201)
 @bp.doc(summary="Issue the certificate of a registered contract (county administrator)", tags=TAG,
         responses=[*_ERRORS, 409])
+@db.commits
 def issue_certificate(json_data):
     cert = certificates.issue_certificate(db.session, current_actor(), code=json_data["code"],
                                           reason=json_data.get("reason"),
                                           document=json_data.get("document"))
-    db.session.commit()
     return _certificate_dict(cert)
 
 
@@ -288,6 +244,7 @@ def issue_certificate(json_data):
 @bp.output(CertificateOut, status_code=201)
 @bp.doc(summary="Re-issue after loss (补发), replace after a change (换发) or cancel (注销)", tags=TAG,
         responses=[*_ERRORS, 409])
+@db.commits
 def change_certificate(code, json_data):
     action = json_data.pop("action")
     if action == "cancel":
@@ -295,7 +252,6 @@ def change_certificate(code, json_data):
     else:
         cert = certificates.reissue_certificate(db.session, current_actor(), code=code, kind=action,
                                                 **json_data)
-    db.session.commit()
     return _certificate_dict(cert)
 
 

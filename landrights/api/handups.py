@@ -11,6 +11,7 @@ from flask_babel import get_locale
 from landrights.accounts.views import current_actor
 from landrights.api import bp
 from landrights.extensions import db
+from landrights.handup import permissions as handup_permissions
 from landrights.handup import services
 from landrights.handup.uploads import handup_limits
 from landrights.uploads import scratch_folder
@@ -57,9 +58,10 @@ class HandupReport(Schema):
 @bp.output(HandupReport, status_code=201)
 @bp.doc(summary="Import a county's hand-up package (county administrator); returns the report",
         tags=["Hand-up"], responses=[400, 413, *_ERRORS])
+@db.commits
 def create_handup(form_and_files_data):
     upload, actor = form_and_files_data["file"], current_actor()
-    services.require_handup_importer(actor)
+    handup_permissions.require_import_handup(actor)
     config = current_app.config
     with scratch_folder(config["INSTANCE_DIR"], "handup") as folder:
         name = (upload.filename or "package").replace("\\", "/").rsplit("/", 1)[-1]
@@ -68,7 +70,6 @@ def create_handup(form_and_files_data):
         record = services.import_handup(db.session, actor, path, filename=name, workdir=folder,
                                         all_or_nothing=form_and_files_data["all_or_nothing"],
                                         limits=handup_limits(config))
-    db.session.commit()
     return services.report(db.session, record, str(get_locale()))
 
 

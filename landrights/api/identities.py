@@ -4,50 +4,17 @@ from __future__ import annotations
 
 from apiflask import Schema
 from apiflask.fields import Date, DateTime, Decimal, Integer, List, Nested, String
-from apiflask.validators import Length, OneOf, Range, Regexp
+from apiflask.validators import Range
 
-from landrights import ranges
+from landrights import patterns, ranges
 from landrights.accounts.views import current_actor
 from landrights.api import _ERRORS, bp
-from landrights.api.certification import FileIn, _file
+from landrights.api.certification import _file
 from landrights.api.market import MONEY, TAG, IdentityOut, TransfereeOut
-from landrights.api.schemas import Amount
 from landrights.extensions import db
+from landrights.inputs import Code
 from landrights.market import entrustments, identities
-from landrights.market.models import ENTRUSTED_ACTS
-
-ID_NUMBER = Length(min=2, max=30)
-
-
-class IdentityIn(Schema):
-    id_number = String(required=True, validate=ID_NUMBER)
-    document = String(validate=Length(max=200), metadata={
-        "description": "the township officer: the identity document seen (type, issuer, validity)"})
-
-
-class ReasonIn(Schema):
-    reason = String(required=True, validate=[Length(min=1, max=200), ranges.not_blank])
-
-
-class EntrustmentIn(Schema):
-    household_code = String(required=True, validate=Regexp(r"^\d{18}$"))
-    agent_username = String(required=True, validate=Length(min=1, max=64))
-    parcel_codes = List(String(validate=Regexp(r"^\d{19}$")), required=True, validate=Length(min=1, max=200))
-    acts = List(String(validate=OneOf(list(ENTRUSTED_ACTS))), required=True, validate=Length(min=1, max=3),
-                metadata={"description": "list, withdraw_listing, sign (the transfer contract); never a "
-                                                "withdrawal of rights (G3: the holder's own request only)"})
-    valid_from = Date(required=True, validate=ranges.TERM_START.validate)
-    valid_to = Date(required=True, validate=ranges.TERM_END.validate,
-                    metadata={"description": "the last day; by the end of the household's contract"})
-    transfer_until = Date(required=True, validate=ranges.TERM_END.validate,
-                          metadata={"description": "no transfer the agent makes ends later"})
-    min_price = Amount(ranges.PRICE, required=True,
-                        metadata={"description": "the lowest price per mu and year the agent may accept"})
-    scope = String(required=True, validate=[Length(min=1, max=2000), ranges.not_blank],
-                   metadata={"description": "the matters and authority, as the 委托书 states them"})
-    document = String(validate=Length(max=200), metadata={"description": "the paper's number or date"})
-    scan = Nested(FileIn, metadata={"description": "required when the officer records the paper signed "
-                                                   "by both (PDF, JPEG or PNG up to 10 MB)"})
+from landrights.market.inputs import AddressIn, EntrustmentIn, IdentityIn, ReasonIn
 
 
 class EntrustmentOut(Schema):
@@ -72,7 +39,7 @@ class EntrustmentOut(Schema):
 
 
 class EntrustmentQuery(Schema):
-    household = String(validate=Regexp(r"^\d{18}$"))
+    household = String(validate=Code(patterns.HOUSEHOLD))
     limit = Integer(load_default=200, validate=Range(min=1, max=500))
 
 
@@ -88,19 +55,14 @@ def my_transferee():
     return identities.transferee_dict(db.session, identities.transferee_of(db.session, current_actor()))
 
 
-class AddressIn(Schema):
-    address = String(required=True, allow_none=True, validate=[Length(min=1, max=200), ranges.not_blank],
-                     metadata={"description": "the domicile as on the licence or ID card; null clears it"})
-
-
 @bp.patch("/transferees/mine")
 @bp.input(AddressIn, location="json")
 @bp.output(TransfereeOut)
 @bp.doc(summary="Change your transferee's address, printed in its next transfer contracts (R1.23(1))",
         tags=TAG, responses=[*_ERRORS])
+@db.commits
 def set_my_address(json_data):
     transferee = identities.set_address(db.session, current_actor(), json_data["address"])
-    db.session.commit()
     return identities.transferee_dict(db.session, transferee)
 
 
@@ -110,11 +72,11 @@ def set_my_address(json_data):
 @bp.doc(summary="Verify who an individual transferee is: its own account (the account's person), or "
                 "the township officer of the person's area who saw the ID card", tags=TAG,
         responses=[*_ERRORS, 409])
+@db.commits
 def verify_identity(transferee_id, json_data):
     ranges.ROW_ID.check(transferee_id, "transferee_id")
     identity = identities.verify_identity(db.session, current_actor(), transferee_id=transferee_id,
                                           **json_data)
-    db.session.commit()
     return identities.identity_of(db.session, identity.transferee_id)
 
 
@@ -123,10 +85,10 @@ def verify_identity(transferee_id, json_data):
 @bp.output(TransfereeOut)
 @bp.doc(summary="End a transferee's identity: its account, or the township officer of the person's area",
         tags=TAG, responses=_ERRORS)
+@db.commits
 def end_identity(transferee_id, json_data):
     ranges.ROW_ID.check(transferee_id, "transferee_id")
     identity = identities.end_identity(db.session, current_actor(), transferee_id=transferee_id, **json_data)
-    db.session.commit()
     return identities.transferee_dict(db.session, identity.transferee)
 
 
@@ -146,11 +108,11 @@ def list_entrustments(query_data):
 @bp.output(EntrustmentOut, status_code=201)
 @bp.doc(summary="Entrust an agent (流转委托书, R2.4): the household in the app (the agent then accepts), or "
                 "the township officer with the scan of the paper signed by both", tags=TAG, responses=_ERRORS)
+@db.commits
 def create_entrustment(json_data):
     args = dict(json_data)
     scan = _file(args.pop("scan", None))
     entrustment = entrustments.create_entrustment(db.session, current_actor(), scan=scan, **args)
-    db.session.commit()
     return entrustments.entrustment_dict(db.session, entrustment)
 
 
@@ -158,10 +120,10 @@ def create_entrustment(json_data):
 @bp.output(EntrustmentOut)
 @bp.doc(summary="Sign the entrustment as its agent: from now it is in force", tags=TAG,
         responses=[*_ERRORS, 409])
+@db.commits
 def accept_entrustment(entrustment_id):
     ranges.ROW_ID.check(entrustment_id, "entrustment_id")
     entrustment = entrustments.accept_entrustment(db.session, current_actor(), entrustment_id=entrustment_id)
-    db.session.commit()
     return entrustments.entrustment_dict(db.session, entrustment)
 
 
@@ -170,9 +132,9 @@ def accept_entrustment(entrustment_id):
 @bp.output(EntrustmentOut)
 @bp.doc(summary="Revoke an entrustment, at once: the household, the township officer, or the agent "
                 "renouncing it", tags=TAG, responses=[*_ERRORS, 409])
+@db.commits
 def revoke_entrustment(entrustment_id, json_data):
     ranges.ROW_ID.check(entrustment_id, "entrustment_id")
     entrustment = entrustments.revoke_entrustment(db.session, current_actor(), entrustment_id=entrustment_id,
                                                   reason=json_data["reason"])
-    db.session.commit()
     return entrustments.entrustment_dict(db.session, entrustment)

@@ -5,32 +5,30 @@ import decimal
 
 from apiflask import Schema
 from apiflask.fields import Boolean, Date, DateTime, Decimal, Integer, List, Nested, String
-from apiflask.validators import Length, OneOf, Range, Regexp
+from apiflask.validators import Range
 
-from landrights import ranges
+from landrights import patterns, ranges
 from landrights.accounts.views import current_actor
 from landrights.api import _ERRORS, bp
 from landrights.api.openapi import public
-from landrights.api.schemas import Amount, Whole
 from landrights.extensions import db
+from landrights.inputs import Amount, Code, one_of
 from landrights.market import contracts, endings, identities, queries, services
+from landrights.market.inputs import (
+    BidIn,
+    DepositIn,
+    DraftIn,
+    LapseIn,
+    ListingIn,
+    RentIn,
+    ReviewIn,
+    TerminationIn,
+    TransfereeIn,
+)
+from landrights.market.models import LAND_USES
 
 TAG = ["Market"]
 MONEY = {"places": 2, "as_string": True}
-
-
-class TransfereeIn(Schema):
-    kind = String(required=True, validate=OneOf(["cooperative", "family_farm", "company", "individual"]))
-    name = String(required=True, validate=Length(min=1, max=100))
-    operating_capacity = String(required=True, validate=Length(min=1),
-                                metadata={"description": "agricultural operating capacity (R1.21(4))"})
-    credit_code = String(validate=Length(max=30))
-    id_number = String(validate=Length(max=30), metadata={
-        "description": "an individual only: the ID number of the person the account belongs to (verified "
-                       "by the account); otherwise a township officer verifies the ID card later"})
-    address = String(validate=[Length(min=1, max=200), ranges.not_blank], metadata={
-        "description": "the transferee's domicile as on its licence or ID card, printed in its transfer "
-                       "contracts when the officer gives none (R1.23(1))"})
 
 
 class IdentityOut(Schema):
@@ -51,47 +49,15 @@ class TransfereeOut(Schema):
         "description": "the verified person; null: an outsider for every rule (R1.21(5), R1.28)"})
 
 
-ROW_ID = {"validate": ranges.ROW_ID.validate}
-
-
-class ReviewIn(Schema):
-    transferee_id = Whole(required=True, **ROW_ID)
-    county_code = String(required=True, validate=Regexp(r"^\d{6}$"))
-    approved = Boolean(required=True)
-    max_area_mu = Amount(ranges.REVIEW_AREA, required=True,
-                          metadata={"description": "0 to 150,000 mu"})
-    qualification = String(required=True)
-    project = String(required=True)
-    risk_measures = String(required=True)
-    valid_until = Date(required=True, validate=ranges.REVIEW_UNTIL.validate,
-                       metadata={"description": "from today to 2100-12-31"})
-
-
 class ReviewOut(Schema):
     id = Integer()
     decision = String()
     max_area_mu = Decimal(**MONEY)
 
 
-LAND_USES = ["grain", "cash_crops", "vegetables", "livestock", "aquaculture"]
 AREA_FILTER = ranges.Span(ranges.PARCEL_AREA_MU.label, decimal.Decimal(0),
                           ranges.HOLDING_AREA_MAX_M2 * 15 / 10000)
 PRICE_FILTER = ranges.Span(ranges.PRICE.label, decimal.Decimal(0), ranges.PRICE_MAX)
-
-
-class ListingIn(Schema):
-    household_code = String(required=True, validate=Regexp(r"^\d{18}$"))
-    parcel_codes = List(String(validate=Regexp(r"^\d{19}$")), required=True, validate=Length(min=1))
-    mode = String(required=True, validate=OneOf(["lease", "shares", "other"]))
-    term_start = Date(required=True, validate=ranges.TERM_START.validate)
-    term_end = Date(required=True, validate=ranges.TERM_END.validate,
-                    metadata={"description": "by the end of the household's contract (R1.21(3))"})
-    reserve_price = Amount(ranges.PRICE, required=True,
-                            metadata={"description": "yuan per mu per year, above 0, at most 100,000"})
-    payment_schedule = String(required=True, validate=Length(min=1, max=200))
-    land_use = String(required=True, validate=OneOf(LAND_USES))
-    conditions = String()
-    entrustment_id = Whole(**ROW_ID, metadata={"description": "an agent's written entrustment (R2.4)"})
 
 
 class ListingOut(Schema):
@@ -115,8 +81,8 @@ class ListingOut(Schema):
 
 
 class ListingQuery(Schema):
-    township = String(validate=Regexp(r"^\d{9}$"))
-    land_use = String(validate=OneOf(LAND_USES))
+    township = String(validate=Code(patterns.TOWNSHIP))
+    land_use = String(validate=one_of(LAND_USES))
     min_area_mu = Amount(AREA_FILTER)
     max_price = Amount(PRICE_FILTER)
     limit = Integer(load_default=50, validate=Range(min=1, max=500))
@@ -126,20 +92,9 @@ class ListingList(Schema):
     items = List(Nested(ListingOut), required=True)
 
 
-class DepositIn(Schema):
-    transferee_id = Whole(required=True, **ROW_ID)
-    amount_yuan = Amount(ranges.DEPOSIT, required=True)
-    receipt = String(required=True, validate=Length(min=1, max=100))
-
-
 class DepositOut(Schema):
     id = Integer(required=True)
     status = String(required=True)
-
-
-class BidIn(Schema):
-    price = Amount(ranges.PRICE, required=True,
-                    metadata={"description": "yuan per mu per year"})
 
 
 class BidOut(Schema):
@@ -172,31 +127,19 @@ class ContractOut(Schema):
         "description": "the household's agent signed under this entrustment (R2.4); null: the household"})
 
 
-class RentIn(Schema):
-    due_on = Date(required=True)
-    paid_on = Date(required=True, validate=ranges.PAID_ON.validate,
-                   metadata={"description": "not in the future"})
-
-
 class RentOut(Schema):
     due_on = Date(required=True)
     paid_on = Date(required=True)
     amount_yuan = Decimal(required=True, **MONEY)
 
 
-class TerminationIn(Schema):
-    cause = String(required=True, metadata={"description": "use_changed, abandoned_two_years, "
-                                                           "serious_damage, serious_breach (R1.25)"})
-    evidence = String(required=True, validate=Length(min=1, max=200))
-
-
 @bp.post("/transferees")
 @bp.input(TransfereeIn, location="json")
 @bp.output(TransfereeOut, status_code=201)
 @bp.doc(summary="Register your account as a transferee (流入方)", tags=TAG, responses=[*_ERRORS, 409])
+@db.commits
 def register_transferee(json_data):
     found = services.register_transferee(db.session, current_actor(), **json_data)
-    db.session.commit()
     return identities.transferee_dict(db.session, found)
 
 
@@ -204,9 +147,9 @@ def register_transferee(json_data):
 @bp.input(ReviewIn, location="json")
 @bp.output(ReviewOut, status_code=201)
 @bp.doc(summary="The county's review of a social-capital transferee (R1.28)", tags=TAG, responses=_ERRORS)
+@db.commits
 def review_capital(json_data):
     found = services.review_capital(db.session, current_actor(), **json_data)
-    db.session.commit()
     return found
 
 
@@ -224,9 +167,9 @@ def list_listings(query_data):
 @bp.output(ListingOut, status_code=201)
 @bp.doc(summary="List the management right of parcels (挂牌): the household, or its entrusted agent",
         tags=TAG, responses=[*_ERRORS, 409])
+@db.commits
 def create_listing(json_data):
     listing = services.create_listing(db.session, current_actor(), **json_data)
-    db.session.commit()
     return queries.listing_dict(listing)
 
 
@@ -242,9 +185,9 @@ def get_listing(listing_id):
 @bp.input(DepositIn, location="json")
 @bp.output(DepositOut, status_code=201)
 @bp.doc(summary="Record a bidder's deposit (township officer)", tags=TAG, responses=[*_ERRORS, 409])
+@db.commits
 def record_deposit(listing_id, json_data):
     deposit = services.record_deposit(db.session, current_actor(), listing_id=listing_id, **json_data)
-    db.session.commit()
     return {"id": deposit.id, "status": deposit.status}
 
 
@@ -252,9 +195,9 @@ def record_deposit(listing_id, json_data):
 @bp.input(BidIn, location="json")
 @bp.output(BidOut, status_code=201)
 @bp.doc(summary="Bid (open ascending; server time; anti-sniping)", tags=TAG, responses=[*_ERRORS, 409])
+@db.commits
 def place_bid(listing_id, json_data):
     bid = services.place_bid(db.session, current_actor(), listing_id=listing_id, price=json_data["price"])
-    db.session.commit()
     return bid
 
 
@@ -262,9 +205,9 @@ def place_bid(listing_id, json_data):
 @bp.output(OfferOut, status_code=201)
 @bp.doc(summary="A collective member matches the best bid at equal terms (R1.21(5))", tags=TAG,
         responses=[*_ERRORS, 409])
+@db.commits
 def match(listing_id):
     offer = services.match_as_member(db.session, current_actor(), listing_id=listing_id)
-    db.session.commit()
     return offer
 
 
@@ -272,17 +215,10 @@ def match(listing_id):
 @bp.output(OfferOut)
 @bp.doc(summary="Award after the members' window (township officer); 204 when nobody qualified",
         tags=TAG, responses=[*_ERRORS, 409])
+@db.commits
 def award(listing_id):
     offer = contracts.award(db.session, current_actor(), listing_id=listing_id)
-    db.session.commit()
     return offer if offer is not None else ("", 204)
-
-
-class DraftIn(Schema):
-    transferee_address = String(validate=Length(max=200), metadata={
-        "description": "the transferee's address (domicile) as on its business licence or ID card; "
-                       "needed unless the transferee is a farmer whose household's address is in "
-                       "the register (R1.23(1))"})
 
 
 @bp.post("/listings/<int:listing_id>/contract")
@@ -290,10 +226,10 @@ class DraftIn(Schema):
 @bp.output(ContractOut, status_code=201)
 @bp.doc(summary="Generate the transfer contract with its statutory clauses (township officer)", tags=TAG,
         responses=[*_ERRORS, 409])
+@db.commits
 def draft_contract(listing_id, json_data):
     contract = contracts.draft_contract(db.session, current_actor(), listing_id=listing_id,
                                         transferee_address=json_data.get("transferee_address"))
-    db.session.commit()
     return contract
 
 
@@ -301,9 +237,9 @@ def draft_contract(listing_id, json_data):
 @bp.output(ContractOut)
 @bp.doc(summary="Sign as the household or the transferee; both signed -> filed and in the ledger",
         tags=TAG, responses=[*_ERRORS, 409])
+@db.commits
 def sign(code):
     contract = contracts.sign_contract(db.session, current_actor(), code=code)
-    db.session.commit()
     return contract
 
 
@@ -311,9 +247,9 @@ def sign(code):
 @bp.output(ContractOut)
 @bp.doc(summary="Register a filed transfer of five years or more (R1.24; township officer)", tags=TAG,
         responses=[*_ERRORS, 409])
+@db.commits
 def register(code):
     contract = contracts.register_transfer(db.session, current_actor(), code=code)
-    db.session.commit()
     return contract
 
 
@@ -322,9 +258,9 @@ def register(code):
 @bp.output(RentOut)
 @bp.doc(summary="Record a rent payment received by the household (R1.22)", tags=TAG,
         responses=[*_ERRORS, 409])
+@db.commits
 def record_rent(code, json_data):
     payment = contracts.record_rent(db.session, current_actor(), code=code, **json_data)
-    db.session.commit()
     return payment
 
 
@@ -332,24 +268,19 @@ def record_rent(code, json_data):
 @bp.input(TerminationIn, location="json")
 @bp.output(ContractOut)
 @bp.doc(summary="Terminate for a statutory cause only (R1.25, R1.26)", tags=TAG, responses=[*_ERRORS, 409])
+@db.commits
 def terminate(code, json_data):
     contract = contracts.terminate(db.session, current_actor(), code=code, **json_data)
-    db.session.commit()
     return contract
-
-
-class LapseIn(Schema):
-    reason = String(required=True, validate=[Length(min=1, max=400), ranges.not_blank],
-                    metadata={"description": "why the award lapses, e.g. the winner did not sign"})
 
 
 @bp.post("/listings/<int:listing_id>/withdrawal")
 @bp.output(ListingOut)
 @bp.doc(summary="Withdraw an open listing nobody has bid on (the household, its agent or the township "
                 "officer); its parcels can be listed again", tags=TAG, responses=[*_ERRORS, 409])
+@db.commits
 def withdraw_listing(listing_id):
     listing = endings.withdraw_listing(db.session, current_actor(), listing_id=listing_id)
-    db.session.commit()
     return queries.listing_dict(listing)
 
 
@@ -358,9 +289,9 @@ def withdraw_listing(listing_id):
 @bp.output(ListingOut)
 @bp.doc(summary="End an award whose contract was not signed by both (township officer): the contract "
                 "becomes void and the parcels can be listed again", tags=TAG, responses=[*_ERRORS, 409])
+@db.commits
 def lapse_award(listing_id, json_data):
     listing = endings.lapse_award(db.session, current_actor(), listing_id=listing_id, **json_data)
-    db.session.commit()
     return queries.listing_dict(listing)
 
 

@@ -4,35 +4,21 @@ from __future__ import annotations
 
 from apiflask import Schema
 from apiflask.fields import Date, DateTime, Decimal, Integer, List, Nested, String
-from apiflask.validators import Length, OneOf, Range, Regexp
+from apiflask.validators import OneOf, Range
 from flask import current_app
 
-from landrights import ranges
+from landrights import patterns, ranges
 from landrights.accounts.views import current_actor
 from landrights.api import _ERRORS, _bbox, bp
 from landrights.api import schemas as s
-from landrights.api.certification import FileIn, _file
-from landrights.api.market import AREA_FILTER, LAND_USES, MONEY, PRICE_FILTER, TAG, ContractOut
+from landrights.api.certification import _file
+from landrights.api.market import AREA_FILTER, MONEY, PRICE_FILTER, TAG, ContractOut
 from landrights.api.openapi import public
-from landrights.api.schemas import Amount, Whole
 from landrights.extensions import db
+from landrights.inputs import Amount, Code, one_of
 from landrights.market import contracts, documents, pledges, queries, retransfers
-
-
-class ScanIn(Schema):
-    scan = Nested(FileIn, required=True, metadata={"description": "the paper contract signed by both"})
-    signed_on = Date(validate=ranges.SIGNED_ON.validate, metadata={
-        "description": "the date on the paper; default today; not before the award"})
-    entrustment_id = Whole(validate=ranges.ROW_ID.validate, metadata={
-        "description": "the household's side was signed by its agent under this entrustment, in force "
-                       "that day for signing all the contract's parcels (R2.4)"})
-
-
-class ConsentIn(Schema):
-    until = Date(validate=ranges.CONSENT_UNTIL.validate,
-                 metadata={"description": "latest last day of a re-transfer; default the transfer's end"})
-    signer_name = String(validate=Length(max=100))
-    scan = Nested(FileIn, metadata={"description": "required when the officer records it (R1.29)"})
+from landrights.market.inputs import ConsentIn, PledgeIn, ReleaseIn, RetransferIn, ScanIn
+from landrights.market.models import LAND_USES
 
 
 class ConsentOut(Schema):
@@ -41,34 +27,12 @@ class ConsentOut(Schema):
     method = String()
 
 
-class RetransferIn(Schema):
-    to_transferee_id = Whole(required=True, validate=ranges.ROW_ID.validate)
-    term_start = Date(required=True, validate=ranges.TERM_START.validate)
-    term_end = Date(required=True, validate=ranges.TERM_END.validate)
-    price = Amount(ranges.PRICE, required=True,
-                    metadata={"description": "yuan per mu per year"})
-    payment_schedule = String(required=True, validate=Length(min=1, max=200))
-
-
 class RetransferOut(Schema):
     code = String()
     status = String()
     to_transferee_id = Integer()
     price = Decimal(**MONEY)
     annual_rent_yuan = Decimal(**MONEY)
-
-
-class PledgeIn(Schema):
-    household_code = String(required=True, validate=Regexp(r"^\d{18}$"))
-    parcel_codes = List(String(validate=Regexp(r"^\d{19}$")), required=True, validate=Length(min=1))
-    creditor = String(required=True, validate=Length(min=1, max=100))
-    amount_yuan = Amount(ranges.PLEDGE_AMOUNT, required=True)
-    term_start = Date(required=True, validate=ranges.TERM_START.validate)
-    term_end = Date(required=True, validate=ranges.TERM_END.validate)
-    document = String(required=True, validate=Length(min=1, max=200))
-    contract_code = String(validate=Regexp(r"^\d{18}$"), metadata={"description": "a transferee's pledge"})
-    consent_document = String(validate=Length(max=200),
-                              metadata={"description": "the household's written consent (R1.30)"})
 
 
 class PledgeOut(Schema):
@@ -81,17 +45,13 @@ class PledgeOut(Schema):
     status = String()
 
 
-class ReleaseIn(Schema):
-    document = String(required=True, validate=Length(min=1, max=200))
-
-
 class MapQuery(Schema):
     bbox = String(required=True, validate=s.BBOX,
                   metadata={"description": "minLon,minLat,maxLon,maxLat (CGCS2000), min below max"})
     listing = Integer(validate=ranges.ROW_ID.validate,
                     metadata={"description": "one listing's parcels, whatever its state"})
-    township = String(validate=Regexp(r"^\d{9}$"))
-    land_use = String(validate=OneOf(LAND_USES))
+    township = String(validate=Code(patterns.TOWNSHIP))
+    land_use = String(validate=one_of(LAND_USES))
     min_area_mu = Amount(AREA_FILTER)
     max_price = Amount(PRICE_FILTER)
     limit = Integer(load_default=500, validate=Range(min=1, max=1500))
@@ -116,12 +76,12 @@ def listing_parcels(query_data):
 @bp.output(ContractOut)
 @bp.doc(summary="The officer records both parties' signatures with the scan; the contract is filed",
         tags=TAG, responses=[*_ERRORS, 409])
+@db.commits
 def scanned_signatures(code, json_data):
     contract = contracts.record_scanned_signatures(db.session, current_actor(), code=code,
                                                    scan=_file(json_data["scan"]),
                                                    signed_on=json_data.get("signed_on"),
                                                    entrustment_id=json_data.get("entrustment_id"))
-    db.session.commit()
     return contract
 
 
@@ -130,12 +90,12 @@ def scanned_signatures(code, json_data):
 @bp.output(ConsentOut, status_code=201)
 @bp.doc(summary="The household's written consent to a re-transfer (R1.29): itself, or the officer "
                 "with the scan", tags=TAG, responses=[*_ERRORS, 409])
+@db.commits
 def retransfer_consent(code, json_data):
     consent = retransfers.consent_to_retransfer(db.session, current_actor(), code=code,
                                                 until=json_data.get("until"),
                                                 scan=_file(json_data.get("scan")),
                                                 signer_name=json_data.get("signer_name"))
-    db.session.commit()
     return consent
 
 
@@ -144,9 +104,9 @@ def retransfer_consent(code, json_data):
 @bp.output(RetransferOut, status_code=201)
 @bp.doc(summary="Re-transfer (再流转) as the transferee, within the remaining term, with the "
                 "household's consent (R1.29)", tags=TAG, responses=[*_ERRORS, 409])
+@db.commits
 def create_retransfer(code, json_data):
     done = retransfers.retransfer(db.session, current_actor(), code=code, **json_data)
-    db.session.commit()
     return done
 
 
@@ -154,9 +114,9 @@ def create_retransfer(code, json_data):
 @bp.output(RetransferOut)
 @bp.doc(summary="Sign a re-transfer as the new transferee; it is filed and in the ledger", tags=TAG,
         responses=[*_ERRORS, 409])
+@db.commits
 def sign_retransfer(code):
     done = retransfers.sign_retransfer(db.session, current_actor(), code=code)
-    db.session.commit()
     return done
 
 
@@ -165,9 +125,9 @@ def sign_retransfer(code):
 @bp.output(PledgeOut, status_code=201)
 @bp.doc(summary="File a pledge of the management right (融资担保, R1.30; township officer)", tags=TAG,
         responses=[*_ERRORS, 409])
+@db.commits
 def record_pledge(json_data):
     pledge = pledges.record_pledge(db.session, current_actor(), **json_data)
-    db.session.commit()
     return pledge
 
 
@@ -175,10 +135,10 @@ def record_pledge(json_data):
 @bp.input(ReleaseIn, location="json")
 @bp.output(PledgeOut)
 @bp.doc(summary="Release a pledge (township officer)", tags=TAG, responses=[*_ERRORS, 409])
+@db.commits
 def release_pledge(pledge_id, json_data):
     pledge = pledges.release_pledge(db.session, current_actor(), pledge_id=pledge_id,
                                     document=json_data["document"])
-    db.session.commit()
     return pledge
 
 

@@ -6,27 +6,28 @@ withdrawal schema has no such field and unknown fields are refused.
 from __future__ import annotations
 
 from apiflask import Schema
-from apiflask.fields import Boolean, Date, Decimal, Dict, Float, Integer, List, Nested, String
-from apiflask.validators import Length, OneOf, Regexp
+from apiflask.fields import Boolean, Date, Decimal, Dict, Float, Integer, List, String
+from apiflask.validators import Length
 from flask import Response, current_app, render_template, request
 
-from landrights import ranges
+from landrights import patterns, ranges
 from landrights.accounts.views import current_actor
 from landrights.api import _ERRORS, bp
-from landrights.api.certification import FileIn, _file
+from landrights.api.certification import _file
 from landrights.api.openapi import public
-from landrights.api.schemas import Amount, Whole
 from landrights.collective import services as collective
+from landrights.collective.models import BASES, LOSS_CAUSES
 from landrights.errors import ValidationFailed
 from landrights.extensions import db
 from landrights.geo.geojson import GeoJSONError, from_geojson
 from landrights.homestead import services as homestead
+from landrights.homestead.models import LAND_SOURCES
+from landrights.inputs import ID_NUMBER, Amount, Code, Whole, one_of
 from landrights.rights import queries, services, statements
+from landrights.rights.inputs import ReviewIn, SettlementIn, WithdrawalIn
 from landrights.signing import qr
 
 TAG = ["Rights"]
-HOUSEHOLD = Regexp(r"^\d{18}$")
-ID_NUMBER = Length(min=1, max=30)
 
 
 class RightsOut(Schema):
@@ -68,41 +69,10 @@ class StatementQuery(Schema):
     s = String()
 
 
-class SettlementIn(Schema):
-    id_number = String(required=True, validate=ID_NUMBER)
-    settled_on = Date(required=True, validate=ranges.SETTLED_ON.validate,
-                      metadata={"description": "1958-01-09 (hukou regulation) to today"})
-    city = String(required=True, validate=Length(min=1, max=100))
-    document = String(required=True, validate=Length(min=1, max=200))
-    address = String(validate=Length(max=200))
-
-
 class SettlementOut(Schema):
     id = Integer()
     settled_on = Date()
     city = String()
-
-
-class WithdrawalIn(Schema):
-    household_code = String(required=True, validate=HOUSEHOLD)
-    kind = String(required=True, validate=OneOf(["land_return", "homestead", "shares"]))
-    compensation_yuan = Amount(ranges.COMPENSATION, places=2, required=True)
-    improvement_yuan = Amount(ranges.IMPROVEMENT, places=2,
-                               metadata={"description": "part of the compensation (R1.11)"})
-    notice_on = Date(validate=ranges.NOTICE_ON.validate, metadata={"description": (
-        "The day the written notice was given (R1.14); the six months for contracted land run from "
-        "it. The holder filing in the app leaves it out: the request is the notice, given on the day "
-        "of filing (the server's clock, China Standard Time); any other date is refused (422). A "
-        "township officer recording the holder's signed paper (with scan) gives the date on it: not "
-        "after the day of filing, at most 30 days before it.")})
-    effective_on = Date(required=True, validate=ranges.EFFECTIVE_ON.validate, metadata={
-        "description": "contracted land: six months after the notice at the earliest (R1.14)"})
-    parcel_codes = List(String(validate=Regexp(r"^\d{19}$")))
-    homestead_code = String()
-    share_id_number = String(validate=ID_NUMBER)
-    share_quantity = Amount(ranges.SHARE_QUANTITY, places=4)
-    signed_by = String(validate=Length(max=100))
-    scan = Nested(FileIn, metadata={"description": "the holder's signed request, when an officer records it"})
 
 
 class WithdrawalOut(Schema):
@@ -117,15 +87,10 @@ class WithdrawalOut(Schema):
     effective_on = Date()
 
 
-class ReviewIn(Schema):
-    voluntary = Boolean(required=True)
-    note = String(required=True, validate=Length(min=1))
-
-
 class HomesteadIn(Schema):
-    household_code = String(required=True, validate=HOUSEHOLD)
+    household_code = String(required=True, validate=Code(patterns.HOUSEHOLD))
     geometry = Dict(required=True, metadata={"description": "GeoJSON Polygon/MultiPolygon, EPSG:4490"})
-    land_source = String(required=True, validate=OneOf(["original", "vacant", "cultivated"]))
+    land_source = String(required=True, validate=one_of(LAND_SOURCES))
     approval_document = String(required=True, validate=Length(min=1, max=200))
     approved_on = Date(required=True, validate=ranges.APPROVED_ON.validate)
     real_estate_unit = String(validate=Length(equal=28))
@@ -140,16 +105,14 @@ class HomesteadOut(Schema):
 
 class MemberIn(Schema):
     id_number = String(required=True, validate=ID_NUMBER)
-    basis = String(required=True,
-                   validate=OneOf(["birth", "marriage", "adoption", "policy_migration", "vote"]))
+    basis = String(required=True, validate=one_of(BASES))
     basis_date = Date(required=True, validate=ranges.BASIS_DATE.validate)
     basis_document = String(required=True, validate=Length(min=1, max=200))
 
 
 class EndMemberIn(Schema):
     id_number = String(required=True, validate=ID_NUMBER)
-    cause = String(required=True,
-                   metadata={"description": "civil_servant, other_membership, nationality, death"})
+    cause = String(required=True, metadata={"description": ", ".join(LOSS_CAUSES)})
     lost_on = Date(required=True, validate=ranges.LOST_ON.validate)
     document = String(required=True)
     contract_hired = Boolean(load_default=False)
@@ -243,9 +206,9 @@ def verify_statement(code, query_data):
 @bp.input(SettlementIn, location="json")
 @bp.output(SettlementOut, status_code=201)
 @bp.doc(summary="Record that a person settled in a town: residence only (G1)", tags=TAG, responses=_ERRORS)
+@db.commits
 def record_settlement(json_data):
     settlement = services.record_settlement(db.session, current_actor(), **json_data)
-    db.session.commit()
     return settlement
 
 
@@ -254,10 +217,10 @@ def record_settlement(json_data):
 @bp.output(WithdrawalOut, status_code=201)
 @bp.doc(summary="File the holder's own paid withdrawal request (有偿退出, G3)", tags=TAG,
         responses=[*_ERRORS, 409])
+@db.commits
 def request_withdrawal(json_data):
     scan = _file(json_data.pop("scan", None))
     withdrawal = services.request_withdrawal(db.session, current_actor(), scan=scan, **json_data)
-    db.session.commit()
     return withdrawal
 
 
@@ -272,9 +235,9 @@ def get_withdrawal(withdrawal_id):
 @bp.post("/withdrawals/<int:withdrawal_id>/cancel")
 @bp.output(WithdrawalOut)
 @bp.doc(summary="Cancel a withdrawal request before it takes effect", tags=TAG, responses=[*_ERRORS, 409])
+@db.commits
 def cancel_withdrawal(withdrawal_id):
     withdrawal = services.cancel_withdrawal(db.session, current_actor(), withdrawal_id=withdrawal_id)
-    db.session.commit()
     return withdrawal
 
 
@@ -282,10 +245,10 @@ def cancel_withdrawal(withdrawal_id):
 @bp.input(ReviewIn, location="json")
 @bp.output(WithdrawalOut)
 @bp.doc(summary="The county's finding on voluntariness (G4)", tags=TAG, responses=[*_ERRORS, 409])
+@db.commits
 def review_withdrawal(withdrawal_id, json_data):
     withdrawal = services.review_withdrawal(db.session, current_actor(), withdrawal_id=withdrawal_id,
                                             **json_data)
-    db.session.commit()
     return withdrawal
 
 
@@ -293,6 +256,7 @@ def review_withdrawal(withdrawal_id, json_data):
 @bp.input(HomesteadIn, location="json")
 @bp.output(HomesteadOut, status_code=201)
 @bp.doc(summary="Record a homestead the township approved (R6.1-R6.8)", tags=TAG, responses=[*_ERRORS, 409])
+@db.commits
 def add_homestead(json_data):
     try:
         geometry = from_geojson(json_data.pop("geometry"))
@@ -300,7 +264,6 @@ def add_homestead(json_data):
         raise ValidationFailed("geometry is not a GeoJSON Polygon or MultiPolygon", field="geometry",
                                rule="RFC 7946") from None
     found = homestead.add_homestead(db.session, current_actor(), geometry=geometry, **json_data)
-    db.session.commit()
     return found
 
 
@@ -308,9 +271,9 @@ def add_homestead(json_data):
 @bp.input(MemberIn, location="json")
 @bp.output(MembershipOut, status_code=201)
 @bp.doc(summary="Admit a member to the collective's roster (R7.3)", tags=TAG, responses=[*_ERRORS, 409])
+@db.commits
 def admit_member(code, json_data):
     membership = collective.admit_member(db.session, current_actor(), collective_code=code, **json_data)
-    db.session.commit()
     return membership
 
 
@@ -318,9 +281,9 @@ def admit_member(code, json_data):
 @bp.input(EndMemberIn, location="json")
 @bp.output(MembershipOut)
 @bp.doc(summary="End a membership for a statutory cause only (R7.5, R7.6)", tags=TAG, responses=_ERRORS)
+@db.commits
 def end_membership(json_data):
     membership = collective.end_membership(db.session, current_actor(), **json_data)
-    db.session.commit()
     return membership
 
 
@@ -328,9 +291,9 @@ def end_membership(json_data):
 @bp.input(DistributionIn, location="json")
 @bp.output(DistributionOut, status_code=201)
 @bp.doc(summary="Distribute a year's dividend per share (R7.13)", tags=TAG, responses=[*_ERRORS, 409])
+@db.commits
 def distribute(code, json_data):
     found = collective.distribute(db.session, current_actor(), collective_code=code, **json_data)
-    db.session.commit()
     return found
 
 
@@ -349,7 +312,7 @@ class PayoutOut(Schema):
 @bp.input(PaidIn, location="json")
 @bp.output(PayoutOut)
 @bp.doc(summary="Mark a dividend payout paid (once)", tags=TAG, responses=[*_ERRORS, 409])
+@db.commits
 def mark_paid(payout_id, json_data):
     payout = collective.mark_paid(db.session, current_actor(), payout_id=payout_id, **json_data)
-    db.session.commit()
     return payout

@@ -1,51 +1,17 @@
 """Marshmallow schemas: input validation and the OpenAPI document of /api/v1."""
-import dataclasses
-from decimal import Decimal as Decimal_
-
 from apiflask import Schema
-from apiflask.fields import Boolean, Date, DateTime, Decimal, Dict, File, Float, Integer, List, Nested, String
+from apiflask.fields import Boolean, Date, DateTime, Dict, File, Float, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf, Range, Regexp
 from flask_babel import lazy_gettext as _l
 
-from landrights import ranges
+from landrights import patterns, ranges
+from landrights.inputs import ID_NUMBER, Code, Whole
+from landrights.registry.rules import ID_TYPES
 
 OFFSET_MAX = 10_000_000  # ten times the parcels of the largest county: deeper pages use a filter
 _NUMBER = r"\s*[-+]?\d+(\.\d+)?\s*"
 BBOX = Regexp(rf"^{_NUMBER}(,{_NUMBER}){{3}}$", error=_l(
     "bbox must be four numbers minLon,minLat,maxLon,maxLat with min below max"))
-
-
-class Whole(Integer):
-    """A whole number as JSON Schema has it: 3 or 3.0, never 3.5, "3" or true."""
-
-    def __init__(self, **kwargs):
-        super().__init__(strict=True, **kwargs)
-
-    def _validated(self, value):
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        return super()._validated(value)
-
-
-class Amount(Decimal):
-    """A decimal amount in the range of a Span, checked as sent and then rounded to its places (a
-    Decimal field would round first: 100000.004 passed as 100000.00 under a maximum of 100000). The
-    least amount is the smallest the places keep (0.01 for yuan), as the document states."""
-
-    def __init__(self, span: ranges.Span, places: int = 2, **kwargs):
-        self.span = span
-        low = span.low + Decimal_(1).scaleb(-places) if span.above else span.low
-        sent = dataclasses.replace(span, low=low, above=False, places=None)
-        super().__init__(places=places, as_string=True, validate=sent.validate, **kwargs)
-
-    def _format_num(self, value):
-        return Decimal_(str(value))  # not rounded yet: the range sees the number as sent
-
-    def deserialize(self, value, attr=None, data=None, **kwargs):
-        number = super().deserialize(value, attr, data, **kwargs)
-        if not isinstance(number, Decimal_):  # None, or missing
-            return number
-        return number.quantize(self.places, rounding=self.rounding)
 
 
 class PageQuery(Schema):
@@ -57,7 +23,7 @@ class PageQuery(Schema):
 class ParcelQuery(PageQuery):
     bbox = String(validate=BBOX,
                   metadata={"description": "minLon,minLat,maxLon,maxLat (EPSG:4490 degrees), min below max"})
-    collective = String(validate=Regexp(r"^\d{14}$"))
+    collective = String(validate=Code(patterns.COLLECTIVE))
     status = String(validate=OneOf(["surveyed", "registered"]))
 
 
@@ -73,11 +39,11 @@ class AsOfQuery(Schema):
 
 
 class HouseholdQuery(PageQuery):
-    collective = String(validate=Regexp(r"^\d{14}$"))
+    collective = String(validate=Code(patterns.COLLECTIVE))
 
 
 class PersonQuery(PageQuery):
-    household = String(validate=Regexp(r"^\d{18}$"))
+    household = String(validate=Code(patterns.HOUSEHOLD))
 
 
 class Feature(Schema):
@@ -105,13 +71,13 @@ class ParcelIn(Schema):
 
 
 class PersonIn(Schema):
-    county_code = String(required=True, validate=Regexp(r"^\d{6}$"))
+    county_code = String(required=True, validate=Code(patterns.COUNTY))
     name = String(required=True, validate=Length(min=1, max=50))
     sex = Integer(required=True, validate=OneOf([1, 2]))
-    id_type = Whole(required=True, validate=OneOf([1, 2, 3, 4, 5, 9]),
+    id_type = Whole(required=True, validate=OneOf(list(ID_TYPES)),
                       metadata={"description": "R4.26: 1 ID card, 2 officer, 3 organization, 4 household "
                                                "register, 5 passport, 9 other"})
-    id_number = String(required=True, validate=[Length(min=1, max=30), ranges.not_blank],
+    id_number = String(required=True, validate=[ID_NUMBER, ranges.not_blank],
                        metadata={"description": "trimmed; the shape of its type (GB 11643 for type 1)"})
     birth_date = Date(allow_none=True, validate=ranges.BIRTH_DATE.validate,
                       metadata={"description": "1900-01-01 to today"})
@@ -207,7 +173,7 @@ class Error(Schema):
 
 class SurveyIn(Schema):
     file = File(required=True, metadata={"description": "shapefile .zip, GeoPackage or GeoJSON"})
-    collective = String(required=True, validate=Regexp(r"^\d{14}$"))
+    collective = String(required=True, validate=Code(patterns.COLLECTIVE))
     encoding = String(validate=Length(max=20))
     crs = String(validate=Regexp(r"^(EPSG:)?\d{4,5}$"), metadata={"description": "e.g. EPSG:4530"})
     all_or_nothing = Boolean(load_default=False)
@@ -236,7 +202,7 @@ class SurveyReport(Schema):
 
 
 class RuleQuery(Schema):
-    county = String(required=True, validate=Regexp(r"^\d{6}$"))
+    county = String(required=True, validate=Code(patterns.COUNTY))
     moment = String(load_default="import", validate=OneOf(["import", "confirmation", "handup"]))
 
 

@@ -12,9 +12,10 @@ from sqlalchemy import CheckConstraint as Check
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from landrights import patterns
 from landrights.db import Base
 
-COUNTY_SHAPE = "county_code ~ '^[0-9]{6}$'"
+COUNTY_SHAPE = f"county_code ~ '{patterns.COUNTY.anchored}'"
 CHAINED_TABLES = ("register_entries", "certificates", "transfer_contracts", "withdrawals")
 
 

@@ -8,16 +8,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from landrights.accounts.permissions import Actor
-from landrights.audit import chain, heads
+from landrights.audit import chain, heads, permissions
 from landrights.audit.models import RegisterCheck, RegisterHead
-from landrights.errors import forbidden
 
 RECENT_HEADS = 30
-
-
-def _require_operator(actor: Actor) -> None:
-    if actor.role != "system":  # the command line's actor: verification is an operator's job
-        raise forbidden()
 
 
 def verify_register(session: Session, actor: Actor, county_code: str,
@@ -28,7 +22,7 @@ def verify_register(session: Session, actor: Actor, county_code: str,
     Raises:
         Forbidden: not the operator (system).
     """
-    _require_operator(actor)
+    permissions.require_verify_register(actor)
     report = chain.verify_county(session, county_code, signatures=heads.signature_holds)
     if copied_heads:
         extra = chain.head_findings(session, county_code, [heads.from_public(h) for h in copied_heads],
@@ -47,7 +41,7 @@ def record_head(session: Session, actor: Actor, county_code: str) -> heads.Recor
     Raises:
         Forbidden: not the operator (system). Conflict: no signing key in force for the county.
     """
-    _require_operator(actor)
+    permissions.require_verify_register(actor)
     return heads.record_head(session, county_code)
 
 
@@ -57,7 +51,7 @@ def counties(session: Session, actor: Actor) -> list[str]:
     Raises:
         Forbidden: not the operator (system).
     """
-    _require_operator(actor)
+    permissions.require_verify_register(actor)
     return chain.chained_counties(session)
 
 
@@ -76,8 +70,7 @@ def register_overview(session: Session, actor: Actor) -> Overview:
     Raises:
         Forbidden: not a county administrator.
     """
-    if actor.role != "county_admin" or not actor.county_code:
-        raise forbidden()
+    permissions.require_see_register_heads(actor)
     last = session.scalars(sa.select(RegisterCheck).where(RegisterCheck.county_code == actor.county_code)
                            .order_by(RegisterCheck.checked_at.desc(), RegisterCheck.id.desc())
                            .limit(1)).first()

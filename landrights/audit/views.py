@@ -2,11 +2,10 @@
 public JSON of a county's heads (anyone may keep a copy and check the register against it)."""
 from __future__ import annotations
 
-import re
-
 from flask import Blueprint, abort, current_app, jsonify, render_template, url_for
 from flask_login import login_required
 
+from landrights import patterns
 from landrights.accounts.views import current_actor
 from landrights.audit import messages, services
 from landrights.audit.chain import Finding
@@ -29,7 +28,7 @@ def register_heads():
 @db.reads_only
 def published_heads(county_code: str):
     """Publish every signed head of a county: date, entries, head hash, key, signature."""
-    if not re.fullmatch(r"[0-9]{6}", county_code):
+    if not patterns.COUNTY.matches(county_code):
         abort(404)
     response = jsonify({"county_code": county_code,
                         "heads": services.published_heads(db.session, county_code),

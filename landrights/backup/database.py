@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 
 from landrights.pg import find_bindir
 
-EXTENSIONS = ("postgis", "btree_gist")
+EXTENSIONS = ("postgis", "btree_gist", "pg_trgm")
 # the app's tables: ordinary tables outside the system schemas that no extension owns
 USER_TABLES = """
 SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -155,7 +155,8 @@ def check_ready(target: Target, *, force: bool) -> None:
                 raise DatabaseRefused(
                     f"数据库缺少扩展 {ext}，当前用户无权创建 / the database {target.label} lacks the {ext} "
                     "extension and this user may not create it: ask a superuser to run CREATE "
-                    "EXTENSION postgis; CREATE EXTENSION btree_gist; in it, then restore again") from None
+                    "EXTENSION postgis; CREATE EXTENSION btree_gist; CREATE EXTENSION pg_trgm; in it, "
+                    "then restore again") from None
 
 
 class NotEmpty(DatabaseRefused):

@@ -14,9 +14,9 @@ from flask_babel import lazy_gettext as _l
 from geoalchemy2.shape import to_shape
 from sqlalchemy.orm import Session, selectinload
 
-from landrights import clock, moments
-from landrights.accounts.permissions import Actor, require_certificate_issuer
-from landrights.certification import rules
+from landrights import clock, moments, patterns
+from landrights.accounts.permissions import Actor
+from landrights.certification import permissions, rules
 from landrights.certification.models import Certificate
 from landrights.db import flush_or_raise
 from landrights.errors import Conflict, NotFound, ValidationFailed
@@ -133,7 +133,7 @@ def issue_certificate(session: Session, actor: Actor, *, code: str, reason: str 
         Conflict: a certificate of this contract is in force (use 补发/换发), or was just issued.
         ValidationFailed: a new issue after a cancellation without its reason or document.
     """
-    require_certificate_issuer(actor, code)
+    permissions.require_issue_certificate(actor, code)
     before = session.scalar(sa.select(sa.func.count()).where(Certificate.code == code))
     registry.lock_code(session, "certificate", code)
     in_force = session.scalar(sa.select(Certificate).where(Certificate.code == code,
@@ -178,7 +178,7 @@ def reissue_certificate(session: Session, actor: Actor, *, code: str, kind: str,
         Conflict: another request just re-issued, replaced or cancelled the certificate.
         NotFound: no valid certificate to replace, or the contract left the register.
     """
-    require_certificate_issuer(actor, code)
+    permissions.require_issue_certificate(actor, code)
     if kind not in ("reissue", "replace"):
         raise ValidationFailed(_l("Choose re-issue (补发) or replacement (换发)."), field="kind")
     _require_reason(reason, document)
@@ -197,7 +197,7 @@ def cancel_certificate(session: Session, actor: Actor, *, code: str, reason: str
         Conflict: another request just re-issued, replaced or cancelled the certificate.
         NotFound: no valid certificate.
     """
-    require_certificate_issuer(actor, code)
+    permissions.require_issue_certificate(actor, code)
     _require_reason(reason, document)
     old = _valid_for_change(session, code)
     _end(session, actor, old, "cancelled", reason, document)
@@ -255,7 +255,7 @@ def verify(session: Session, key: bytes, code: str, *, serial: str | None = None
     Only this registry's signature over code, serial and issue date opens the record. A code
     alone, an altered or forged QR and an unknown code all get the same answer, 'unverified',
     checked before the register is read, so guessing codes tells nothing about the register."""
-    if not registry_rules.CONTRACT_CODE.match(code):
+    if not patterns.CONTRACT.matches(code):
         return Verification("unverified", code)
     signed = qr.verify_signed(session, key, "certificate", code, serial=serial, day=day, sig=sig,
                               key_id=key_id)

@@ -18,6 +18,7 @@ from sqlalchemy import ForeignKeyConstraint as FK
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from landrights import patterns
 from landrights.db import Base
 
 NOW = sa.text("now()")
@@ -31,7 +32,7 @@ class Claim(Base):
         sa.UniqueConstraint("county_code", "parcel_code"),
         FK(["county_code", "household_code"], ["households.county_code", "households.code"],
            ondelete="RESTRICT"),
-        Check("parcel_code ~ '^[0-9]{19}$'", name="parcel_code_shape"),
+        Check(f"parcel_code ~ '{patterns.PARCEL.anchored}'", name="parcel_code_shape"),
         # a household holds land of its own collective only (R4.6, R4.7)
         Check("left(parcel_code, 14) = left(household_code, 14)", name="same_collective"),
         Check("county_code = left(household_code, 6)", name="county_prefix"),
@@ -180,7 +181,7 @@ class Certificate(Base):
         sa.Index("uq_certificates_one_valid", "county_code", "code", unique=True,
                  postgresql_where=sa.text("status = 'valid'")),
         FK(["contract_id", "code"], ["contracts.id", "contracts.code"], ondelete="RESTRICT"),
-        Check("code ~ '^[0-9]{18}[JQ]$'", name="code_shape"),
+        Check(f"code ~ '{patterns.CONTRACT.anchored}'", name="code_shape"),
         Check("county_code = left(code, 6)", name="county_prefix"),
         Check("kind IN ('issue', 'reissue', 'replace')", name="kind_known"),
         Check("status IN ('valid', 'superseded', 'cancelled')", name="status_known"),

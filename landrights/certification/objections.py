@@ -7,8 +7,14 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from landrights import clock, moments
-from landrights.accounts.permissions import Actor, covers, require_login, require_notice_officer
-from landrights.certification import rules
+from landrights.accounts.permissions import (
+    Actor,
+    acts_for_household,
+    covers,
+    is_household_account,
+    require_login,
+)
+from landrights.certification import permissions, rules
 from landrights.certification.models import Claim, Notice, NoticeEntry, Objection
 from landrights.certification.queries import unseen_objection
 from landrights.db import flush_or_raise
@@ -22,16 +28,16 @@ def _filer_kind(session: Session, actor: Actor, notice: Notice, household_code: 
                 parcel: Parcel | None) -> str:
     """Who may object (R5.4): a member, a neighbour named in the parcel's four sides, the
     collective; an officer records a paper objection for any of them."""
-    if actor.role == "farmer" and actor.household_code == household_code:
+    if acts_for_household(actor, household_code):
         return "member"
-    if actor.role == "farmer" and parcel is not None and actor.household_code:
+    if is_household_account(actor) and parcel is not None and actor.household_code:
         names = set(session.scalars(
             sa.select(Person.name).join(HouseholdMember, HouseholdMember.person_id == Person.id)
             .join(Household, Household.id == HouseholdMember.household_id)
             .where(Household.code == actor.household_code, HouseholdMember.valid_to.is_(None))))
         if rules.names_neighbour((parcel.east, parcel.south, parcel.west, parcel.north), names):
             return "neighbour"
-    if actor.role == "collective_clerk" and actor.collective_code == notice.collective_code:
+    if permissions.can_object_as_collective(actor, notice.collective_code):
         return "collective"
     raise not_yours_to_object()
 
@@ -82,7 +88,7 @@ def _who_objects(session: Session, actor: Actor, notice: Notice, entry: NoticeEn
                  filer_kind: str | None, filer_name: str | None) -> tuple[str, str]:
     """Return (filer kind, filer name): as the township officer records them for a paper
     objection, or as the actor is (R5.4)."""
-    if actor.role == "township_officer" and covers(actor, entry.household_code):
+    if permissions.can_record_paper_objection(actor, entry.household_code):
         if filer_kind not in rules.OBJECTION_FILERS or not (filer_name or "").strip():
             raise ValidationFailed(_l("Record who objects: their name and whether they are a member, "
                                       "a neighbour or the collective."), field="filer_name")
@@ -104,11 +110,7 @@ def _notice_to_object_on(session: Session, actor: Actor, notice_id: int) -> Noti
     neighbour from anywhere), the collective's clerk, the township officer of its area."""
     require_login(actor)
     notice = session.get(Notice, notice_id)
-    may = notice is not None and (
-        actor.role == "farmer"
-        or (actor.role == "collective_clerk" and actor.collective_code == notice.collective_code)
-        or (actor.role in ("system", "township_officer") and covers(actor, notice.collective_code)))
-    if not may:
+    if notice is None or not permissions.can_object(actor, notice.collective_code):
         raise not_yours_to_object()
     return notice
 
@@ -120,7 +122,7 @@ def _entry(session: Session, actor: Actor, notice_id: int, household_code: str,
         NoticeEntry.parcel_code.is_(None) if parcel_code is None else NoticeEntry.parcel_code == parcel_code))
     if entry is not None:
         return entry
-    if actor.role == "farmer" and actor.household_code != household_code:
+    if is_household_account(actor) and not acts_for_household(actor, household_code):
         raise not_yours_to_object()  # as for a record shown that the farmer may not object to
     raise NotFound(_l("This notice does not show that household or parcel."),
                    field="parcel_code" if parcel_code else "household_code")
@@ -128,13 +130,13 @@ def _entry(session: Session, actor: Actor, notice_id: int, household_code: str,
 
 def _open_objection(session: Session, actor: Actor, objection_id: int) -> Objection:
     require_login(actor)
-    if actor.role not in ("system", "township_officer"):  # the role first, then the lookup
+    if not permissions.role_may_decide_objection(actor):  # the role first, then the lookup
         raise forbidden()
     objection = session.scalar(sa.select(Objection).where(Objection.id == objection_id)
                                .with_for_update())
     if objection is None or not covers(actor, objection.household_code):
         raise unseen_objection()
-    require_notice_officer(actor, objection.household_code)
+    permissions.require_decide_objection(actor, objection.household_code)
     if objection.status != "open":
         raise Conflict(_l("Objection no. %(id)s was already decided.", id=objection_id),
                        field="objection_id")

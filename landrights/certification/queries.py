@@ -11,11 +11,12 @@ from landrights import clock
 from landrights.accounts.permissions import (
     Actor,
     covers,
+    is_household_account,
     require_area,
     require_certificate_issuer,
     require_login,
 )
-from landrights.certification import rules
+from landrights.certification import permissions, rules
 from landrights.certification.models import Certificate, Notice, NoticeEntry, Objection
 from landrights.db import local_settings
 from landrights.errors import DomainError, Forbidden, NotFound, ValidationFailed, forbidden
@@ -24,19 +25,10 @@ from landrights.registry import rules as registry_rules
 from landrights.registry.models import AdminUnit, Collective, Household, HouseholdMember, Parcel, Person
 
 
-def _sees_collective(actor: Actor, collective_code: str) -> bool:
-    prefix = actor.area_prefix
-    if prefix is None:
-        return False
-    return collective_code.startswith(prefix[:14] if actor.role == "farmer" else prefix)
-
-
 def _in_area(actor: Actor, code_column):
-    prefix = actor.area_prefix
+    prefix = permissions.notice_scope(actor)  # a farmer: the notices of the own collective
     if prefix is None:
         return sa.false()
-    if actor.role == "farmer":  # a farmer sees the notices of the own collective
-        prefix = prefix[:14]
     return code_column.startswith(prefix)
 
 
@@ -63,7 +55,7 @@ def household_notice(session: Session, actor: Actor) -> dict | None:
     """Return what a farmer's home page says about the household's public notice: the notice of
     its collective that is up now (and whether it shows the household), or, once it closed,
     that the result waits for the household's confirmation (R5.3, R5.5); None otherwise."""
-    if actor.role != "farmer" or not actor.household_code:
+    if not is_household_account(actor) or not actor.household_code:
         return None
     code, now = actor.household_code, clock.now()
     found = session.execute(
@@ -85,23 +77,15 @@ def household_notice(session: Session, actor: Actor) -> dict | None:
     return None
 
 
-def may_confirm(actor: Actor, household_code: str) -> bool:
-    """Tell whether the actor may open a household's confirmation (结果确认, R5.5): the household
-    itself, or the township officer of its area."""
-    if actor.role == "farmer":
-        return actor.household_code == household_code
-    return actor.role in ("system", "township_officer") and covers(actor, household_code)
-
-
 def objection_choices(session: Session, actor: Actor, found: dict) -> list[dict]:
     """Return what the actor may object to on a notice (R5.4), household by household: the
     household record and its parcels, each parcel named by 地块名称 and area. A farmer gets the
     own household and the parcels whose four sides name a member (a neighbour's); the collective
     and the township officer every household; anyone else nothing."""
     rows = found["households"]
-    if actor.role == "farmer":
+    if is_household_account(actor):
         groups = _farmer_choices(session, actor, rows)
-    elif actor.role in ("collective_clerk", "township_officer", "system"):
+    elif permissions.can_object_to_any_household(actor):
         groups = [{"household": r["household"], "record": True, "parcels": r["parcels"]} for r in rows]
     else:
         groups = []
@@ -166,7 +150,7 @@ def get_notice(session: Session, actor: Actor, notice_id: int) -> dict:
     """
     require_login(actor)
     notice = session.get(Notice, notice_id)
-    if notice is None or not _sees_collective(actor, notice.collective_code):
+    if notice is None or not permissions.can_see_notices(actor, notice.collective_code):
         raise unseen_notice()
     collective = session.scalar(sa.select(Collective).where(Collective.code == notice.collective_code))
     parcels = _notice_parcels(session, notice)
@@ -267,10 +251,7 @@ def may_see_objection(actor: Actor, objection: Objection) -> bool:
 
 
 def _sees_objection(actor: Actor, objection: Objection) -> bool:
-    if actor.role == "farmer":  # the filer, or the household it is about
-        return (actor.user_id is not None and objection.filed_by == actor.user_id) or \
-            actor.household_code == objection.household_code
-    return covers(actor, objection.household_code)
+    return permissions.can_see_objection(actor, objection.household_code, objection.filed_by)
 
 
 def unseen_objection() -> Forbidden:
@@ -410,7 +391,7 @@ def progress(session: Session, actor: Actor, *, area: str | None = None) -> list
         Forbidden: an area outside the actor's jurisdiction (farmers and the public see none).
     """
     require_login(actor)
-    if actor.role not in ("system", "county_admin", "township_officer", "collective_clerk"):
+    if not permissions.can_see_progress(actor):
         raise forbidden()
     if area and not covers(actor, area):
         raise forbidden()

@@ -7,6 +7,8 @@ from datetime import date, datetime, timedelta
 
 NOTICE_MIN_DAYS = 7  # R5.3: a notice stays up at least 7 days (configurable in settings)
 OBJECTION_FILERS = ("member", "neighbour", "collective")
+OBJECTION_DECISIONS = ("dismiss", "uphold")
+CERTIFICATE_CHANGES = ("reissue", "replace", "cancel")  # 补发, 换发, 注销 of the certificate in force (R3.6)
 
 
 def notice_closes_at(opened_at: datetime, days: int) -> datetime:
@@ -38,5 +40,5 @@ def certificate_actions(statuses: list[str]) -> tuple[str, ...]:
     """Return the acts that apply to a contract's certificates, given their statuses: 补发, 换发 and
     注销 of the one in force; else a first issue, or a new issue after the last was cancelled (R3.6)."""
     if "valid" in statuses:
-        return ("reissue", "replace", "cancel")
+        return CERTIFICATE_CHANGES
     return ("issue",)

@@ -15,8 +15,8 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 
 from landrights import clock, moments, ranges
-from landrights.accounts.permissions import Actor, require_notice_officer
-from landrights.certification import rules
+from landrights.accounts.permissions import Actor
+from landrights.certification import permissions, rules
 from landrights.certification.models import Claim, Notice, NoticeEntry, Objection, SignOff
 from landrights.db import flush_or_raise
 from landrights.errors import Conflict, NotFound, ValidationFailed
@@ -52,7 +52,7 @@ def claim_parcels(session: Session, actor: Actor, *, household_code: str,
         Forbidden: not the township officer. ValidationFailed: a parcel of another collective.
         NotFound: unknown household or parcel. Conflict: a parcel already claimed by a household.
     """
-    require_notice_officer(actor, household_code)
+    permissions.require_claim_parcels(actor, household_code)
     if session.scalar(sa.select(Household.id).where(Household.code == household_code)) is None:
         raise NotFound(_l("No household with code %(code)s.", code=household_code),
                        field="household_code")
@@ -99,7 +99,7 @@ def open_notice(session: Session, actor: Actor, *, collective_code: str, days: i
         Forbidden: not the township officer. ValidationFailed: shorter than the minimum.
         Conflict: a notice of this collective is still up, or nothing waits for a notice.
     """
-    require_notice_officer(actor, collective_code)
+    permissions.require_open_notice(actor, collective_code)
     registry.lock_code(session, "notice", collective_code)
     if session.scalar(sa.select(Collective.id).where(Collective.code == collective_code)) is None:
         raise NotFound(_l("Unknown collective (发包方) %(code)s.", code=collective_code),

@@ -12,13 +12,22 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from flask_wtf import FlaskForm
 
+from landrights.accounts.permissions import own_household
 from landrights.accounts.views import current_actor
-from landrights.certification import certificates, objections, queries, services
+from landrights.certification import certificates, objections, permissions, queries, services
+from landrights.certification.inputs import (
+    CertificateChangeIn,
+    CertificateIn,
+    DecisionIn,
+    NoticeIn,
+    ObjectionIn,
+    SignOffIn,
+)
 from landrights.errors import ValidationFailed
 from landrights.extensions import db
 from landrights.registry import queries as registry_queries
 from landrights.signing import qr
-from landrights.web.actions import attempt, form_int, uploaded
+from landrights.web.actions import attempt, form_input, uploaded
 
 bp = Blueprint("cert", __name__)
 
@@ -47,10 +56,8 @@ def notices():
     """List the notices of the user's area; a township officer opens the next one."""
     actor, status = current_actor(), 200
     if request.method == "POST":
-        status, notice = _post(lambda: services.open_notice(
-            db.session, actor, collective_code=request.form.get("collective", ""),
-            days=form_int("days"), place=request.form.get("place") or None),
-            _("The notice is open."))
+        status, notice = _post(lambda: services.open_notice(db.session, actor, **form_input(
+            NoticeIn, collective_code=request.form.get("collective"))), _("The notice is open."))
         if status is None:
             return redirect(url_for("cert.notice", notice_id=notice.id))
     return render_template("certification/notices.html", form=FlaskForm(),
@@ -72,7 +79,8 @@ def _notice_page(notice_id: int, status: int = 200):
     found = queries.get_notice(db.session, actor, notice_id)
     return render_template("certification/notice.html", found=found, form=FlaskForm(),
                            choices=queries.objection_choices(db.session, actor, found),
-                           may_confirm=lambda code: queries.may_confirm(actor, code),
+                           may_confirm=lambda code: permissions.can_confirm(actor, code),
+                           mine=own_household(actor),
                            may_see=lambda o: queries.may_see_objection(actor, o),
                            typed=request.form), status
 
@@ -111,11 +119,9 @@ def file_objection(notice_id: int):
 
 def _file(notice_id: int):
     household_code, parcel_code = _subject()
-    return objections.file_objection(
-        db.session, current_actor(), notice_id=notice_id, household_code=household_code,
-        parcel_code=parcel_code, text=request.form.get("text", ""),
-        filer_name=request.form.get("filer_name") or None,
-        filer_kind=request.form.get("filer_kind") or None, evidence=uploaded("evidence"))
+    given = form_input(ObjectionIn, household_code=household_code, parcel_code=parcel_code)
+    return objections.file_objection(db.session, current_actor(), notice_id=notice_id,
+                                     evidence=uploaded("evidence"), **given)
 
 
 def _subject() -> tuple[str, str | None]:
@@ -145,22 +151,30 @@ def objection(objection_id: int):
 
 
 def _decide(actor, objection_id: int):
-    reason, document = request.form.get("reason", ""), request.form.get("document") or None
-    if request.form.get("decision") == "dismiss":
+    given = form_input(DecisionIn, parcel_changes=_parcel_changes(), member_changes=_member_changes())
+    if given.pop("decision") == "dismiss":
         return objections.dismiss_objection(db.session, actor, objection_id=objection_id,
-                                          reason=reason, document=document)
+                                            reason=given["reason"], document=given.get("document"))
+    return objections.uphold_objection(db.session, actor, objection_id=objection_id, **given)
+
+
+def _parcel_changes() -> dict | None:
+    """Read the corrected parcel fields the officer filled in (the API's parcel_changes)."""
     changes = {f: request.form[f] for f in ("name", "east", "south", "west", "north", "remark")
                if request.form.get(f)}
+    return changes or None
+
+
+def _member_changes() -> list[dict] | None:
+    """Read the one member correction the page offers (the API's member_changes)."""
     member = {"id_number": request.form.get("member_id_number", "").strip()}
-    if member["id_number"]:
-        if request.form.get("member_remove"):
-            member["remove"] = True
-        else:
-            member["is_co_holder"] = request.form.get("member_co_holder") == "1"
-    return objections.uphold_objection(
-        db.session, actor, objection_id=objection_id, reason=reason, document=document,
-        parcel_changes=changes or None, reassign_to=request.form.get("reassign_to") or None,
-        member_changes=[member] if member["id_number"] else None)
+    if not member["id_number"]:
+        return None
+    if request.form.get("member_remove"):
+        member["remove"] = True
+    else:
+        member["is_co_holder"] = request.form.get("member_co_holder") == "1"
+    return [member]
 
 
 @bp.get("/objections/<int:objection_id>/evidence")
@@ -183,8 +197,7 @@ def confirm(code: str):
     found = registry_queries.get_household(db.session, actor, code)
     if request.method == "POST":
         status, _signed = _post(lambda: services.sign_off(
-            db.session, actor, household_code=code, scan=uploaded("scan"),
-            signer_name=request.form.get("signer_name") or None),
+            db.session, actor, household_code=code, scan=uploaded("scan"), **form_input(SignOffIn)),
             _("Confirmed. The contract and the register entry are recorded."))
         if status is None:
             return redirect(url_for("web.household", code=code))
@@ -251,15 +264,12 @@ _DONE = {
 
 
 def _certificate_act(actor, code: str, act: str):
-    reason, document = request.form.get("reason", ""), request.form.get("document", "")
     if act == "issue":
-        return certificates.issue_certificate(db.session, actor, code=code, reason=reason or None,
-                                              document=document or None)
-    if act == "cancel":
-        return certificates.cancel_certificate(db.session, actor, code=code, reason=reason,
-                                               document=document)
-    return certificates.reissue_certificate(db.session, actor, code=code, kind=act, reason=reason,
-                                            document=document)
+        return certificates.issue_certificate(db.session, actor, **form_input(CertificateIn, code=code))
+    given = form_input(CertificateChangeIn, action=act)
+    if given.pop("action") == "cancel":
+        return certificates.cancel_certificate(db.session, actor, code=code, **given)
+    return certificates.reissue_certificate(db.session, actor, code=code, kind=act, **given)
 
 
 @bp.get("/certificates/<code>/<int:serial>.pdf")

@@ -4,7 +4,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from landrights.accounts.permissions import Actor, require_area
+from landrights.accounts.permissions import Actor
+from landrights.collective import permissions
 from landrights.collective.models import Membership, ShareHolding
 from landrights.registry.models import Household, HouseholdMember, Person
 
@@ -23,7 +24,7 @@ def roster(session: Session, actor: Actor, collective_code: str) -> list[dict]:
     Raises:
         Forbidden: outside the actor's area.
     """
-    require_area(actor, collective_code)
+    permissions.require_see_roster(actor, collective_code)
     rows = session.execute(
         sa.select(Membership, Person.name, Household.code, ShareHolding.quantity)
         .join(Person, Person.id == Membership.person_id)

@@ -11,7 +11,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from landrights import clock, ranges
-from landrights.accounts.permissions import Actor, covers, require_login
+from landrights.accounts.permissions import Actor, covers
+from landrights.collective import permissions
 from landrights.collective.models import (
     BASES,
     LOSS_CAUSES,
@@ -24,7 +25,7 @@ from landrights.collective.models import (
     ShareTransfer,
 )
 from landrights.db import flush_or_raise
-from landrights.errors import Conflict, Forbidden, ValidationFailed, forbidden
+from landrights.errors import Conflict, Forbidden, ValidationFailed
 from landrights.registry import services as registry
 from landrights.registry.conflicts import identity_number, refuse_number_in_conflict
 from landrights.registry.models import Household, HouseholdMember, Person
@@ -32,34 +33,11 @@ from landrights.registry.models import Household, HouseholdMember, Person
 CENT = Decimal("0.01")
 
 
-def require_roster_keeper(actor: Actor, collective_code: str) -> None:
-    """Refuse roster, share and dividend changes except to the collective's clerk, the township
-    officer or county administrator of its area, or the system.
-
-    Raises:
-        Unauthenticated: anonymous. Forbidden: another role or area.
-    """
-    require_login(actor)
-    if actor.role not in ("system", "county_admin", "township_officer", "collective_clerk") or \
-            not covers(actor, collective_code):
-        raise forbidden()
-
-
 def settings_of(session: Session, collective_code: str) -> CollectiveSettings:
     """Return the collective's charter settings (defaults: no collective share, no inheritance)."""
     found = session.get(CollectiveSettings, (collective_code[:6], collective_code))
     return found or CollectiveSettings(county_code=collective_code[:6], collective_code=collective_code,
                                        collective_share_percent=Decimal(0), inheritance_allowed=False)
-
-
-ROSTER_KEEPERS = ("system", "county_admin", "township_officer", "collective_clerk")
-
-
-def _require_roster_role(actor: Actor) -> None:
-    """Refuse, before any lookup, an actor whose role never keeps a roster."""
-    require_login(actor)
-    if actor.role not in ROSTER_KEEPERS:
-        raise forbidden()
 
 
 def _household_person(session: Session, collective_code: str, id_number: str) -> Person:
@@ -96,7 +74,7 @@ def admit_member(session: Session, actor: Actor, *, collective_code: str, id_num
         Forbidden: not the roster keeper. ValidationFailed: unknown basis or no document.
         Conflict: already a member of a collective (one at a time).
     """
-    require_roster_keeper(actor, collective_code)
+    permissions.require_keep_roster(actor, collective_code)
     if basis not in BASES:
         raise ValidationFailed(_l("Basis is birth, marriage, adoption, policy migration or a members' "
                                   "vote."), field="basis", rule="R7.3")
@@ -133,12 +111,12 @@ def end_membership(session: Session, actor: Actor, *, id_number: str, cause: str
             in the actor's area (one answer for a number unknown, not a member, or elsewhere).
         ValidationFailed: any other cause, a contract-hired civil servant, or no document.
     """
-    _require_roster_role(actor)  # the role first: no lookup for those who never keep a roster
+    permissions.require_keeper_role(actor)  # the role first: no lookup for those who never keep a roster
     found = _member_in_area(session, actor, id_number)
     if found is None:
         raise Forbidden(_l("There is no member with this ID number in your area."), field="id_number")
     person, membership = found
-    require_roster_keeper(actor, membership.collective_code)
+    permissions.require_keep_roster(actor, membership.collective_code)
     if cause not in LOSS_CAUSES:
         raise ValidationFailed(_l("Membership ends only when the member becomes a civil servant, joins "
                                   "another collective, loses Chinese nationality or dies; studying, "
@@ -168,7 +146,7 @@ def quantify_shares(session: Session, actor: Actor, *, collective_code: str, per
     Raises:
         Forbidden: not the roster keeper. Conflict: already quantified. ValidationFailed: no members.
     """
-    require_roster_keeper(actor, collective_code)
+    permissions.require_keep_roster(actor, collective_code)
     ranges.PER_MEMBER.check(per_member, "per_member")
     ranges.ISSUED_ON.check(issued_on, "issued_on")
     registry.lock_code(session, "shares", collective_code)
@@ -272,7 +250,7 @@ def buy_back_shares(session: Session, actor: Actor, *, from_id_number: str, quan
 
 
 def _seller(session: Session, actor: Actor, id_number: str, quantity: Decimal):
-    _require_roster_role(actor)
+    permissions.require_keeper_role(actor)
     rows = session.execute(
         sa.select(Person, ShareHolding).join(ShareHolding, ShareHolding.person_id == Person.id)
         .where(identity_number(id_number), ShareHolding.valid_to.is_(None))
@@ -281,7 +259,7 @@ def _seller(session: Session, actor: Actor, id_number: str, quantity: Decimal):
     if holding is None:  # unknown, no shares, or shares elsewhere: one answer
         raise Forbidden(_l("No one with this ID number holds shares in your area."),
                         field="from_id_number")
-    require_roster_keeper(actor, holding.collective_code)
+    permissions.require_keep_roster(actor, holding.collective_code)
     if not Decimal(0) < quantity <= holding.quantity:
         raise ValidationFailed(_l("The member holds %(held)s shares.", held=holding.quantity),
                                field="quantity", rule="R7.11")
@@ -340,7 +318,7 @@ def distribute(session: Session, actor: Actor, *, collective_code: str, year: in
         Forbidden: not the roster keeper. ValidationFailed: no assembly document or no shares.
         Conflict: this year was already distributed (unique per collective and year).
     """
-    require_roster_keeper(actor, collective_code)
+    permissions.require_keep_roster(actor, collective_code)
     if not (document or "").strip():
         raise ValidationFailed(_l("Name the members' assembly resolution."), field="document", rule="R7.13")
     ranges.YEAR.check(year, "year")
@@ -391,12 +369,12 @@ def mark_paid(session: Session, actor: Actor, *, payout_id: int, paid_on: date) 
         Unauthenticated: anonymous. Forbidden: not a roster keeper; no such payout in the actor's
             area (one answer for both). Conflict: already paid.
     """
-    _require_roster_role(actor)
+    permissions.require_keeper_role(actor)
     payout = session.scalar(sa.select(Payout).where(Payout.id == payout_id).with_for_update())
     distribution = payout and session.get(Distribution, payout.distribution_id)
     if distribution is None or not covers(actor, distribution.collective_code):
         raise Forbidden(_l("There is no payout with this number in your area."), field="payout_id")
-    require_roster_keeper(actor, distribution.collective_code)
+    permissions.require_keep_roster(actor, distribution.collective_code)
     if payout.paid_on is not None:
         raise Conflict(_l("This payout was paid on %(date)s.", date=payout.paid_on), field="payout_id")
     ranges.PAID_ON.check(paid_on, "paid_on")

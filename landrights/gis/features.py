@@ -17,7 +17,8 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from landrights import clock
-from landrights.accounts.permissions import Actor, require_login
+from landrights.accounts.permissions import Actor
+from landrights.gis import permissions
 from landrights.homestead.models import Homestead
 from landrights.market.models import Listing, ListingParcel
 from landrights.registry.models import Parcel
@@ -129,7 +130,7 @@ def _parcels(actor: Actor) -> Source:
 
 
 def _homesteads(actor: Actor) -> Source:
-    require_login(actor)
+    permissions.require_see_map(actor)
     prefix = actor.area_prefix
     scope = sa.false() if prefix is None else Homestead.household_code.startswith(prefix)
     props = {"code": Homestead.code, "household_code": Homestead.household_code,
@@ -147,7 +148,7 @@ def _listing_join(q):
 
 
 def _listings(actor: Actor) -> Source:
-    require_login(actor)  # open listings are public facts (market page); the map needs an account
+    permissions.require_see_map(actor)  # open listings are public (market page); the map needs an account
     props = {"listing_id": Listing.id, "township_code": sa.func.left(Listing.household_code, 9),
              "mode": Listing.mode, "land_use": Listing.land_use,
              "price": sa.cast(sa.func.coalesce(Listing.best_price, Listing.reserve_price), sa.Float),

@@ -27,7 +27,8 @@ from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.orm import Session
 
 from landrights import clock
-from landrights.accounts.permissions import Actor, require_login
+from landrights.accounts.permissions import Actor
+from landrights.gis import permissions
 from landrights.market.models import Listing, ListingParcel
 from landrights.registry.models import AdminUnit, Collective, Parcel, ParcelOverview
 from landrights.registry.queries import bound_parcel_scope, scope_code, scope_kind
@@ -324,7 +325,7 @@ def tile_if_changed(session: Session, actor: Actor, layer: str, z: int, x: int, 
     Raises:
         Unauthenticated: anonymous (the map is for accounts).
     """
-    require_login(actor)
+    permissions.require_see_map(actor)
     prefix, suffix = f"{TILE_FORMAT}-{layer}-{z}-", _scope_suffix(actor)
     tags = set(client_tags)
     if _always_empty(actor, layer, z):

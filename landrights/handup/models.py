@@ -8,6 +8,7 @@ from sqlalchemy import CheckConstraint as Check
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from landrights import patterns
 from landrights.db import Base
 
 NY_T_TABLES = ("FBF", "CBF", "CBF_JTCY", "CBHT", "CBDKXX", "CBJYQZDJB", "CBJYQZ", "CBJYQZ_QZBF",
@@ -20,7 +21,7 @@ class HandupImport(Base):
     __tablename__ = "handup_imports"
     __table_args__ = (
         sa.Index("ix_handup_imports_county", "county_code", "id"),
-        Check("county_code ~ '^[0-9]{6}$'", name="county_shape"),
+        Check(f"county_code ~ '{patterns.COUNTY.anchored}'", name="county_shape"),
         Check("households_kept_out >= 0", name="kept_out_not_negative"),
     )
 

@@ -15,11 +15,11 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from landrights import clock
-from landrights.accounts.permissions import Actor, covers, require_login
+from landrights.accounts.permissions import Actor, covers
 from landrights.certification.certificates import default_authority
 from landrights.db import flush_or_raise
 from landrights.errors import Forbidden, ValidationFailed
-from landrights.handup import certs, checks, land, people
+from landrights.handup import certs, checks, land, people, permissions
 from landrights.handup.errors import file_error
 from landrights.handup.layer import stage_layer
 from landrights.handup.models import NY_T_TABLES, HandupFinding, HandupImport
@@ -46,24 +46,6 @@ _FATES = {"DK": "hu_parcel", "CBF_JTCY": "hu_mem",
                     "WHERE NOT x.out) AS links"}
 
 
-def may_import_handups(actor: Actor) -> bool:
-    """Tell whether the actor brings in a county's hand-up package: its administrator (the county
-    government registers and issues, R3.3) or the system."""
-    return actor.role in ("system", "county_admin")
-
-
-def require_handup_importer(actor: Actor, county_code: str | None = None) -> None:
-    """Refuse anyone but the county administrator (of this county) or the system.
-
-    Raises:
-        Unauthenticated: anonymous. Forbidden: another role, or another county.
-    """
-    require_login(actor)
-    if not may_import_handups(actor) or (county_code and not covers(actor, county_code)):
-        raise Forbidden(_l("Only the county administrator brings in the county's hand-up "
-                           "package."))
-
-
 @metrics.handup_import
 def import_handup(session: Session, actor: Actor, path: str | Path, *,
                   filename: str | None = None, all_or_nothing: bool = False,
@@ -75,7 +57,7 @@ def import_handup(session: Session, actor: Actor, path: str | Path, *,
         Forbidden: not the county administrator, or a package of another county.
         ValidationFailed: a package the import cannot read (field 'file'), or of several counties.
     """
-    require_handup_importer(actor)
+    permissions.require_import_handup(actor)
     path = Path(path)
     name = (filename or path.name).replace("\\", "/").rsplit("/", 1)[-1][:255] or "package"
     progress("read")
@@ -128,7 +110,7 @@ def _county(session: Session, actor: Actor) -> str:
         raise ValidationFailed(_l("A hand-up package holds one county's records; this one holds "
                                   "%(n)s counties' (%(codes)s).", n=len(counties),
                                   codes=", ".join(counties[:5]) or "—"), field="file", rule="R4.4")
-    require_handup_importer(actor, counties[0])
+    permissions.require_import_handup(actor, counties[0])
     return counties[0]
 
 
@@ -219,7 +201,7 @@ def get_import(session: Session, actor: Actor, import_id: int) -> HandupImport:
         Unauthenticated: anonymous. Forbidden: another role, or no such import in the county
             (one answer for both).
     """
-    require_handup_importer(actor)
+    permissions.require_import_handup(actor)
     record = session.get(HandupImport, import_id)
     if record is None or not covers(actor, record.county_code):
         raise Forbidden(_l("There is no hand-up import with this number that you may see."),
@@ -229,7 +211,7 @@ def get_import(session: Session, actor: Actor, import_id: int) -> HandupImport:
 
 def list_imports(session: Session, actor: Actor, limit: int = 20) -> list[HandupImport]:
     """Return the latest hand-up imports of the actor's county."""
-    require_handup_importer(actor)
+    permissions.require_import_handup(actor)
     return list(session.scalars(sa.select(HandupImport)
                                 .where(HandupImport.county_code.startswith(actor.area_prefix))
                                 .order_by(HandupImport.id.desc()).limit(limit)))

@@ -25,7 +25,7 @@ from flask_babel import gettext as _
 
 from landrights.accounts.permissions import Actor
 from landrights.errors import DomainError, Forbidden, NotFound, ValidationFailed
-from landrights.handup import services
+from landrights.handup import permissions, services
 from landrights.survey.package import Limits
 from landrights.uploads import scratch_root
 
@@ -55,7 +55,7 @@ def start(upload, actor: Actor, *, all_or_nothing: bool) -> str:
         Forbidden: not the county administrator (checked before the file is saved).
         ValidationFailed: not a .zip or .gpkg.
     """
-    services.require_handup_importer(actor)
+    permissions.require_import_handup(actor)
     name = PurePosixPath((upload.filename or "").replace("\\", "/")).name
     if PurePosixPath(name).suffix.lower() not in UPLOAD_SUFFIXES:
         raise ValidationFailed(_("Upload the hand-up package as a .zip (the folder holding "
@@ -174,7 +174,7 @@ def progress(actor: Actor, token: str) -> dict:
     Raises:
         NotFound: no such run of this account (one answer for a wrong token and another's).
     """
-    services.require_handup_importer(actor)
+    permissions.require_import_handup(actor)
     if not token or not set(token) <= _TOKEN or len(token) > 64:
         raise NotFound(_("There is no such import run."), field="token")
     path = runs_root(current_app.config["INSTANCE_DIR"]) / f"{token}.json"

@@ -17,7 +17,7 @@ from wtforms import BooleanField, HiddenField, StringField
 from landrights.accounts.views import current_actor
 from landrights.errors import DomainError
 from landrights.extensions import db
-from landrights.handup import services, uploads
+from landrights.handup import permissions, services, uploads
 from landrights.handup.cli import summary
 from landrights.registry import conflicts as id_conflicts
 from landrights.web.actions import run_and_report
@@ -41,7 +41,7 @@ class HandupUploadForm(FlaskForm):
 def upload():
     """Show the upload form and the county's latest imports; start the import of a package."""
     actor = current_actor()
-    services.require_handup_importer(actor)
+    permissions.require_import_handup(actor)
     form = HandupUploadForm()
     if form.validate_on_submit():
         try:

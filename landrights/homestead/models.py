@@ -15,6 +15,7 @@ from sqlalchemy import CheckConstraint as Check
 from sqlalchemy import ForeignKeyConstraint as FK
 from sqlalchemy.orm import Mapped, mapped_column
 
+from landrights import patterns
 from landrights.db import Base
 from landrights.registry.models import Versioned
 
@@ -33,7 +34,7 @@ class Homestead(Versioned, Base):
                  postgresql_where=sa.text("valid_to IS NULL")),
         FK(["county_code", "household_code"], ["households.county_code", "households.code"],
            ondelete="RESTRICT"),
-        Check("code ~ '^[0-9]{18}Z[0-9]{2}$'", name="code_shape"),
+        Check(f"code ~ '{patterns.HOMESTEAD.anchored}'", name="code_shape"),
         Check("left(code, 18) = household_code", name="household_prefix"),
         Check("county_code = left(household_code, 6)", name="county_prefix"),
         Check("land_source IN ('original', 'vacant', 'cultivated')", name="land_source_known"),
@@ -68,7 +69,7 @@ class HomesteadStandard(Base):
 
     __tablename__ = "homestead_standards"
     __table_args__ = (
-        Check("county_code ~ '^[0-9]{6}$'", name="county_shape"),
+        Check(f"county_code ~ '{patterns.COUNTY.anchored}'", name="county_shape"),
         Check("land_source IN ('original', 'vacant', 'cultivated')", name="land_source_known"),
         Check("max_area_m2 > 0", name="max_area_positive"),
         # R6.8: above every provincial standard found (at most 264 m²), well inside NUMERIC(10,2)

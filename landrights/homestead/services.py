@@ -10,10 +10,11 @@ from geoalchemy2.shape import from_shape
 from sqlalchemy.orm import Session
 
 from landrights import clock, ranges
-from landrights.accounts.permissions import Actor, require_registry_writer
+from landrights.accounts.permissions import Actor
 from landrights.db import flush_or_raise
 from landrights.errors import Conflict, NotFound, ValidationFailed
 from landrights.geo.crs import STORAGE_SRID
+from landrights.homestead import permissions
 from landrights.homestead.models import LAND_SOURCES, Homestead, HomesteadStandard, HouseDisposal
 from landrights.registry import services as registry
 from landrights.registry.models import Household, Parcel
@@ -30,7 +31,7 @@ def add_homestead(session: Session, actor: Actor, *, household_code: str, geomet
             permanent basic farmland (R6.3). Conflict: the household sold, leased or gave away its
             house (R6.5), or already has an active homestead (R6.1, the database's unique index).
     """
-    require_registry_writer(actor, household_code)
+    permissions.require_record_homestead(actor, household_code)
     if land_source not in LAND_SOURCES:
         raise ValidationFailed(_l("Land source is one of: original homestead, vacant village land, "
                                   "cultivated land."), field="land_source", rule="R6.3")
@@ -101,7 +102,7 @@ def record_house_disposal(session: Session, actor: Actor, *, household_code: str
     Raises:
         Forbidden: not a registry writer of the area. ValidationFailed: unknown kind or no document.
     """
-    require_registry_writer(actor, household_code)
+    permissions.require_record_homestead(actor, household_code)
     if kind not in _DISPOSALS:
         raise ValidationFailed(_l("Kind is sold, leased or gifted."), field="kind", rule="R6.5")
     if not (document or "").strip():

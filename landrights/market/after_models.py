@@ -18,6 +18,7 @@ from sqlalchemy import ForeignKeyConstraint as FK
 from sqlalchemy.dialects.postgresql import ARRAY, DATERANGE, ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from landrights import patterns
 from landrights.db import Base
 from landrights.market.models import term_range
 
@@ -56,7 +57,8 @@ class Retransfer(Base):
     __tablename__ = "retransfers"
     __table_args__ = (
         sa.UniqueConstraint("county_code", "code"),  # the code begins with the county
-        Check("code ~ '^[0-9]{18}$' AND left(code, 6) = county_code", name="code_shape"),
+        Check(f"code ~ '{patterns.TRANSFER_CONTRACT.anchored}' AND left(code, 6) = county_code",
+              name="code_shape"),
         Check("NOT isempty(term)", name="term_not_empty"),
         Check("price > 0", name="price_positive"),
         Check("status IN ('draft', 'filed')", name="status_known"),

@@ -4,7 +4,6 @@ re-transfer), the new transferee's signature, and the officer's pledges. Routes 
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
 
 from flask import Response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -15,8 +14,9 @@ from landrights.accounts.views import current_actor
 from landrights.errors import NotFound
 from landrights.extensions import db
 from landrights.market import contracts, documents, pledges, queries, retransfers
+from landrights.market.inputs import ConsentIn, PledgeIn, ReleaseIn, RetransferIn, ScanIn
 from landrights.market.views import bp
-from landrights.web.actions import expired_form, form_date, form_decimal, form_int, run_and_report, uploaded
+from landrights.web.actions import expired_form, form_input, form_int, run_and_report, uploaded
 
 
 def _post(back: str, action, message: str):
@@ -42,11 +42,16 @@ def contract(code: str):
 @login_required
 def scanned_signatures(code: str):
     """The township officer records both parties' signatures with the signed paper's scan."""
-    return _post(url_for("market.contract", code=code), lambda: contracts.record_scanned_signatures(
-        db.session, current_actor(), code=code, scan=uploaded("scan"),
-        signed_on=form_date("signed_on") if request.form.get("signed_on") else None,
-        entrustment_id=form_int("entrustment_id") if request.form.get("by_agent") else None),
-        _("The signatures are recorded; the contract is filed."))
+    return _post(url_for("market.contract", code=code), lambda: _scanned(code),
+                 _("The signatures are recorded; the contract is filed."))
+
+
+def _scanned(code: str):
+    given = form_input(ScanIn)
+    if not request.form.get("by_agent"):  # the entrustment's number counts with the box ticked only
+        given.pop("entrustment_id", None)
+    return contracts.record_scanned_signatures(db.session, current_actor(), code=code, scan=uploaded("scan"),
+                                               **given)
 
 
 @bp.get("/contracts/<code>/signatures")
@@ -73,10 +78,8 @@ def registration(code: str):
 @login_required
 def consent(code: str):
     """The household consents to a re-transfer, or the officer records its signed consent (R1.29)."""
-    until = (request.form.get("until") or "").strip()
     return _post(url_for("market.contract", code=code), lambda: retransfers.consent_to_retransfer(
-        db.session, current_actor(), code=code, until=form_date("until") if until else None,
-        scan=uploaded("scan"), signer_name=request.form.get("signer_name") or None),
+        db.session, current_actor(), code=code, scan=uploaded("scan"), **form_input(ConsentIn)),
         _("The consent to a re-transfer is recorded."))
 
 
@@ -85,9 +88,7 @@ def consent(code: str):
 def retransfer(code: str):
     """The transferee re-transfers for the remaining term or less (R1.29)."""
     return _post(url_for("market.contract", code=code), lambda: retransfers.retransfer(
-        db.session, current_actor(), code=code, to_transferee_id=_whole("to_transferee_id"),
-        term_start=form_date("term_start"), term_end=form_date("term_end"),
-        price=form_decimal("price") or Decimal(0), payment_schedule=request.form.get("payment_schedule", "")),
+        db.session, current_actor(), code=code, **form_input(RetransferIn)),
         _("The re-transfer is made; it is filed when the new transferee signs."))
 
 
@@ -117,11 +118,6 @@ def pledge_list():
 def _pledge_step(actor):
     if request.form.get("action") == "release":
         return pledges.release_pledge(db.session, actor, pledge_id=_whole("pledge_id"),
-                                      document=request.form.get("document", ""))
-    return pledges.record_pledge(
-        db.session, actor, household_code=request.form.get("household_code", "").strip(),
-        parcel_codes=request.form.get("parcel_codes", "").split(), creditor=request.form.get("creditor", ""),
-        amount_yuan=form_decimal("amount_yuan") or Decimal(0), term_start=form_date("term_start"),
-        term_end=form_date("term_end"), document=request.form.get("document", ""),
-        contract_code=(request.form.get("contract_code") or "").strip() or None,
-        consent_document=request.form.get("consent_document") or None)
+                                      **form_input(ReleaseIn))
+    typed = request.form.get("parcel_codes", "").split() or None  # one field, the codes separated by spaces
+    return pledges.record_pledge(db.session, actor, **form_input(PledgeIn, parcel_codes=typed))

@@ -11,11 +11,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from landrights import clock, moments, ranges
-from landrights.accounts.permissions import Actor, require_login, require_notice_officer
+from landrights.accounts.permissions import Actor, acts_for_household, require_login
 from landrights.db import flush_or_raise
 from landrights.errors import Conflict, NotFound, ValidationFailed, forbidden
 from landrights.evidence import Upload, check_upload
 from landrights.geo.area import m2_to_mu
+from landrights.market import permissions
 from landrights.market.documents import contract_clauses, sees_transfer, unseen_transfer
 from landrights.market.endings import release_parcels
 from landrights.market.entrustments import (
@@ -71,7 +72,7 @@ def award(session: Session, actor: Actor, *, listing_id: int) -> Offer | None:
         Forbidden: not the township officer. Conflict: the window is still open, or already awarded.
     """
     listing = get_listing(session, listing_id, lock=True)
-    require_notice_officer(actor, listing.household_code)
+    permissions.require_work_desk(actor, listing.household_code)
     if listing.status != "open":
         raise Conflict(_l("This listing was already decided."), field="listing_id")
     if clock.now() < listing.priority_until:
@@ -144,7 +145,7 @@ def draft_contract(session: Session, actor: Actor, *, listing_id: int,
             has no address for the household. ValidationFailed: no address of the transferee.
     """
     listing = get_listing(session, listing_id, lock=True)
-    require_notice_officer(actor, listing.household_code)
+    permissions.require_work_desk(actor, listing.household_code)
     offer = session.scalar(sa.select(Offer).where(Offer.listing_id == listing_id, Offer.status == "accepted"))
     if listing.status != "awarded" or offer is None:
         raise Conflict(_l("Only an awarded listing gets a contract."), field="listing_id")
@@ -203,7 +204,7 @@ def sign_contract(session: Session, actor: Actor, *, code: str) -> TransferContr
 def _signing_side(session: Session, actor: Actor, contract: TransferContract) -> tuple[bool, object]:
     """Return (signs as the household itself, the entrustment when an agent signs for it); neither
     for the transferee. Refuses anyone else (R2.4)."""
-    household = actor.role == "farmer" and actor.household_code == contract.household_code
+    household = permissions.can_sign_contract(actor, contract.household_code)
     transferee = actor.user_id is not None and session.scalar(
         sa.select(Transferee.user_id).where(Transferee.id == contract.transferee_id)) == actor.user_id
     agent = None if household or transferee else require_agent_for(
@@ -236,8 +237,8 @@ def record_scanned_signatures(session: Session, actor: Actor, *, code: str, scan
             the award; an entrustment not in force that day for signing, or beyond its authority,
             or whose agent is the transferee. Conflict: not a draft.
     """
-    contract = _contract(session, actor, code, roles=OFFICERS)
-    require_notice_officer(actor, contract.household_code)
+    contract = _contract(session, actor, code, role_may=permissions.role_may_work_desk)
+    permissions.require_work_desk(actor, contract.household_code)
     if scan is None:
         raise ValidationFailed(_l("Attach the scan of the paper contract signed by both parties."),
                                field="scan", rule="R1.23")
@@ -293,21 +294,19 @@ def _paper_agent(session: Session, contract: TransferContract, entrustment_id: i
     return agent
 
 
-OFFICERS = ("system", "township_officer")
-
-
-def _contract(session: Session, actor: Actor, code: str, *, roles: tuple[str, ...] | None = None,
+def _contract(session: Session, actor: Actor, code: str, *, role_may=None,
               agent_act: str | None = None) -> TransferContract:
     """Lock a transfer contract for an act: refuse first an actor whose role never does it
-    (roles), then an unknown code and a contract the actor may not see with one answer, so no
-    one learns from a refusal whether a code exists or what state its contract is in. The
-    household's agent entrusted with agent_act on its parcels sees it too (R2.4).
+    (role_may, one of market.permissions.role_may_*), then an unknown code and a contract the
+    actor may not see with one answer, so no one learns from a refusal whether a code exists or
+    what state its contract is in. The household's agent entrusted with agent_act on its parcels
+    sees it too (R2.4).
 
     Raises:
         Unauthenticated: anonymous. Forbidden: another role; no such contract the actor may see.
     """
     require_login(actor)
-    if roles is not None and actor.role not in roles:
+    if role_may is not None and not role_may(actor):
         raise forbidden()
     contract = session.scalar(sa.select(TransferContract).where(TransferContract.code == code)
                               .with_for_update())
@@ -338,9 +337,9 @@ def record_rent(session: Session, actor: Actor, *, code: str, due_on: date, paid
         Forbidden: someone else (an unknown code alike). NotFound: no such instalment.
         Conflict: already paid.
     """
-    contract = _contract(session, actor, code, roles=("farmer", *OFFICERS))
-    if not (actor.role == "farmer" and actor.household_code == contract.household_code):
-        require_notice_officer(actor, contract.household_code)
+    contract = _contract(session, actor, code, role_may=permissions.role_may_record_rent)
+    if not permissions.can_record_rent(actor, contract.household_code):
+        raise forbidden()
     payment = session.scalar(sa.select(RentPayment).where(RentPayment.contract_id == contract.id,
                                                           RentPayment.due_on == due_on).with_for_update())
     if payment is None:
@@ -361,7 +360,7 @@ def terminate(session: Session, actor: Actor, *, code: str, cause: str, evidence
         Forbidden: someone else (an unknown code alike). ValidationFailed: any other cause, no
             evidence. Conflict: not filed.
     """
-    contract = _contract(session, actor, code, roles=("farmer", "collective_clerk"))
+    contract = _contract(session, actor, code, role_may=permissions.role_may_terminate)
     _check_termination(actor, contract, cause, evidence)
     if contract.status != "filed":
         raise Conflict(_l("Only a filed contract can be terminated."), field="code")
@@ -380,11 +379,9 @@ def terminate(session: Session, actor: Actor, *, code: str, cause: str, evidence
 def _check_termination(actor: Actor, contract: TransferContract, cause: str, evidence: str) -> None:
     """Refuse a termination by anyone but the household or its collective, for another cause than
     the statute's (the collective: causes 1-3 only), or without evidence (R1.25, R1.26)."""
-    household = actor.role == "farmer" and actor.household_code == contract.household_code
-    collective = actor.role == "collective_clerk" and actor.collective_code == contract.household_code[:14]
-    if not (household or collective):
+    if not permissions.can_terminate(actor, contract.household_code):
         raise forbidden()
-    _check_cause(household, cause, evidence)
+    _check_cause(acts_for_household(actor, contract.household_code), cause, evidence)
 
 
 def _check_cause(household: bool, cause: str, evidence: str) -> None:
@@ -409,8 +406,8 @@ def register_transfer(session: Session, actor: Actor, *, code: str) -> TransferC
         Forbidden: not the township officer (an unknown code alike). Conflict: not filed, shorter
             than five years, or already registered.
     """
-    contract = _contract(session, actor, code, roles=OFFICERS)
-    require_notice_officer(actor, contract.household_code)
+    contract = _contract(session, actor, code, role_may=permissions.role_may_work_desk)
+    permissions.require_work_desk(actor, contract.household_code)
     if contract.status != "filed" or not contract.registrable or contract.registered_at is not None:
         raise Conflict(_l("Only a filed transfer of five years or more is registered, once."),
                        field="code", rule="R1.24")

@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session
 
 from landrights import clock
 from landrights.accounts.models import User
-from landrights.accounts.permissions import Actor, covers, require_area, require_login, require_notice_officer
+from landrights.accounts.permissions import Actor, require_area, require_login
 from landrights.errors import forbidden
-from landrights.market import queries
+from landrights.market import permissions, queries
+from landrights.market.deposits import deposit_required
 from landrights.market.documents import contract_for
 from landrights.market.models import (
     CapitalReview,
@@ -23,16 +24,9 @@ from landrights.market.models import (
     TransferContract,
     Transferee,
 )
+from landrights.market.pages import listed_by_agent
 from landrights.market.services import get_listing
 from landrights.registry.models import Household, Parcel
-
-FINDERS = ("system", "county_admin", "township_officer")  # who looks transferees up to record a deposit
-
-
-def is_desk_officer(actor: Actor, household_code: str) -> bool:
-    """Tell whether the actor does the township's steps for the household's land (deposits,
-    award, contract, filing, rent): the township officer of its area."""
-    return actor.role in ("system", "township_officer") and covers(actor, household_code)
 
 
 def household_transfers(session: Session, actor: Actor, household_code: str) -> dict:
@@ -47,7 +41,7 @@ def household_transfers(session: Session, actor: Actor, household_code: str) -> 
         TransferContract.household_code == household_code))}
     listings = session.scalars(sa.select(Listing).where(Listing.household_code == household_code)
                                .order_by(Listing.id.desc()))
-    return {"desk": is_desk_officer(actor, household_code),
+    return {"desk": permissions.can_work_desk(actor, household_code),
             "rows": [{"listing": queries.listing_dict(x), "contract": contracts.get(x.id)}
                       for x in listings]}
 
@@ -60,7 +54,7 @@ def listing_desk(session: Session, actor: Actor, listing_id: int) -> dict:
         NotFound: no such listing. Forbidden: not the township officer of its area.
     """
     listing = get_listing(session, listing_id)
-    require_notice_officer(actor, listing.household_code)
+    permissions.require_work_desk(actor, listing.household_code)
     household = session.scalar(sa.select(Household).where(Household.code == listing.household_code))
     codes = [p.parcel_code for p in listing.parcels]
     names = dict(session.execute(sa.select(Parcel.code, Parcel.name).where(
@@ -75,7 +69,9 @@ def listing_desk(session: Session, actor: Actor, listing_id: int) -> dict:
             "parcels": [{"code": c, "name": names.get(c)} for c in codes],
             "bids": queries.listing_bids(session, actor, listing_id)[1], "deposits": deposits,
             "winner": winner, "contract": queries.contract_of_listing(session, actor, listing_id),
-            "closed": clock.now() >= listing.priority_until}
+            "closed": clock.now() >= listing.priority_until,
+            "deposit_required": deposit_required(session, listing),  # R8.4 (4): no less is recorded
+            "agent": listed_by_agent(session, listing)}
 
 
 def find_transferees(session: Session, actor: Actor, q: str, *, listing_id: int | None = None,
@@ -88,7 +84,7 @@ def find_transferees(session: Session, actor: Actor, q: str, *, listing_id: int 
         Unauthenticated: anonymous. Forbidden: not an official who records deposits.
     """
     require_login(actor)
-    if actor.role not in FINDERS:
+    if not permissions.can_find_transferees(actor):
         raise forbidden()
     q = (q or "").strip()
     if not q:
@@ -128,8 +124,7 @@ def rent_schedule(session: Session, actor: Actor, code: str) -> dict:
     today = clock.today()
     payments = session.scalars(sa.select(RentPayment).where(RentPayment.contract_id == contract.id)
                                .order_by(RentPayment.due_on)).all()
-    household = actor.role == "farmer" and actor.household_code == contract.household_code
-    records = household or is_desk_officer(actor, contract.household_code)
+    records = permissions.can_record_rent(actor, contract.household_code)
     transferee = session.scalar(sa.select(Transferee.name).where(Transferee.id == contract.transferee_id))
     rows = [_instalment(p, today) for p in payments]
     return {"contract": contract, "last_day": contract.term.upper - timedelta(days=1), "rows": rows,

@@ -4,8 +4,6 @@ a transfer contract's rent instalments, where a payment received is recorded. A 
 shown again with what was typed and its error beside the field. Routes on market.bp."""
 from __future__ import annotations
 
-from decimal import Decimal
-
 from flask import redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
@@ -14,8 +12,9 @@ from flask_wtf import FlaskForm
 from landrights.accounts.views import current_actor
 from landrights.extensions import db
 from landrights.market import contracts, desk_queries, endings, services
+from landrights.market.inputs import DepositIn, DraftIn, LapseIn, RentIn
 from landrights.market.views import bp
-from landrights.web.actions import attempt, expired_form, form_date, form_decimal, form_int
+from landrights.web.actions import attempt, expired_form, form_input
 
 DONE = {"deposit": _l("The deposit is recorded: the transferee may now bid."),
         "award": _l("The listing is decided: the result is shown below."),
@@ -48,18 +47,14 @@ def _desk_page(listing_id: int, form, values):
 
 
 def _step(listing_id: int, action: str):
-    actor, form = current_actor(), request.form
+    actor = current_actor()
     if action == "deposit":
-        return services.record_deposit(db.session, actor, listing_id=listing_id,
-                                       transferee_id=form_int("transferee_id") or 0,
-                                       amount_yuan=form_decimal("amount_yuan") or Decimal(0),
-                                       receipt=form.get("receipt", ""))
+        return services.record_deposit(db.session, actor, listing_id=listing_id, **form_input(DepositIn))
     if action == "award":
         return contracts.award(db.session, actor, listing_id=listing_id)
     if action == "lapse":
-        return endings.lapse_award(db.session, actor, listing_id=listing_id, reason=form.get("reason", ""))
-    return contracts.draft_contract(db.session, actor, listing_id=listing_id,
-                                    transferee_address=form.get("transferee_address") or None)
+        return endings.lapse_award(db.session, actor, listing_id=listing_id, **form_input(LapseIn))
+    return contracts.draft_contract(db.session, actor, listing_id=listing_id, **form_input(DraftIn))
 
 
 @bp.route("/contracts/<code>/rent", methods=["GET", "POST"])
@@ -71,8 +66,7 @@ def rent(code: str):
         if (refused := expired_form(request.path)) is not None:
             return refused
         failed, _payment = attempt(lambda: contracts.record_rent(
-            db.session, current_actor(), code=code, due_on=form_date("due_on"), paid_on=form_date("paid_on")),
-            _l("The payment is recorded."))
+            db.session, current_actor(), code=code, **form_input(RentIn)), _l("The payment is recorded."))
         if failed is None:
             return redirect(url_for("market.rent", code=code))
         return _rent_page(code, form, request.form), failed.status

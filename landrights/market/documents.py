@@ -7,7 +7,6 @@ and four sides, term, use, both parties' rights and duties, price and payment, c
 expropriation, termination, liability for breach, attachments at expiry and dispute resolution."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -15,10 +14,11 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from landrights import clock
+from landrights import clock, patterns
 from landrights.accounts.models import User
-from landrights.accounts.permissions import OFFICIAL_ROLES, Actor, covers, require_login
+from landrights.accounts.permissions import Actor, require_login
 from landrights.errors import Conflict, Forbidden, ValidationFailed
+from landrights.market import permissions
 from landrights.market.models import TransferContract, Transferee, TransfereeIdentity
 from landrights.registry import rules as registry_rules
 from landrights.registry.models import AdminUnit, Collective, Household, Parcel, Person
@@ -43,9 +43,7 @@ def contract_for(session: Session, actor: Actor, code: str) -> TransferContract:
 
 def sees_transfer(session: Session, actor: Actor, contract: TransferContract) -> bool:
     """Tell whether the actor is a party to the transfer or an official of the household's area."""
-    if actor.role == "farmer" and actor.household_code == contract.household_code:
-        return True
-    if actor.role in ("system", *OFFICIAL_ROLES) and covers(actor, contract.household_code):
+    if permissions.can_see_transfer(actor, contract.household_code):
         return True
     return actor.user_id is not None and session.scalar(sa.select(Transferee.user_id).where(
         Transferee.id == contract.transferee_id)) == actor.user_id
@@ -205,9 +203,6 @@ class TransferCheck:
     signed: qr.SignedCheck = qr.NOT_SIGNED  # the key that signed the QR, and if it was revoked
 
 
-TRANSFER_CODE = re.compile(r"^\d{18}$")
-
-
 def verify_transfer(session: Session, key: bytes, code: str, *, day: str | None = None,
                     sig: str | None = None, key_id: str | None = None) -> TransferCheck:
     """Verify a transfer attestation by the signed data of its QR code (SM2 with key_id, or the
@@ -215,7 +210,7 @@ def verify_transfer(session: Session, key: bytes, code: str, *, day: str | None 
 
     A code alone, altered or forged data and an unknown code all get the same answer,
     'unverified', decided before the register is read."""
-    if not TRANSFER_CODE.match(code):
+    if not patterns.TRANSFER_CONTRACT.matches(code):
         return TransferCheck("unverified", code)
     signed = qr.verify_signed(session, key, "transfer", code, day=day, sig=sig, key_id=key_id)
     if not signed.ok:

@@ -13,9 +13,10 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from landrights.accounts.permissions import Actor, require_login, require_notice_officer
+from landrights.accounts.permissions import Actor, require_login
 from landrights.db import flush_or_raise
-from landrights.errors import Conflict, ValidationFailed
+from landrights.errors import Conflict, ValidationFailed, forbidden
+from landrights.market import permissions
 from landrights.market.entrustments import require_agent_for
 from landrights.market.models import Deposit, Listing, ListingParcel, Offer, TransferContract
 from landrights.market.services import get_listing
@@ -32,11 +33,10 @@ def release_parcels(session: Session, listing_id: int) -> None:
 def _household_agent_or_officer(session: Session, actor: Actor, listing: Listing) -> None:
     """Refuse all but the household, the township officer, and an agent whose entrustment to
     withdraw these parcels is in force now (R2.4: not revoked, in its term)."""
-    if actor.role == "farmer" and actor.household_code == listing.household_code:
+    if permissions.can_withdraw_listing(actor, listing.household_code):
         return
-    if actor.role in ("system", "township_officer"):
-        require_notice_officer(actor, listing.household_code)
-        return
+    if permissions.role_may_work_desk(actor):  # the officer of another township (never an agent)
+        raise forbidden()
     require_agent_for(session, actor, listing.household_code, [p.parcel_code for p in listing.parcels],
                       "withdraw_listing")
 
@@ -74,7 +74,7 @@ def lapse_award(session: Session, actor: Actor, *, listing_id: int, reason: str)
         Conflict: the listing is not awarded, or its contract is already signed by both.
     """
     listing = get_listing(session, listing_id, lock=True)
-    require_notice_officer(actor, listing.household_code)
+    permissions.require_work_desk(actor, listing.household_code)
     if not (reason or "").strip():
         raise ValidationFailed(_l("Say why the award lapses (e.g. the winner did not sign)."),
                                field="reason", rule="R8.4")

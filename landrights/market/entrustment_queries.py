@@ -13,19 +13,12 @@ from landrights import clock
 from landrights.accounts.models import User
 from landrights.accounts.permissions import Actor, covers, require_area, require_login
 from landrights.errors import Forbidden, forbidden
+from landrights.market import permissions
 from landrights.market.entrustments import may_revoke, status_of
-from landrights.market.models import Entrustment, TransferContract
+from landrights.market.models import Entrustment, Listing, ListingParcel, TransferContract
 from landrights.registry.models import Contract, ContractParcel, Household, Parcel
 
 LIVE = ("awaiting_agent", "not_yet", "in_force")  # not revoked, not past its term
-
-
-def may_entrust(actor: Actor, household_code: str) -> bool:
-    """Tell whether the actor records an entrustment of the household: the household itself in the
-    app, or the township officer of its area from the paper signed by both."""
-    if actor.role == "farmer":
-        return actor.household_code == household_code
-    return actor.role in ("system", "township_officer") and covers(actor, household_code)
 
 
 def household_entrustments(session: Session, actor: Actor, household_code: str) -> dict:
@@ -37,7 +30,7 @@ def household_entrustments(session: Session, actor: Actor, household_code: str) 
     require_area(actor, household_code)
     query = _rows().where(Entrustment.household_code == household_code).order_by(Entrustment.id.desc())
     return {"rows": _described(session, actor, session.execute(query).all()),
-            "may_entrust": may_entrust(actor, household_code)}
+            "may_entrust": permissions.can_entrust(actor, household_code)}
 
 
 def entrusted_to(session: Session, actor: Actor) -> list[dict]:
@@ -106,7 +99,7 @@ def entrust_form(session: Session, actor: Actor, household_code: str) -> dict:
             its area (one answer for an unknown code).
     """
     require_login(actor)
-    if not may_entrust(actor, household_code):
+    if not permissions.can_entrust(actor, household_code):
         raise forbidden()
     household = session.scalar(sa.select(Household).where(Household.code == household_code))
     contract = session.scalar(sa.select(Contract).where(Contract.household_code == household_code,
@@ -141,3 +134,51 @@ def _leased_until(session: Session, household_code: str) -> dict[str, date]:
         if last >= today:
             until |= {c: max(last, until.get(c, last)) for c in codes}
     return until
+
+
+def entrusted_land(session: Session, actor: Actor, entrustment_id: int) -> dict:
+    """Return what the agent lists for the household under its entrustment (R2.4): the entrustment,
+    the parcels it covers by name and area (with a running lease's last day and an open listing's
+    number), the latest end of a rental it allows, the listings made under it, and why the agent
+    may not list now ('revoked', 'expired', 'not_yet', 'awaiting_agent', 'not_entrusted'), or None.
+
+    Raises:
+        Unauthenticated: anonymous. Forbidden: not its agent (an unknown number alike).
+    """
+    from landrights.market.queries import listing_dict
+
+    require_login(actor)
+    found = session.execute(_rows().where(Entrustment.id == entrustment_id)).first()
+    if found is None or actor.user_id is None or found[0].agent_user_id != actor.user_id:
+        raise Forbidden(_l("There is no entrustment with this number that you may see."),
+                        field="entrustment_id")
+    entrustment, described = found[0], _described(session, actor, [found])[0]
+    contract = session.scalar(sa.select(Contract).where(Contract.household_code == entrustment.household_code,
+                                                        Contract.valid_to.is_(None),
+                                                        Contract.status == "registered"))
+    covered = set(entrustment.parcel_codes)
+    listed = _open_listing_of(session, covered)
+    parcels = [p | {"listing_id": listed.get(p["code"])}
+               for p in (_contract_parcels(session, contract) if contract else []) if p["code"] in covered]
+    made = session.scalars(sa.select(Listing).where(Listing.entrustment_id == entrustment.id)
+                           .order_by(Listing.id.desc()))
+    return {"e": described, "parcels": parcels, "listings": [listing_dict(x) for x in made],
+            "latest": min(entrustment.transfer_until, contract.term_end) if contract else None,
+            "refusal": _why_not_list(described)}
+
+
+def _why_not_list(described: dict) -> str | None:
+    """Why the agent may not list under the entrustment today, or None: not in force (revoked,
+    past its term, not yet begun, not accepted), or listing not among the acts entrusted."""
+    if described["status"] != "in_force":
+        return described["status"]
+    return None if "list" in described["acts"] else "not_entrusted"
+
+
+def _open_listing_of(session: Session, codes: set[str]) -> dict[str, int]:
+    """The listing each of these parcels is listed in now (open, or awarded and not yet filed), by
+    parcel code."""
+    if not codes:
+        return {}
+    return dict(session.execute(sa.select(ListingParcel.parcel_code, ListingParcel.listing_id).where(
+        ListingParcel.parcel_code.in_(codes), ListingParcel.status == "listed")).all())

@@ -1,11 +1,10 @@
 """Entrustment pages (流转委托书, R2.4): the household (a migrant, from its rights page) entrusts an
 agent to rent out its land, or the township officer records the paper signed by both with its scan;
-the agent reads and accepts it (from its home page); the household, the agent or the officer
-revokes it after a confirmation. Routes on market.bp."""
+the agent reads and accepts it (from its home page) and lists the household's land under it; the
+household, the agent or the officer revokes it after a confirmation. Routes on market.bp."""
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
 
 from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -16,9 +15,10 @@ from landrights import clock
 from landrights.accounts.views import current_actor
 from landrights.extensions import db
 from landrights.market import entrustment_queries as queries
-from landrights.market import entrustments
+from landrights.market import entrustments, permissions, services
+from landrights.market.inputs import EntrustmentIn, ListingIn, ReasonIn
 from landrights.market.views import bp
-from landrights.web.actions import attempt, expired_form, form_date, form_decimal, uploaded
+from landrights.web.actions import attempt, expired_form, form_input, uploaded
 
 DEFAULT_ACTS = ["list", "withdraw_listing"]
 
@@ -40,8 +40,8 @@ def entrust(code: str):
 
 
 def _form(choices: dict, form, values: dict):
-    return render_template("market/entrust.html", c=choices, form=form, v=values,
-                           officer=current_actor().role != "farmer")
+    in_app = permissions.can_entrust_in_app(current_actor(), choices["household"].code)
+    return render_template("market/entrust.html", c=choices, form=form, v=values, officer=not in_app)
 
 
 def _defaults(choices: dict) -> dict:
@@ -57,15 +57,10 @@ def _defaults(choices: dict) -> dict:
 
 
 def _create(code: str):
-    form = request.form
-    agent = form.get("agent") or "other"
-    return entrustments.create_entrustment(
-        db.session, current_actor(), household_code=code,
-        agent_username=(form.get("agent_username", "") if agent == "other" else agent).strip(),
-        parcel_codes=form.getlist("parcel_codes"), acts=form.getlist("acts"),
-        valid_from=form_date("valid_from"), valid_to=form_date("valid_to"),
-        transfer_until=form_date("transfer_until"), min_price=form_decimal("min_price") or Decimal(0),
-        scope=form.get("scope", ""), document=form.get("document") or None, scan=uploaded("scan"))
+    agent = request.form.get("agent") or "other"  # a clerk of the collective, or another account typed
+    typed = request.form.get("agent_username", "") if agent == "other" else agent
+    given = form_input(EntrustmentIn, household_code=code, agent_username=typed.strip())
+    return entrustments.create_entrustment(db.session, current_actor(), scan=uploaded("scan"), **given)
 
 
 @bp.get("/entrustments/<int:entrustment_id>")
@@ -99,10 +94,34 @@ def revoke_entrustment(entrustment_id: int):
         if (refused := expired_form(request.path)) is not None:
             return refused
         failed, _done = attempt(lambda: entrustments.revoke_entrustment(
-            db.session, actor, entrustment_id=entrustment_id, reason=request.form.get("reason", "")),
+            db.session, actor, entrustment_id=entrustment_id, **form_input(ReasonIn)),
             _("The entrustment is revoked: the agent can no longer act for the household."))
         if failed is None:
             return redirect(url_for("market.entrustment", entrustment_id=entrustment_id))
         return render_template("market/revoke_entrustment.html", e=found, form=form,
                                reason=request.form.get("reason", "")), failed.status
     return render_template("market/revoke_entrustment.html", e=found, form=form, reason="")
+
+
+@bp.route("/entrustments/<int:entrustment_id>/land", methods=["GET", "POST"])
+@login_required
+def entrusted_land(entrustment_id: int):
+    """The agent's page of the household's land under its entrustment (R2.4), from the home page:
+    the parcels it covers, what the agent listed, and the household's own listing form; or, plainly,
+    why the agent may not list (revoked, past its term, not begun, not accepted, listing not
+    entrusted: 403). The service decides (services.create_listing → require_agent_for)."""
+    actor, refused = current_actor(), None
+    if request.method == "POST":
+        if (expired := expired_form(request.path)) is not None:
+            return expired
+        household = queries.entrusted_land(db.session, actor, entrustment_id)["e"]["household_code"]
+        refused, listing = attempt(lambda: services.create_listing(db.session, actor, **form_input(
+            ListingIn, household_code=household, entrustment_id=entrustment_id)),
+            _("The land is listed for the household: transferees can bid on it now."))
+        if refused is None:
+            return redirect(url_for("market.listing", listing_id=listing.id, _anchor="listing-status"))
+    land = queries.entrusted_land(db.session, actor, entrustment_id)
+    chosen = request.form.getlist("parcel_codes") if refused else request.args.getlist("parcel")
+    status = refused.status if refused else 403 if land["refusal"] else 200
+    return render_template("market/entrusted_land.html", d=land, form=FlaskForm(), chosen=chosen,
+                           typed=request.form if refused else {}), status

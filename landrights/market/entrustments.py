@@ -25,15 +25,15 @@ from sqlalchemy.orm import Session
 
 from landrights import clock, ranges
 from landrights.accounts.models import User
-from landrights.accounts.permissions import OFFICIAL_ROLES, Actor, covers, require_login
+from landrights.accounts.permissions import Actor, require_login
 from landrights.db import flush_or_raise
 from landrights.errors import Conflict, Forbidden, ValidationFailed, forbidden
 from landrights.evidence import Upload, signature_method
+from landrights.market import permissions
 from landrights.market.models import ENTRUSTED_ACTS, Entrustment
 from landrights.registry import services as registry
 from landrights.registry.models import Contract
 
-AGENT_ROLES = ("farmer", "transferee", "collective_clerk")
 _NO_ENTRUSTMENT = _l("Only the household does this, or an agent holding its written entrustment, signed by "
                      "both and in force, for these parcels and this act.")
 
@@ -166,10 +166,7 @@ def _eligible_agent(session: Session, household_code: str, username: str) -> int
     """Return the id of the account that may be this household's agent; any other name, known or
     not, gets the same answer."""
     user = session.scalar(sa.select(User).where(sa.func.lower(User.username) == (username or "").lower()))
-    eligible = user is not None and user.is_active and user.role in AGENT_ROLES and (
-        user.role == "transferee"
-        or (user.role == "farmer" and user.household_code != household_code)
-        or (user.role == "collective_clerk" and user.collective_code == household_code[:14]))
+    eligible = user is not None and user.is_active and permissions.can_be_agent(user, household_code)
     if not eligible:
         raise ValidationFailed(_l("This account cannot be the household's agent: give the user name of "
                                   "another person's account, or of the collective's clerk."),
@@ -269,9 +266,7 @@ def may_revoke(actor: Actor, entrustment: Entrustment) -> bool:
     or the township officer of the household's area (on its written revocation)."""
     if actor.user_id is not None and actor.user_id == entrustment.agent_user_id:
         return True  # the agent renounces
-    if actor.role == "farmer":
-        return actor.household_code == entrustment.household_code
-    return actor.role in ("system", "township_officer") and covers(actor, entrustment.household_code)
+    return permissions.can_revoke_entrustment(actor, entrustment.household_code)
 
 
 def list_entrustments(session: Session, actor: Actor, *, household_code: str | None = None,
@@ -284,7 +279,7 @@ def list_entrustments(session: Session, actor: Actor, *, household_code: str | N
     """
     require_login(actor)
     mine = Entrustment.agent_user_id == actor.user_id if actor.user_id is not None else sa.false()
-    prefix = actor.area_prefix if actor.role in ("system", "farmer", *OFFICIAL_ROLES) else None
+    prefix = actor.area_prefix  # None for the roles without an area (a transferee)
     area = sa.false() if prefix is None else Entrustment.household_code.startswith(prefix, autoescape=True)
     query = sa.select(Entrustment).where(sa.or_(mine, area))
     if household_code:

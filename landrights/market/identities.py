@@ -22,6 +22,7 @@ from landrights.accounts.permissions import Actor, covers, require_login
 from landrights.collective.queries import member_collectives
 from landrights.db import flush_or_raise
 from landrights.errors import NotFound, ValidationFailed, forbidden
+from landrights.market import permissions
 from landrights.market.models import Transferee, TransfereeIdentity
 from landrights.registry.conflicts import identity_number, refuse_number_in_conflict
 from landrights.registry.models import ChangeEvent, Household, HouseholdMember, Person
@@ -97,7 +98,7 @@ def verify_identity(session: Session, actor: Actor, *, transferee_id: int, id_nu
             named. Conflict: the person or the transferee already has an identity.
     """
     require_login(actor)
-    if actor.role == "township_officer" and actor.user_id is not None:
+    if permissions.can_verify_identities(actor) and actor.user_id is not None:
         return _by_officer(session, actor, transferee_id, id_number, document)
     transferee = session.scalar(sa.select(Transferee).where(Transferee.user_id == actor.user_id))
     if actor.user_id is None or transferee is None or transferee.id != transferee_id:
@@ -178,7 +179,7 @@ def end_identity(session: Session, actor: Actor, *, transferee_id: int, reason: 
 
 
 def _officer_of_person(session: Session, actor: Actor, person_id: int) -> bool:
-    if actor.role != "township_officer":
+    if not permissions.can_verify_identities(actor):
         return False
     number = session.scalar(sa.select(Person.id_number).where(Person.id == person_id))
     try:

@@ -16,6 +16,7 @@ from sqlalchemy import ForeignKeyConstraint as FK
 from sqlalchemy.dialects.postgresql import ARRAY, DATERANGE, ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from landrights import patterns
 from landrights.db import Base
 
 NOW = sa.text("now()")
@@ -329,7 +330,8 @@ class TransferContract(Base):
     __table_args__ = (
         sa.UniqueConstraint("code"),
         sa.UniqueConstraint("listing_id"),
-        Check("code ~ '^[0-9]{18}$' AND left(code, 6) = county_code", name="code_shape"),
+        Check(f"code ~ '{patterns.TRANSFER_CONTRACT.anchored}' AND left(code, 6) = county_code",
+              name="code_shape"),
         # void: the award lapsed before both signed (market.endings.lapse_award)
         Check("status IN ('draft', 'signed', 'filed', 'terminated', 'void')", name="status_known"),
         Check("status IN ('draft', 'void') OR (household_signed_at IS NOT NULL AND "

@@ -6,24 +6,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
-from decimal import ROUND_CEILING, Decimal
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from landrights import clock, ranges
-from landrights.accounts.permissions import Actor
+from landrights import clock
+from landrights.accounts.models import User
+from landrights.accounts.permissions import Actor, is_anonymous, is_county_admin
 from landrights.geo.area import m2_to_mu
-from landrights.market import queries
+from landrights.market import permissions, queries
+from landrights.market.deposits import deposit_required
 from landrights.market.identities import is_member_of
-from landrights.market.models import Bid, Deposit, Listing, Offer, RentPayment, TransferContract, Transferee
-from landrights.registry.models import AdminUnit, Parcel
-from landrights.registry.queries import setting
-
-
-def may_list_for(actor: Actor, household_code: str | None) -> bool:
-    """Tell whether the actor lists this household's land itself (the household's own account)."""
-    return bool(household_code) and actor.role == "farmer" and actor.household_code == household_code
+from landrights.market.models import (
+    Bid,
+    Deposit,
+    Entrustment,
+    Listing,
+    Offer,
+    RentPayment,
+    TransferContract,
+    Transferee,
+)
+from landrights.registry.models import AdminUnit, Household, Parcel
 
 
 def townships(session: Session) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -60,13 +65,12 @@ def township_code(session: Session, typed: str | None) -> str | None:
 def market_tasks(session: Session, actor: Actor) -> dict:
     """Return which of the market's own pages the actor uses: list land and its listings (a
     household), its bids (a registered transferee), the ledger and pledges (officials)."""
-    if actor.role == "anonymous":
+    if is_anonymous(actor):
         return {}
     bids = actor.user_id is not None and session.scalar(
         sa.select(Transferee.id).where(Transferee.user_id == actor.user_id)) is not None
-    return {"list": may_list_for(actor, actor.household_code), "bids": bids,
-            "ledger": actor.role in ("township_officer", "county_admin"),
-            "pledges": actor.role in ("township_officer", "county_admin")}
+    return {"list": permissions.can_list_land(actor, actor.household_code), "bids": bids,
+            "ledger": permissions.can_open_ledger(actor), "pledges": permissions.can_open_ledger(actor)}
 
 
 def my_listings_bid_on(session: Session, actor: Actor) -> list[dict]:
@@ -101,17 +105,6 @@ def with_places(session: Session, items: list[dict]) -> list[dict]:
                         {x["household_code"][:12] for x in items})
     return [x | {"township": names.get(x["township_code"], x["township_code"]),
                  "village": names.get(x["household_code"][:12], "")} for x in items]
-
-
-def deposit_required(session: Session, listing: Listing) -> Decimal:
-    """Return the deposit (保证金) a bidder pays before bidding (R8.4 (4) requires one; no rule found
-    says how much, so it is the county's setting): market_deposit_share of one year's rent at the
-    reserve price, rounded up to 10 yuan, at least market_deposit_min_yuan."""
-    share = Decimal(setting(session, "market_deposit_share", "0.1"))
-    least = Decimal(setting(session, "market_deposit_min_yuan", "100"))
-    rent = m2_to_mu(listing.area_m2) * listing.reserve_price * share
-    tens = (rent / 10).to_integral_value(rounding=ROUND_CEILING) * 10
-    return min(max(tens, least), ranges.DEPOSIT_MAX).quantize(Decimal("0.01"))
 
 
 @dataclass
@@ -151,8 +144,10 @@ def listing_view(session: Session, actor: Actor, listing_id: int) -> ListingView
     listing = get_listing(session, listing_id)
     facts = with_places(session, [queries.listing_dict(listing)])[0]
     facts["parcels"] = _parcels(session, listing)
+    facts["deposit_required"] = deposit_required(session, listing)
+    facts["agent"] = listed_by_agent(session, listing)
     view = ListingView(facts=facts, phase=_phase(listing))
-    if actor.role != "anonymous":
+    if not is_anonymous(actor):
         view.sees_all_bids = queries._sees_all_bids(session, actor, listing)
         view.transferee = session.scalar(sa.select(Transferee).where(Transferee.user_id == actor.user_id)) \
             if actor.user_id is not None else None
@@ -160,11 +155,27 @@ def listing_view(session: Session, actor: Actor, listing_id: int) -> ListingView
         view.bids = queries.listing_bids(session, actor, listing_id)[1]
     elif view.transferee is not None:
         _as_bidder(session, view, listing)
-    view.may = {"withdraw": view.sees_all_bids and actor.role != "county_admin" and listing.status == "open"
+    # the county administrator sees every bid but withdraws nothing (it oversees)
+    view.may = {"withdraw": view.sees_all_bids and not is_county_admin(actor) and listing.status == "open"
                 and not listing.bid_count,
-                "bid": _bids_now(view), "match": _matches_now(session, view, listing)}
+                "bid": _bids_now(view), "match": _matches_now(session, view, listing),
+                # the parcels' own pages: the household's and its officials' (not its agent's)
+                "parcel_pages": permissions.can_see_all_bids(actor, listing.household_code)}
     view.outcome = _outcome(session, actor, view, listing)
     return view
+
+
+def listed_by_agent(session: Session, listing: Listing) -> dict | None:
+    """Who listed the land for the household under its written entrustment (R2.4): the agent's and
+    the household's names and the entrustment's number; None when the household listed it."""
+    if listing.entrustment_id is None:
+        return None
+    agent, household = session.execute(
+        sa.select(User.display_name, Household.name).select_from(Entrustment)
+        .join(User, User.id == Entrustment.agent_user_id)
+        .join(Household, Household.code == Entrustment.household_code)
+        .where(Entrustment.id == listing.entrustment_id)).one()
+    return {"agent": agent, "household": household, "entrustment_id": listing.entrustment_id}
 
 
 def _parcels(session: Session, listing: Listing) -> list[dict]:
@@ -178,7 +189,7 @@ def _as_bidder(session: Session, view: ListingView, listing: Listing) -> None:
     me = view.transferee
     view.deposit = session.scalar(sa.select(Deposit).where(Deposit.listing_id == listing.id,
                                                            Deposit.transferee_id == me.id))
-    view.deposit_required = deposit_required(session, listing)
+    view.deposit_required = view.facts["deposit_required"]
     view.bids = session.execute(sa.select(Bid, Transferee.name)
                                 .join(Transferee, Transferee.id == Bid.transferee_id)
                                 .where(Bid.listing_id == listing.id, Bid.transferee_id == me.id)
@@ -188,7 +199,10 @@ def _as_bidder(session: Session, view: ListingView, listing: Listing) -> None:
 
 
 def _bids_now(view: ListingView) -> bool:
-    return view.phase == "bidding" and view.deposit is not None and view.deposit.status == "held"
+    """Bidding is open and the bidder's deposit is held, of at least the listing's (R8.4 (4))."""
+    deposit = view.deposit
+    return view.phase == "bidding" and deposit is not None and deposit.status == "held" \
+        and deposit.amount_yuan >= view.deposit_required
 
 
 def _matches_now(session: Session, view: ListingView, listing: Listing) -> bool:

@@ -13,15 +13,10 @@ from sqlalchemy.dialects.postgresql import Range
 from sqlalchemy.orm import Session
 
 from landrights import clock, ranges
-from landrights.accounts.permissions import (
-    Actor,
-    covers,
-    require_area,
-    require_login,
-    require_notice_officer,
-)
+from landrights.accounts.permissions import Actor, covers, require_area, require_login
 from landrights.db import flush_or_raise
 from landrights.errors import Conflict, Forbidden, ValidationFailed, forbidden
+from landrights.market import permissions
 from landrights.market.after_models import Pledge, PledgeParcel
 from landrights.market.models import TransferContract
 from landrights.registry import services as registry
@@ -45,7 +40,7 @@ def record_pledge(session: Session, actor: Actor, *, household_code: str, parcel
         Forbidden: not the township officer of the area. ValidationFailed: no creditor, amount,
             document or consent; parcels or term outside the contract or transfer.
     """
-    require_notice_officer(actor, household_code)
+    permissions.require_work_desk(actor, household_code)
     _require_terms(creditor, amount_yuan, term_start, term_end, document)
     if contract_code:
         last_day = _transfer_covering(session, household_code, contract_code, parcel_codes, consent_document)
@@ -113,7 +108,7 @@ def release_pledge(session: Session, actor: Actor, *, pledge_id: int, document: 
         Conflict: already released.
     """
     require_login(actor)
-    if actor.role not in ("system", "township_officer"):
+    if not permissions.role_may_work_desk(actor):  # the role first, then the lookup
         raise forbidden()
     pledge = session.scalar(sa.select(Pledge).where(Pledge.id == pledge_id).with_for_update())
     if pledge is None or not covers(actor, pledge.household_code):

@@ -10,9 +10,16 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from landrights import clock
-from landrights.accounts.permissions import Actor, require_area, require_login
+from landrights.accounts.permissions import (
+    Actor,
+    acts_for_household,
+    is_anonymous,
+    require_area,
+    require_login,
+)
 from landrights.errors import forbidden
 from landrights.geo.area import m2_to_mu
+from landrights.market import permissions
 from landrights.market.models import Bid, LedgerEntry, Listing, ListingParcel, TransferContract, Transferee
 from landrights.registry.models import Parcel
 
@@ -150,7 +157,7 @@ def statistics(session: Session, actor: Actor) -> list[dict]:
     """
     require_login(actor)
     prefix = (actor.area_prefix or "")[:9]
-    if actor.role not in ("system", "county_admin", "township_officer", "collective_clerk"):
+    if not permissions.can_see_statistics(actor):
         raise forbidden()
     rows = session.execute(sa.text("""
         WITH filed AS (
@@ -187,15 +194,14 @@ def contract_page(session: Session, actor: Actor, code: str) -> dict:
         Unauthenticated: anonymous. Forbidden: neither a party nor an official of its area, or no
             such contract (one answer for both).
     """
-    from landrights.accounts.permissions import covers
     from landrights.market.documents import contract_for
     from landrights.market.retransfers import retransfers_of
 
     contract = contract_for(session, actor, code)
-    household = actor.role == "farmer" and actor.household_code == contract.household_code
+    household = acts_for_household(actor, contract.household_code)
     transferee = session.scalar(sa.select(Transferee).where(Transferee.id == contract.transferee_id))
     is_transferee = actor.user_id is not None and transferee.user_id == actor.user_id
-    officer = actor.role in ("system", "township_officer") and covers(actor, contract.household_code)
+    officer = permissions.can_work_desk(actor, contract.household_code)
     last = timedelta(days=1)
     return {"contract": contract, "transferee": transferee, "last_day": contract.term.upper - last,
             "retransfers": [(r, r.term.upper - last) for r in retransfers_of(session, contract.id)],
@@ -229,19 +235,16 @@ def listing_bids(session: Session, actor: Actor, listing_id: int) -> tuple[str, 
              .where(Bid.listing_id == listing_id).order_by(Bid.price.desc(), Bid.placed_at))
     if _sees_all_bids(session, actor, listing):
         return "all", session.execute(query).all()
-    if actor.user_id is None or actor.role == "anonymous" or session.scalar(
+    if actor.user_id is None or is_anonymous(actor) or session.scalar(
             sa.select(Transferee.id).where(Transferee.user_id == actor.user_id)) is None:
         raise forbidden()
     return "own", session.execute(query.where(Transferee.user_id == actor.user_id)).all()
 
 
 def _sees_all_bids(session: Session, actor: Actor, listing: Listing) -> bool:
-    from landrights.accounts.permissions import covers
     from landrights.market.models import Entrustment
 
-    if actor.role == "farmer" and actor.household_code == listing.household_code:
-        return True
-    if actor.role in ("system", "county_admin", "township_officer") and covers(actor, listing.household_code):
+    if permissions.can_see_all_bids(actor, listing.household_code):
         return True
     return listing.entrustment_id is not None and actor.user_id is not None and session.scalar(
         sa.select(Entrustment.agent_user_id).where(Entrustment.id == listing.entrustment_id)) == actor.user_id

@@ -18,6 +18,7 @@ from landrights.db import flush_or_raise
 from landrights.errors import Conflict, Forbidden, ValidationFailed, forbidden
 from landrights.evidence import Upload, signature_method
 from landrights.geo.area import m2_to_mu
+from landrights.market import permissions
 from landrights.market.after_models import Retransfer, RetransferConsent
 from landrights.market.contracts import _contract, passes_gate
 from landrights.market.models import LedgerEntry, TransferContract, Transferee
@@ -39,7 +40,7 @@ def consent_to_retransfer(session: Session, actor: Actor, *, code: str, until: d
         ValidationFailed: an officer without a valid scan; an end past the transfer's.
         Conflict: the transfer is not filed.
     """
-    contract = _contract(session, actor, code, roles=("farmer", "system", "township_officer"))
+    contract = _contract(session, actor, code, role_may=permissions.role_may_consent_to_retransfer)
     method = signature_method(actor, contract.household_code, scan, missing_scan=_l(
         "Attach the scan of the consent the household signed."), rule="R1.29")
     if contract.status != "filed":

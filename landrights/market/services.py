@@ -16,16 +16,11 @@ from sqlalchemy.dialects.postgresql import ARRAY, Range
 from sqlalchemy.orm import Session
 
 from landrights import clock, moments, ranges
-from landrights.accounts.permissions import (
-    Actor,
-    require_certificate_issuer,
-    require_login,
-    require_notice_officer,
-)
+from landrights.accounts.permissions import Actor, require_login
 from landrights.certification.models import Objection
 from landrights.db import flush_or_raise
 from landrights.errors import Conflict, NotFound, ValidationFailed, forbidden
-from landrights.market import identities
+from landrights.market import deposits, identities, permissions
 from landrights.market.entrustments import require_agent_for, within_authority
 from landrights.market.models import (
     LAND_USES,
@@ -90,7 +85,7 @@ def review_capital(session: Session, actor: Actor, *, transferee_id: int, county
     Raises:
         Forbidden: not the county administrator. ValidationFailed: a review part missing.
     """
-    require_certificate_issuer(actor, county_code)
+    permissions.require_review_capital(actor, county_code)
     if not all((s or "").strip() for s in (qualification, project, risk_measures)):
         raise ValidationFailed(_l("Record the qualification review, the project review and the risk "
                                   "measures."), field="qualification", rule="R1.28")
@@ -114,7 +109,7 @@ def _lister(session: Session, actor: Actor, household_code: str, parcel_codes: l
     """The household itself lists, or an agent holding its written entrustment (R2.4) to list
     these parcels; return the agent's entrustment (None for the household)."""
     require_login(actor)
-    if actor.role == "farmer" and actor.household_code == household_code:
+    if permissions.can_list_land(actor, household_code):
         return None
     return require_agent_for(session, actor, household_code, parcel_codes, "list",
                              entrustment_id=entrustment_id)
@@ -238,15 +233,17 @@ def record_deposit(session: Session, actor: Actor, *, listing_id: int, transfere
 
     Raises:
         Forbidden: not the township officer. ValidationFailed: no such transferee (never the
-            database's foreign-key text), no receipt, an amount out of range. Conflict: the
-            listing no longer takes bids; already recorded.
+            database's foreign-key text), no receipt, an amount out of range or below the
+            listing's deposit (R8.4 (4), naming it). Conflict: the listing no longer takes bids;
+            already recorded.
     """
     listing = get_listing(session, listing_id)
-    require_notice_officer(actor, listing.household_code)
+    permissions.require_work_desk(actor, listing.household_code)
     if session.get(Transferee, transferee_id) is None:
         raise ValidationFailed(_l("Choose the transferee who paid: find it by its name and pick it from the "
                                   "list."), field="transferee_id", rule="R8.4")
     ranges.DEPOSIT.check(amount_yuan, "amount_yuan")
+    deposits.require_enough_recorded(session, listing, amount_yuan)
     if not (receipt or "").strip():
         raise ValidationFailed(_l("Enter the number of the receipt given for the deposit."), field="receipt",
                                rule="R8.4")
@@ -299,7 +296,8 @@ def place_bid(session: Session, actor: Actor, *, listing_id: int, price: Decimal
 
     Raises:
         Forbidden: not a registered transferee. ValidationFailed: below the reserve or the best bid,
-            no deposit. Conflict: outside the bidding window; the listing's own agent (R2.4).
+            no deposit held of at least the listing's (saying how to pay it, R8.4 (4)).
+            Conflict: outside the bidding window; the listing's own agent (R2.4).
     """
     transferee = _transferee(session, actor)
     ranges.PRICE.check(price, "price")
@@ -308,9 +306,7 @@ def place_bid(session: Session, actor: Actor, *, listing_id: int, price: Decimal
     now = clock.now()
     if listing.status != "open" or not listing.opens_at <= now < listing.closes_at:
         raise Conflict(_l("Bidding on this listing is closed."), field="listing_id", rule="R8.4")
-    if session.scalar(sa.select(Deposit.status).where(Deposit.listing_id == listing_id,
-                                                      Deposit.transferee_id == transferee.id)) != "held":
-        raise ValidationFailed(_l("Record the deposit before bidding."), field="deposit", rule="R8.4")
+    deposits.require_paid(session, listing, transferee.id)  # held, and at least the listing's (R8.4 (4))
     if listing.best_price is None and price < listing.reserve_price:
         raise ValidationFailed(_l("Bid at least the reserve price, %(price)s yuan per mu and year.",
                                   price=listing.reserve_price), field="price", rule="R8.4")

@@ -2,8 +2,6 @@
 listing form, the transferee's bids, the township ledger, statistics."""
 from __future__ import annotations
 
-from decimal import Decimal
-
 from flask import (
     Blueprint,
     Response,
@@ -21,13 +19,13 @@ from flask_wtf import FlaskForm
 from landrights.accounts.views import current_actor
 from landrights.errors import NotFound, ValidationFailed
 from landrights.extensions import db
-from landrights.market import contracts, documents, endings, pages, queries, services
+from landrights.market import contracts, documents, endings, pages, permissions, queries, services
+from landrights.market.inputs import BidIn, DepositIn, DraftIn, LapseIn, ListingIn
 from landrights.web.actions import (
     attempt,
     expired_form,
-    form_date,
     form_decimal,
-    form_int,
+    form_input,
     read_all,
     run_and_report,
 )
@@ -39,7 +37,7 @@ bp = Blueprint("market", __name__, url_prefix="/market")
 @bp.app_template_global("may_list_land")
 def may_list_land(household_code: str | None) -> bool:
     """Tell a template whether the user lists this household's land (its 'rent out' links)."""
-    return pages.may_list_for(current_actor(), household_code)
+    return permissions.can_list_land(current_actor(), household_code)
 
 
 def _filters() -> tuple[dict, int]:
@@ -119,20 +117,14 @@ def officer_action(listing_id: int):
 def _officer_step(listing_id: int):
     actor, action = current_actor(), request.form.get("action")
     if action == "deposit":
-        return services.record_deposit(
-            db.session, actor, listing_id=listing_id,
-            transferee_id=form_int("transferee_id") or 0,
-            amount_yuan=form_decimal("amount_yuan") or Decimal(0),
-            receipt=request.form.get("receipt", ""))
+        return services.record_deposit(db.session, actor, listing_id=listing_id, **form_input(DepositIn))
     if action == "award":
         return contracts.award(db.session, actor, listing_id=listing_id)
     if action == "withdraw":
         return endings.withdraw_listing(db.session, actor, listing_id=listing_id)
     if action == "lapse":
-        return endings.lapse_award(db.session, actor, listing_id=listing_id,
-                                   reason=request.form.get("reason", ""))
-    return contracts.draft_contract(db.session, actor, listing_id=listing_id,
-                                    transferee_address=request.form.get("transferee_address"))
+        return endings.lapse_award(db.session, actor, listing_id=listing_id, **form_input(LapseIn))
+    return contracts.draft_contract(db.session, actor, listing_id=listing_id, **form_input(DraftIn))
 
 
 @bp.post("/contracts/<code>/sign")
@@ -159,8 +151,7 @@ def _sign(code: str):
 def _bid_or_match(listing_id: int):
     if request.form.get("action") == "match":
         return services.match_as_member(db.session, current_actor(), listing_id=listing_id)
-    price = form_decimal("price") or Decimal(0)
-    return services.place_bid(db.session, current_actor(), listing_id=listing_id, price=price)
+    return services.place_bid(db.session, current_actor(), listing_id=listing_id, **form_input(BidIn))
 
 
 @bp.route("/mine", methods=["GET", "POST"])
@@ -190,14 +181,8 @@ def mine():
 
 
 def _create_listing(actor):
-    typed = read_all({"term_start": form_date, "term_end": form_date, "reserve_price": form_decimal})
-    return services.create_listing(
-        db.session, actor, household_code=actor.household_code,
-        parcel_codes=request.form.getlist("parcel_codes"), mode=request.form.get("mode", ""),
-        term_start=typed["term_start"], term_end=typed["term_end"],
-        reserve_price=typed["reserve_price"] or Decimal(0),
-        payment_schedule=request.form.get("payment_schedule", ""), land_use=request.form.get("land_use", ""),
-        conditions=request.form.get("conditions") or None)
+    return services.create_listing(db.session, actor,
+                                   **form_input(ListingIn, household_code=actor.household_code))
 
 
 @bp.get("/contracts/<code>.pdf")

@@ -28,10 +28,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from landrights import clock
-from landrights.accounts.permissions import Actor, covers, require_registry_writer
+from landrights.accounts.permissions import Actor, covers
 from landrights.db import flush_or_raise
 from landrights.errors import Conflict, NotFound, ValidationFailed
-from landrights.registry import rules
+from landrights.registry import permissions, rules
 from landrights.registry.models import Household, HouseholdMember, Person
 from landrights.registry.services import add_person, lock_code, record, revise_member
 
@@ -86,7 +86,7 @@ def refuse_number_in_conflict(session: Session, actor: Actor, id_number: str,
 def list_conflicts(session: Session, actor: Actor, limit: int = 500) -> list[dict]:
     """Return the open conflicts with a listing in the actor's area: the number (as the actor may
     see it) and each live listing (household, name, relation, whether it is the identity)."""
-    require_registry_writer(actor, actor.area_prefix or "")
+    permissions.require_edit_register(actor, actor.area_prefix or "")
     numbers = (sa.select(Person.county_code, Person.id_type, Person.id_number)
                .join(HouseholdMember, sa.and_(HouseholdMember.person_id == Person.id,
                                               HouseholdMember.valid_to.is_(None)))
@@ -155,12 +155,12 @@ def keep_listing(session: Session, actor: Actor, *, household_code: str, id_numb
         NotFound: no such member. ValidationFailed: no reason, no other listing, or listings
             naming different people (correct_number is for them).
     """
-    require_registry_writer(actor, household_code)
+    permissions.require_edit_register(actor, household_code)
     reason = _require_reason(reason)
     member, person = _listing(session, household_code, id_number)
     others = _same_person_elsewhere(session, person, household_code)
     for _, code in others:
-        require_registry_writer(actor, code)
+        permissions.require_edit_register(actor, code)
     for _, code in others:
         revise_member(session, actor, household_code=code, id_number=person.id_number,
                       reason=reason, document=document, remove=True)
@@ -201,7 +201,7 @@ def correct_number(session: Session, actor: Actor, *, household_code: str, id_nu
         Conflict: the new number is registered already, or the member's person holds an account,
             membership or other rights under the number (it cannot pass on).
     """
-    require_registry_writer(actor, household_code)
+    permissions.require_edit_register(actor, household_code)
     reason = _require_reason(reason)
     member, person = _listing(session, household_code, id_number)
     if not households_in_conflict(session, person.id_number):

@@ -45,16 +45,29 @@ def find_households(session: Session, actor, *, q: str | None = None, collective
 
 def _matching(q: str):
     """The households q names: a code (or its first digits), a member's document number, or a part
-    of the head's or a live member's name."""
-    conditions = []
+    of the head's or a live member's name. One IN over a UNION of searches, each down an index
+    (migration 0026): an OR across the two tables would read every household."""
+    found = []
     if q.isdigit():
-        conditions.append(Household.code.startswith(q, autoescape=True))
+        found.append(sa.select(Household.id).where(Household.code.startswith(q, autoescape=True)))
     if _DOCUMENT_NUMBER.fullmatch(q) and any(ch.isdigit() for ch in q):
-        conditions.append(Household.id.in_(_members_where(Person.id_number == q.upper())))
+        found.append(_members_where(Person.id_number == q.upper()))
     if not q.isdigit():
-        conditions += [Household.name.icontains(q, autoescape=True),
-                       Household.id.in_(_members_where(Person.name.icontains(q, autoescape=True)))]
-    return sa.or_(*conditions)
+        found += [sa.select(Household.id).where(_name_like(Household.name, q)),
+                  _members_where(_name_like(Person.name, q))]
+    return Household.id.in_(found[0] if len(found) == 1 else sa.union(*found))
+
+
+def _name_like(column, q: str):
+    """A part of a name, as pg_trgm's index serves it (migration 0026): any part of three characters
+    or more; of two, the name's start or end (a family name, a given name, a whole two-character
+    name); of one, its start (a family name). A wildcard typed is a character, not "any"."""
+    typed = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    if len(q) >= 3:
+        patterns = [f"%{typed}%"]
+    else:
+        patterns = [f"{typed}%", f"%{typed}"] if len(q) == 2 else [f"{typed}%"]
+    return sa.or_(*(column.ilike(p, escape="\\") for p in patterns))
 
 
 def _members_where(condition) -> sa.Select:

@@ -17,6 +17,7 @@ from sqlalchemy import ForeignKeyConstraint as FK
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from landrights import patterns
 from landrights.db import Base
 
 NOW = sa.text("now()")
@@ -34,7 +35,7 @@ ID_NUMBER_SHAPE_SQL = (
 
 def _county_checks(code_col: str = "code") -> tuple[Check, ...]:
     return (
-        Check("county_code ~ '^[0-9]{6}$'", name="county_shape"),
+        Check(f"county_code ~ '{patterns.COUNTY.anchored}'", name="county_shape"),
         Check(f"county_code = left({code_col}, 6)", name="county_prefix"),
     )
 
@@ -99,7 +100,7 @@ class Collective(Base):
         sa.UniqueConstraint("county_code", "code"),
         FK(["county_code", "admin_code"], ["admin_units.county_code", "admin_units.code"],
            ondelete="RESTRICT"),
-        Check("code ~ '^[0-9]{14}$'", name="code_shape"),
+        Check(f"code ~ '{patterns.COLLECTIVE.anchored}'", name="code_shape"),
         # group "00" means the village itself is the collective (R4.5)
         Check("admin_code = CASE WHEN right(code, 2) = '00' THEN left(code, 12) ELSE code END",
               name="admin_code_matches"),
@@ -132,8 +133,12 @@ class Person(Base):
                  unique=True, postgresql_where=sa.text("id_conflict_of IS NULL")),
         sa.Index("ix_persons_id_conflict_of", "id_conflict_of",
                  postgresql_where=sa.text("id_conflict_of IS NOT NULL")),
+        # the household search by a part of a member's name, or by a document number (migration 0026)
+        sa.Index("ix_persons_name_trgm", "name", postgresql_using="gin",
+                 postgresql_ops={"name": "gin_trgm_ops"}),
+        sa.Index("ix_persons_id_number", "id_number"),
         Check("id_conflict_of <> id", name="id_conflict_not_self"),
-        Check("county_code ~ '^[0-9]{6}$'", name="county_shape"),
+        Check(f"county_code ~ '{patterns.COUNTY.anchored}'", name="county_shape"),
         Check("sex IN (1, 2)", name="sex_code"),
         Check("id_type IN (1, 2, 3, 4, 5, 9)", name="id_type_code"),
         # GB 11643: shape, birth date and checksum; the 17th digit's parity gives the sex
@@ -172,11 +177,14 @@ class Household(Base):
         sa.UniqueConstraint("county_code", "code"),
         FK(["county_code", "collective_code"], ["collectives.county_code", "collectives.code"],
            ondelete="RESTRICT"),
-        Check("code ~ '^[0-9]{18}$'", name="code_shape"),
+        Check(f"code ~ '{patterns.HOUSEHOLD.anchored}'", name="code_shape"),
         Check("left(code, 14) = collective_code", name="collective_prefix"),
         Check("type IN (1, 2, 3)", name="type_code"),
         Check("survey_date BETWEEN '1978-01-01' AND '2100-12-31'", name="survey_date_range"),
         *_county_checks(),
+        # the household search by a part of the head's name (pg_trgm, migration 0026)
+        sa.Index("ix_households_name_trgm", "name", postgresql_using="gin",
+                 postgresql_ops={"name": "gin_trgm_ops"}),
     )
 
     id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
@@ -204,7 +212,7 @@ class HouseholdMember(Versioned, Base):
         sa.Index("uq_household_members_live_person", "person_id", unique=True,
                  postgresql_where=LIVE),
         Check("relation ~ '^[0-9]{2}$'", name="relation_code"),
-        Check("county_code ~ '^[0-9]{6}$'", name="county_shape"),
+        Check(f"county_code ~ '{patterns.COUNTY.anchored}'", name="county_shape"),
         *_version_checks(),
     )
 
@@ -237,7 +245,7 @@ class Parcel(Versioned, Base):
                  postgresql_where=sa.text("valid_to IS NOT NULL")),
         FK(["county_code", "collective_code"], ["collectives.county_code", "collectives.code"],
            ondelete="RESTRICT"),
-        Check("code ~ '^[0-9]{19}$'", name="code_shape"),
+        Check(f"code ~ '{patterns.PARCEL.anchored}'", name="code_shape"),
         Check("left(code, 14) = collective_code", name="collective_prefix"),
         Check("ST_IsValid(geom) AND NOT ST_IsEmpty(geom)", name="geom_valid"),
         # named to sort after geom_valid: PostgreSQL checks in name order, and an invalid
@@ -300,7 +308,7 @@ class Contract(Versioned, Base):
         sa.Index("uq_contracts_live_code", "county_code", "code", unique=True, postgresql_where=LIVE),
         FK(["county_code", "household_code"], ["households.county_code", "households.code"],
            ondelete="RESTRICT"),
-        Check("code ~ '^[0-9]{18}[JQ]$'", name="code_shape"),
+        Check(f"code ~ '{patterns.CONTRACT.anchored}'", name="code_shape"),
         Check("left(code, 18) = household_code", name="household_prefix"),
         Check("mode IN ('100', '110', '120', '200', '300')", name="mode_code"),
         # J = family contracting (110), Q = other modes (R4.8)

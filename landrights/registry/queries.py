@@ -11,8 +11,9 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, aliased, defer, selectinload
 
-from landrights.accounts.permissions import Actor, covers, require_area, require_login
+from landrights.accounts.permissions import Actor, covers, require_login
 from landrights.errors import DomainError, NotFound, forbidden
+from landrights.registry import permissions
 from landrights.registry.models import (
     Collective,
     Contract,
@@ -73,7 +74,7 @@ def _farmer_parcel_codes(household_code: str):
 def parcel_scope(actor: Actor):
     """Return the SQL condition on Parcel that the actor may see."""
     require_login(actor)
-    if actor.role == "farmer":
+    if permissions.reads_own_household_only(actor):
         return Parcel.code.in_(_farmer_parcel_codes(actor.household_code))
     prefix = actor.area_prefix
     return sa.false() if prefix is None else Parcel.code.startswith(prefix)
@@ -81,14 +82,14 @@ def parcel_scope(actor: Actor):
 
 def scope_kind(actor: Actor) -> str:
     """Name the shape of the actor's parcel scope: a household's, an area's, or none."""
-    if actor.role == "farmer":
+    if permissions.reads_own_household_only(actor):
         return "household"
     return "none" if actor.area_prefix is None else "area"
 
 
 def scope_code(actor: Actor) -> str | None:
     """Return the code that bounds the actor's parcel scope (household code or area prefix)."""
-    return actor.household_code if actor.role == "farmer" else actor.area_prefix
+    return actor.household_code if permissions.reads_own_household_only(actor) else actor.area_prefix
 
 
 @cache
@@ -323,7 +324,7 @@ def get_household(session: Session, actor: Actor, code: str) -> dict:
         Forbidden: a code outside the actor's area, whether or not it exists. NotFound: no such
             household in it.
     """
-    require_area(actor, code)  # from the code alone, before the lookup: no oracle of codes
+    permissions.require_see_record(actor, code)  # from the code alone, before the lookup: no oracle
     household = session.scalar(sa.select(Household).where(Household.code == code))
     if household is None:
         raise NotFound(_l("No household with code %(code)s.", code=code), field="code")
@@ -391,7 +392,7 @@ def get_contract(session: Session, actor: Actor, code: str, as_of: datetime | No
         Forbidden: a code outside the actor's area, whether or not it exists. NotFound: no such
             contract in it.
     """
-    require_area(actor, code)  # from the code alone, before the lookup: no oracle of codes
+    permissions.require_see_record(actor, code)  # from the code alone, before the lookup: no oracle
     contract = session.scalar(sa.select(Contract).options(selectinload(Contract.parcels))
                               .where(Contract.code == code, _live_at(Contract, as_of)))
     if contract is None:
@@ -456,8 +457,7 @@ def parcel_time_extent(session: Session, actor: Actor) -> tuple[datetime | None,
 def list_collectives(session: Session, actor: Actor) -> list[Collective]:
     """List the collectives in the actor's area, by code."""
     require_login(actor)
-    prefix = actor.area_prefix
-    if prefix is None or actor.role == "farmer":
+    if not permissions.can_list_collectives(actor):
         return []
-    return list(session.scalars(sa.select(Collective).where(Collective.code.startswith(prefix))
+    return list(session.scalars(sa.select(Collective).where(Collective.code.startswith(actor.area_prefix))
                                 .order_by(Collective.code)))

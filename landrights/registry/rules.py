@@ -13,10 +13,7 @@ _ID_CHECK = "10X98765432"
 _ID_SHAPE = re.compile(r"^\d{17}[\dX]$")
 
 ADMIN_LEVEL_LENGTH = {1: 6, 2: 9, 3: 12, 4: 14}  # county, township, village, group (R4.5)
-COLLECTIVE_CODE = re.compile(r"^\d{14}$")  # 发包方编码 FBFBM (R4.5)
-HOUSEHOLD_CODE = re.compile(r"^\d{18}$")  # 承包方编码 CBFBM (R4.6)
-PARCEL_CODE = re.compile(r"^\d{19}$")  # 地块代码 DKBM (R4.7)
-CONTRACT_CODE = re.compile(r"^\d{18}[JQ]$")  # 承包合同编码 CBHTBM (R4.8)
+# the shapes of the codes (collective, household, parcel, contract): landrights.patterns
 
 ID_TYPES = {1: "居民身份证", 2: "军官证", 3: "机构代码证", 4: "户口簿", 5: "护照", 9: "其他"}  # R4.26
 # R4.26: the shape of each other type's number (1 is checked by GB 11643); none holds a space.

@@ -10,13 +10,13 @@ from flask_babel import lazy_gettext as _l
 from geoalchemy2.shape import from_shape
 from sqlalchemy.orm import Session
 
-from landrights import clock, ranges
-from landrights.accounts.permissions import Actor, require_county_writer, require_registry_writer
+from landrights import clock, patterns, ranges
+from landrights.accounts.permissions import Actor
 from landrights.db import flush_or_raise
 from landrights.errors import Conflict, NotFound, ValidationFailed
 from landrights.geo.crs import STORAGE_SRID
 from landrights.geo.geojson import as_multipolygon
-from landrights.registry import rules
+from landrights.registry import permissions, rules
 from landrights.registry.models import (
     AdminUnit,
     ChangeEvent,
@@ -49,11 +49,6 @@ def lock_code(session: Session, kind: str, code: str) -> None:
     """Serialize decisions about one record (a check-then-write) until the transaction ends."""
     session.execute(sa.select(sa.func.pg_advisory_xact_lock(
         sa.func.hashtextextended(f"lr_{kind}:{code}", 0))))
-
-
-def _require_code(pattern, value: str, field: str, message, rule: str) -> None:
-    if not pattern.match(value or ""):
-        raise ValidationFailed(message, field=field, rule=rule)
 
 
 def check_geometry(geom, srid: int = STORAGE_SRID):
@@ -93,7 +88,7 @@ def add_admin_unit(session: Session, actor: Actor, *, code: str, level: int, nam
     Raises:
         Forbidden: outside the actor's area. ValidationFailed: bad code or boundary.
     """
-    require_registry_writer(actor, code)
+    permissions.require_edit_register(actor, code)
     parent = None if level == 1 else code[: rules.ADMIN_LEVEL_LENGTH[level - 1]]
     geom = None if boundary is None else from_shape(check_geometry(boundary), srid=STORAGE_SRID,
                                                     extended=True)
@@ -110,7 +105,7 @@ def ensure_admin_units(session: Session, actor: Actor, code: str, names: dict[in
     Raises:
         Forbidden: not a registry writer for this area.
     """
-    require_registry_writer(actor, code)
+    permissions.require_edit_register(actor, code)
     levels = [lvl for lvl, n in rules.ADMIN_LEVEL_LENGTH.items() if n <= len(code)]
     if code.endswith("00") and len(code) == 14:
         levels.remove(4)  # group "00": the village itself is the collective (R4.5)
@@ -131,9 +126,8 @@ def add_collective(session: Session, actor: Actor, *, code: str, name: str,
     Raises:
         ValidationFailed: malformed code. Forbidden: outside the actor's area.
     """
-    _require_code(rules.COLLECTIVE_CODE, code, "code",
-                  _l("A collective (发包方) code has exactly 14 digits."), "R4.5")
-    require_registry_writer(actor, code)
+    patterns.COLLECTIVE.check(code, "code")
+    permissions.require_edit_register(actor, code)
     ensure_admin_units(session, actor, code, unit_names or {})
     admin_code = code[:12] if code.endswith("00") else code
     collective = Collective(county_code=code[:6], code=code, name=name, admin_code=admin_code,
@@ -151,7 +145,7 @@ def add_person(session: Session, actor: Actor, *, county_code: str, name: str, s
     Raises:
         ValidationFailed: bad ID number or sex. Forbidden: outside the actor's county.
     """
-    require_county_writer(actor, county_code)
+    permissions.require_add_person(actor, county_code)
     id_number = _check_id_number(id_type, (id_number or "").strip(), sex)
     ranges.BIRTH_DATE.check(fields.get("birth_date"), "birth_date")
     person = Person(county_code=county_code, name=name, sex=sex, id_type=id_type,
@@ -209,9 +203,8 @@ def add_household(session: Session, actor: Actor, *, code: str, name: str, type:
     Raises:
         ValidationFailed: malformed code or unknown collective. Forbidden: outside the area.
     """
-    _require_code(rules.HOUSEHOLD_CODE, code, "code",
-                  _l("A household (承包方) code has exactly 18 digits."), "R4.6")
-    require_registry_writer(actor, code)
+    patterns.HOUSEHOLD.check(code, "code")
+    permissions.require_edit_register(actor, code)
     ranges.SURVEY_DATE.check(fields.get("survey_date"), "survey_date")
     _collective(session, code[:14])
     household = Household(county_code=code[:6], code=code, collective_code=code[:14], name=name,
@@ -237,7 +230,7 @@ def add_member(session: Session, actor: Actor, *, household_code: str, person: P
     Raises:
         NotFound: unknown household. Conflict: the person is already in a household.
     """
-    require_registry_writer(actor, household_code)
+    permissions.require_edit_register(actor, household_code)
     household = _household(session, household_code)
     member = HouseholdMember(county_code=household.county_code, household=household,
                              person=person, relation=relation, is_co_holder=is_co_holder,
@@ -255,9 +248,8 @@ def add_parcel(session: Session, actor: Actor, *, code: str, geometry, srid: int
         ValidationFailed: malformed code, unknown collective, bad geometry.
         Conflict: overlaps a live parcel, or the code is taken. Forbidden: outside the area.
     """
-    _require_code(rules.PARCEL_CODE, code, "code",
-                  _l("A parcel code (DKBM) has exactly 19 digits."), "R4.7")
-    require_registry_writer(actor, code)
+    patterns.PARCEL.check(code, "code")
+    permissions.require_edit_register(actor, code)
     _collective(session, code[:14])
     geom = check_geometry(geometry, srid)
     parcel = Parcel(county_code=code[:6], code=code, collective_code=code[:14], version=1,
@@ -288,7 +280,7 @@ def revise_parcel(session: Session, actor: Actor, *, code: str, reason: str,
     Raises:
         NotFound: no live parcel. ValidationFailed: bad geometry or field. Conflict: overlap.
     """
-    require_registry_writer(actor, code)
+    permissions.require_edit_register(actor, code)
     if not reason:
         raise ValidationFailed(_l("Say why the parcel changes."), field="reason")
     old = session.scalar(sa.select(Parcel).where(Parcel.code == code, Parcel.valid_to.is_(None))
@@ -319,7 +311,7 @@ def create_contract(session: Session, actor: Actor, *, household_code: str, term
         NotFound: unknown household or parcel. ValidationFailed: a parcel of another collective,
             or a parcel already in another live contract. Conflict: a live contract exists.
     """
-    require_registry_writer(actor, household_code)
+    permissions.require_edit_register(actor, household_code)
     check_contract_term(term_start, term_end)
     ranges.SIGNED_ON.check(signed_on, "signed_on")
     _household(session, household_code)
@@ -384,7 +376,7 @@ def register_contract(session: Session, actor: Actor, *, code: str, registrar: s
     Raises:
         NotFound: no draft contract. Conflict: the contract is already registered.
     """
-    require_registry_writer(actor, code)
+    permissions.require_edit_register(actor, code)
     contract = session.scalar(sa.select(Contract).where(Contract.code == code,
                                                         Contract.valid_to.is_(None))
                               .with_for_update())
@@ -455,7 +447,7 @@ def revise_member(session: Session, actor: Actor, *, household_code: str, id_num
     Raises:
         NotFound: no such live member. ValidationFailed: no reason or an unknown field.
     """
-    require_registry_writer(actor, household_code)
+    permissions.require_edit_register(actor, household_code)
     if not reason:
         raise ValidationFailed(_l("Say why the member record changes."), field="reason")
     unknown = set(changes) - {"relation", "is_co_holder", "remark_code", "remark_text"}

@@ -8,13 +8,14 @@ from flask_babel import lazy_gettext as _l
 from geoalchemy2.shape import to_shape
 from sqlalchemy.orm import Session
 
-from landrights.accounts.permissions import Actor, require_area
+from landrights.accounts.permissions import Actor, require_login
 from landrights.certification.models import Certificate
 from landrights.collective.models import Distribution, Membership, Payout, ShareAccount, ShareHolding
 from landrights.errors import NotFound
 from landrights.homestead.models import Homestead
 from landrights.registry.models import Contract, ContractParcel, Household, HouseholdMember, Parcel, Person
 from landrights.registry.rules import RELATIONS
+from landrights.rights import permissions
 from landrights.rights.models import Settlement, Withdrawal
 
 
@@ -33,7 +34,7 @@ def retained_rights(session: Session, actor: Actor, household_code: str) -> dict
         Forbidden: not the household itself nor an official of its area, whether or not the code
             exists. NotFound: no such household in the actor's area.
     """
-    require_area(actor, household_code)  # from the code alone, before the lookup: no oracle
+    permissions.require_see_rights(actor, household_code)  # from the code alone, before the lookup: no oracle
     household = session.scalar(sa.select(Household).where(Household.code == household_code))
     if household is None:
         raise NotFound(_l("No household with code %(code)s.", code=household_code), field="household_code")
@@ -158,12 +159,11 @@ def get_withdrawal(session: Session, actor: Actor, withdrawal_id: int) -> Withdr
         Unauthenticated: anonymous. Forbidden: no such request among those the actor may see (an
             unknown number and another's request get one answer).
     """
-    from landrights.accounts.permissions import covers, require_login
     from landrights.errors import Forbidden
 
     require_login(actor)
     withdrawal = session.get(Withdrawal, withdrawal_id)
-    if withdrawal is None or not covers(actor, withdrawal.household_code):
+    if withdrawal is None or not permissions.can_see_rights(actor, withdrawal.household_code):
         raise Forbidden(_l("There is no withdrawal request with this number that you may see."),
                         field="withdrawal_id")
     return withdrawal

@@ -20,15 +20,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from landrights import clock, ranges
-from landrights.accounts.permissions import (
-    REGISTRY_WRITERS,
-    SYSTEM,
-    Actor,
-    covers,
-    require_certificate_issuer,
-    require_login,
-    require_registry_writer,
-)
+from landrights.accounts.permissions import SYSTEM, Actor, covers, require_login
 from landrights.certification import certificates
 from landrights.certification.models import Certificate, Claim
 from landrights.collective import services as collective
@@ -42,7 +34,7 @@ from landrights.registry import services as registry
 from landrights.registry.conflicts import identity_number, refuse_number_in_conflict
 from landrights.registry.models import Contract, Household, HouseholdMember, Person
 from landrights.registry.queries import person_in_area
-from landrights.rights import rules
+from landrights.rights import permissions, rules
 from landrights.rights.models import KINDS, Settlement, Withdrawal
 
 
@@ -72,14 +64,14 @@ def record_settlement(session: Session, actor: Actor, *, id_number: str, settled
 def _settler(session: Session, actor: Actor, id_number: str) -> tuple[Person, str | None]:
     """Return the person with this ID number in the actor's area and their household's code."""
     require_login(actor)
-    if actor.role not in REGISTRY_WRITERS:  # the role first: no lookup for those who never record
+    if not permissions.role_may_record_settlement(actor):  # the role first: no lookup for others
         raise forbidden()
     refuse_number_in_conflict(session, actor, id_number)  # whose number it is, nobody can tell
     found = person_in_area(session, actor, id_number)
     if found is None:
         raise Forbidden(_l("There is no person with this ID number in your area."), field="id_number")
     person, household = found
-    require_registry_writer(actor, household or person.county_code)
+    permissions.require_record_settlement(actor, household or person.county_code)
     return person, household
 
 
@@ -263,11 +255,10 @@ def cancel_withdrawal(session: Session, actor: Actor, *, withdrawal_id: int) -> 
         Conflict: already effective or cancelled.
     """
     require_login(actor)
-    if actor.role not in ("farmer", "system", "township_officer"):
+    if not permissions.role_may_cancel_withdrawal(actor):
         raise forbidden()
-    withdrawal = _open_withdrawal(session, actor, withdrawal_id, lambda w: (
-        actor.household_code == w.household_code if actor.role == "farmer"
-        else covers(actor, w.household_code)))
+    withdrawal = _open_withdrawal(session, actor, withdrawal_id,
+                                  lambda w: permissions.can_cancel_withdrawal(actor, w.household_code))
     withdrawal.status, withdrawal.cancelled_at = "cancelled", clock.now()
     flush_or_raise(session)
     registry.record(session, actor, "cancel_withdrawal", withdrawal.kind, withdrawal.household_code,
@@ -284,10 +275,10 @@ def review_withdrawal(session: Session, actor: Actor, *, withdrawal_id: int, vol
             area (an unknown number alike). Conflict: not waiting for a review.
     """
     require_login(actor)
-    if actor.role not in ("system", "county_admin"):  # the county decides (G4)
+    if not permissions.role_may_review_withdrawal(actor):  # the county decides (G4)
         raise forbidden()
     withdrawal = _open_withdrawal(session, actor, withdrawal_id, lambda w: covers(actor, w.household_code))
-    require_certificate_issuer(actor, withdrawal.household_code)
+    permissions.require_review_withdrawal(actor, withdrawal.household_code)
     if withdrawal.review != "pending":
         raise Conflict(_l("This request does not wait for a review."), field="withdrawal_id", rule="G4")
     if not (note or "").strip():
@@ -308,7 +299,7 @@ def apply_due_withdrawals(session: Session, actor: Actor, *, today: date | None 
         Forbidden: not the system or a registry writer. ValidationFailed: a day after today (a
             withdrawal never takes effect ahead of its date; the holder may cancel until then).
     """
-    if actor.role not in ("system", "county_admin", "township_officer"):
+    if not permissions.role_may_apply_withdrawals(actor):
         raise forbidden()
     today = today or clock.today()
     if today > clock.today():

@@ -4,14 +4,13 @@ numbers, phones or addresses. Anyone holding it verifies it by its QR code and l
 it is genuine, when it was issued, the holder masked and the size of the contracted land."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from landrights import clock
+from landrights import clock, patterns
 from landrights.accounts.permissions import Actor
 from landrights.db import flush_or_raise
 from landrights.rights.models import Statement
@@ -82,9 +81,6 @@ class StatementCheck:
     signed: qr.SignedCheck = qr.NOT_SIGNED  # the key that signed the QR, and if it was revoked
 
 
-STATEMENT_CODE = re.compile(r"^\d{18}S\d{4}$")
-
-
 def verify_statement(session: Session, key: bytes, code: str, *, day: str | None = None,
                      sig: str | None = None, key_id: str | None = None) -> StatementCheck:
     """Verify a statement by the signed data of its QR code (SM2 with key_id, or the HMAC under
@@ -92,7 +88,7 @@ def verify_statement(session: Session, key: bytes, code: str, *, day: str | None
 
     A code alone, altered or forged data and an unknown code all get the same answer,
     'unverified', decided before the register is read."""
-    if not STATEMENT_CODE.match(code):
+    if not patterns.STATEMENT.matches(code):
         return StatementCheck("unverified", code)
     signed = qr.verify_signed(session, key, "statement", code, day=day, sig=sig, key_id=key_id)
     if not signed.ok:

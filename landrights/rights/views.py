@@ -4,7 +4,6 @@ collective's roster."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_date
@@ -18,7 +17,8 @@ from landrights.collective import queries as collective_queries
 from landrights.errors import NotFound
 from landrights.extensions import db
 from landrights.rights import queries, services, statements
-from landrights.web.actions import expired_form, form_date, form_decimal, run_and_report, uploaded
+from landrights.rights.inputs import SettlementIn, WithdrawalIn
+from landrights.web.actions import expired_form, form_input, run_and_report, uploaded
 from landrights.web.security import safe_next
 
 bp = Blueprint("rights", __name__)
@@ -101,17 +101,8 @@ def request_withdrawal(code: str):
     back = url_for("rights.household", code=code)
     if (refused := expired_form(back)) is not None:
         return refused
-    failed, _result = run_and_report(lambda: services.request_withdrawal(
-        db.session, current_actor(), household_code=code, kind=request.form.get("kind", ""),
-        compensation_yuan=form_decimal("compensation_yuan") or Decimal(0),
-        improvement_yuan=form_decimal("improvement_yuan") or Decimal(0),
-        notice_on=form_date("notice_on") if request.form.get("notice_on") else None,  # officer only
-        effective_on=form_date("effective_on"),
-        parcel_codes=request.form.getlist("parcel_codes") or None,
-        homestead_code=request.form.get("homestead_code") or None,
-        share_id_number=request.form.get("share_id_number") or None,
-        share_quantity=form_decimal("share_quantity"), scan=uploaded("scan"),
-        signed_by=request.form.get("signed_by") or None),
+    failed, _result = run_and_report(lambda: services.request_withdrawal(  # notice_on: the officer's only
+        db.session, current_actor(), scan=uploaded("scan"), **form_input(WithdrawalIn, household_code=code)),
         _("Your request is recorded. You may cancel it until it takes effect."), back)
     return failed or redirect(back)
 
@@ -136,10 +127,9 @@ def record_settlement(code: str):
     back = url_for("rights.household", code=code)
     if (refused := expired_form(back)) is not None:
         return refused
+    typed = request.form.get("id_number", "").strip()  # as read off the ID card, spaces and all
     failed, _result = run_and_report(lambda: services.record_settlement(
-        db.session, current_actor(), id_number=request.form.get("id_number", "").strip(),
-        settled_on=form_date("settled_on"), city=request.form.get("city", ""),
-        document=request.form.get("document", ""), address=request.form.get("address") or None),
+        db.session, current_actor(), **form_input(SettlementIn, id_number=typed)),
         _("The settlement is recorded. Every right of the household stays as it was."), back)
     return failed or redirect(back)
 

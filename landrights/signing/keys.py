@@ -21,12 +21,11 @@ from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from landrights import clock
+from landrights import clock, patterns
 from landrights.errors import Conflict, NotFound, ValidationFailed
 from landrights.signing import sm2
 from landrights.signing.models import SigningKey
 
-COUNTY_CODE = re.compile(r"^[0-9]{6}$")
 KEY_ID = re.compile(r"^([0-9]{6})-([0-9a-f]{8})$")  # county code - fingerprint of the public key
 _loaded: dict[Path, tuple[int, object]] = {}  # path -> (mtime_ns, private key): parsed once
 
@@ -100,8 +99,7 @@ def new_signing_key(session: Session, county_code: str, *, valid_from: date | No
     Raises:
         ValidationFailed: a county code not of 6 digits, or valid_from before today.
     """
-    if not COUNTY_CODE.match(county_code or ""):
-        raise ValidationFailed(_l("A county code has 6 digits."), field="county_code")
+    patterns.COUNTY.check(county_code, "county_code")
     today = clock.today()
     valid_from = valid_from or today
     if valid_from < today:
@@ -196,7 +194,7 @@ def signing_key(session: Session, county_code: str) -> SigningKey:
         return key
     has_any = session.scalar(sa.select(sa.func.count()).select_from(SigningKey)
                              .where(SigningKey.county_code == county_code))
-    if has_any or _production() or not COUNTY_CODE.match(county_code or ""):
+    if has_any or _production() or not patterns.COUNTY.matches(county_code):
         raise Conflict(_l("No signing key of county %(county)s is in force, so nothing can be "
                           "signed: the operator makes one with `landrights keys new-signing "
                           "--county %(county)s`.", county=county_code), field="county_code")

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy import CheckConstraint as Check
 from sqlalchemy.orm import Mapped, mapped_column
 
+from landrights import patterns
 from landrights.db import Base
 
 
@@ -19,7 +20,7 @@ class SigningKey(Base):
 
     __tablename__ = "signing_keys"
     __table_args__ = (
-        Check("county_code ~ '^[0-9]{6}$'", name="county_code_shape"),
+        Check(f"county_code ~ '{patterns.COUNTY.anchored}'", name="county_code_shape"),
         # the county's code, a dash and 32 bits of SM3 over the public key: 220421-5f3a9c1e
         Check("key_id ~ '^[0-9]{6}-[0-9a-f]{8}$' AND left(key_id, 6) = county_code",
               name="key_id_shape"),

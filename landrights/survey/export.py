@@ -23,10 +23,11 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from landrights.accounts.permissions import Actor, require_registry_writer
+from landrights.accounts.permissions import Actor
 from landrights.errors import ValidationFailed
 from landrights.geo.crs import STORAGE_SRID
 from landrights.survey import export_tables as tables
+from landrights.survey import permissions
 from landrights.survey.reader import GK3_PLAIN, GK3_PREFIXED
 
 BATCH = 50_000
@@ -60,7 +61,7 @@ def export_package(session: Session, actor: Actor, out: str | Path, *,
             ('out'), or text a GBK shapefile cannot hold ('format').
     """
     prefix = collective_code or county_code or ""
-    require_registry_writer(actor, prefix)  # the package carries full ID numbers
+    permissions.require_export_survey(actor, prefix)  # the package carries full ID numbers
     _check_request(session, collective_code, county_code, file_format, srid)
     out = Path(out)
     if not out.parent.is_dir():

@@ -9,6 +9,7 @@ from sqlalchemy import CheckConstraint as Check
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from landrights import patterns
 from landrights.db import Base
 
 
@@ -46,7 +47,7 @@ class QualityRuleSwitch(Base):
     __table_args__ = (
         sa.ForeignKeyConstraint(["rule_id", "moment"], ["quality_rules.id", "quality_rules.moment"],
                                 ondelete="RESTRICT"),
-        Check("county_code ~ '^[0-9]{6}$'", name="county_shape"),
+        Check(f"county_code ~ '{patterns.COUNTY.anchored}'", name="county_shape"),
     )
 
     county_code: Mapped[str] = mapped_column(sa.String(6), primary_key=True)

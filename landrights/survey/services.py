@@ -16,21 +16,15 @@ from flask_babel import lazy_gettext as _l
 from psycopg.types.json import Jsonb
 from sqlalchemy.orm import Session
 
-from landrights.accounts.permissions import (
-    OFFICIAL_ROLES,
-    Actor,
-    covers,
-    may_switch_rules,
-    require_login,
-    require_registry_writer,
-)
+from landrights import patterns
+from landrights.accounts.permissions import Actor, require_login
 from landrights.db import flush_or_raise, local_settings
 from landrights.errors import Forbidden, NotFound, ValidationFailed
 from landrights.registry import rules as registry_rules
 from landrights.registry import services as registry
 from landrights.registry.models import Collective
 from landrights.serving import metrics
-from landrights.survey import rules, words
+from landrights.survey import permissions, rules, words
 from landrights.survey.file_errors import file_error
 from landrights.survey.models import QualityRule, QualityRuleSwitch, SurveyFinding, SurveyImport
 from landrights.survey.package import DEFAULT_LIMITS, Limits
@@ -84,7 +78,7 @@ def import_survey(session: Session, actor: Actor, path: str | Path, *, collectiv
             an unknown encoding ('encoding'), no or unsupported CRS ('crs'), unknown collective,
             or a file whose parcels all belong to another collective ('collective').
     """
-    require_registry_writer(actor, collective_code)
+    permissions.require_import_survey(actor, collective_code)
     try:
         survey = read_survey(path, encoding=encoding, srid=srid, name=filename, workdir=workdir,
                              limits=limits)
@@ -150,7 +144,7 @@ def parcel_codes(survey: SurveyFile) -> list[str | None]:
     DKBM column holds is never echoed (issue 16; code_format reports the row instead).
     """
     codes = [rules.field_text("DKBM", v) for v in survey.column("DKBM")]
-    return [c if c and registry_rules.PARCEL_CODE.match(c) else None for c in codes]
+    return [c if patterns.PARCEL.matches(c) else None for c in codes]
 
 
 _FBF = {"FBFMC": "name", "FBFFZRXM": "responsible_name", "LXDH": "phone", "FBFDZ": "address"}
@@ -160,7 +154,7 @@ def _ensure_collectives(session: Session, actor: Actor, survey: SurveyFile, code
     """Create or update the collectives the package's FBF table carries; require ours to exist."""
     for row in survey.collectives:
         fbf = rules.field_text("FBFBM", row.get("FBFBM"))
-        if not fbf or not registry_rules.COLLECTIVE_CODE.match(fbf):
+        if not patterns.COLLECTIVE.matches(fbf):
             continue
         fields = {column: rules.field_text(name, row.get(name)) for name, column in _FBF.items()}
         fields["name"] = fields["name"] or fbf
@@ -168,7 +162,7 @@ def _ensure_collectives(session: Session, actor: Actor, survey: SurveyFile, code
         if existing is None:
             registry.add_collective(session, actor, code=fbf, **fields)
         else:
-            require_registry_writer(actor, fbf)
+            permissions.require_import_survey(actor, fbf)
             for key, value in fields.items():
                 if value:
                     setattr(existing, key, value)
@@ -409,7 +403,7 @@ def list_rules(session: Session, actor: Actor, county_code: str, moment: str = "
     Raises:
         Forbidden: not an official of this county.
     """
-    _require_county_official(actor, county_code)
+    permissions.require_see_rules(actor, county_code)
     switches = dict(session.execute(
         sa.select(QualityRuleSwitch.rule_id, QualityRuleSwitch.enabled)
         .where(QualityRuleSwitch.county_code == county_code, QualityRuleSwitch.moment == moment)
@@ -427,7 +421,7 @@ def switch_rule(session: Session, actor: Actor, *, county_code: str, rule_id: st
         Forbidden: not the county's administrator. NotFound: no such rule at that moment.
         ValidationFailed: switching off a rule that guards the register's ranges (ALWAYS_ON).
     """
-    if not may_switch_rules(actor, county_code):
+    if not permissions.can_switch_rules(actor, county_code):
         raise Forbidden(_l("Only the county administrator switches quality rules."))
     if session.get(QualityRule, (rule_id, moment)) is None:
         raise NotFound(_l("No quality rule %(rule)s at %(moment)s.", rule=rule_id, moment=moment),
@@ -446,14 +440,6 @@ def switch_rule(session: Session, actor: Actor, *, county_code: str, rule_id: st
     return switch
 
 
-def _require_county_official(actor: Actor, county_code: str) -> None:
-    require_login(actor)
-    prefix = actor.area_prefix
-    if actor.role not in ("system", *OFFICIAL_ROLES) or prefix is None or \
-            not (prefix == "" or prefix[:6] == county_code):
-        raise Forbidden(_l("Only officials of this county see its quality rules."))
-
-
 def get_import(session: Session, actor: Actor, import_id: int) -> SurveyImport:
     """Return one import the actor may see.
 
@@ -463,7 +449,7 @@ def get_import(session: Session, actor: Actor, import_id: int) -> SurveyImport:
     """
     require_login(actor)
     record = session.get(SurveyImport, import_id)
-    if record is None or not covers(actor, record.collective_code):
+    if record is None or not permissions.can_see_import(actor, record.collective_code):
         raise Forbidden(_l("There is no survey import with this number that you may see."), field="id")
     return record
 
@@ -471,9 +457,8 @@ def get_import(session: Session, actor: Actor, import_id: int) -> SurveyImport:
 def list_imports(session: Session, actor: Actor, limit: int = 20) -> list[SurveyImport]:
     """Return the latest imports in the actor's area."""
     require_login(actor)
-    prefix = actor.area_prefix
-    if prefix is None or actor.role == "farmer":
+    if not permissions.can_list_imports(actor):
         return []
     return list(session.scalars(sa.select(SurveyImport)
-                                .where(SurveyImport.collective_code.startswith(prefix))
+                                .where(SurveyImport.collective_code.startswith(actor.area_prefix))
                                 .order_by(SurveyImport.id.desc()).limit(limit)))

@@ -6,10 +6,10 @@ from pathlib import PurePosixPath
 from flask import current_app
 from flask_babel import gettext as _
 
-from landrights.accounts.permissions import require_registry_writer
 from landrights.accounts.views import current_actor
 from landrights.errors import ValidationFailed
 from landrights.extensions import db
+from landrights.survey import permissions
 from landrights.survey import services as survey
 from landrights.survey.package import Limits
 from landrights.uploads import scratch_folder
@@ -31,7 +31,7 @@ def import_upload(upload, *, collective: str, encoding: str | None, crs: str | N
         ValidationFailed: not a .zip, .gpkg, .geojson or .json; or what import_survey refuses.
     """
     actor = current_actor()
-    require_registry_writer(actor, collective)
+    permissions.require_import_survey(actor, collective)
     suffix = PurePosixPath((upload.filename or "").replace("\\", "/")).suffix.lower()
     if suffix not in UPLOAD_SUFFIXES:
         raise ValidationFailed(_("Upload a shapefile as a .zip, a GeoPackage (.gpkg) or GeoJSON."),

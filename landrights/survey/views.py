@@ -12,6 +12,7 @@ from landrights.accounts.views import current_actor
 from landrights.errors import DomainError
 from landrights.extensions import db
 from landrights.registry import queries
+from landrights.survey import permissions as survey_permissions
 from landrights.survey import rules, services, words
 from landrights.survey.forms import SurveyUploadForm
 from landrights.survey.uploads import import_upload
@@ -75,7 +76,7 @@ def quality_rules():
     pairs = services.list_rules(db.session, actor, county, "import")
     language = str(get_locale() or "zh")
     return render_template("survey_rules.html", pairs=pairs, form=form, county=county,
-                           may_switch=permissions.may_switch_rules(actor, county),
+                           may_switch=survey_permissions.can_switch_rules(actor, county),
                            always_on=rules.ALWAYS_ON,
                            settings={r.id: words.settings_in_words(r.params, language) for r, _on in pairs})
 

@@ -1,21 +1,23 @@
-"""What every form post does around its one service call: commit once, or roll back and say why."""
+"""What every form post does around its one service call: read its input through the use case's
+schema (the API's), commit once, or roll back and say why beside the fields."""
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from apiflask import Schema
+from apiflask.fields import Integer, List, Nested, String
 from flask import flash, redirect, request
 
-from landrights.errors import DomainError, ValidationFailed
+from landrights.errors import DomainError, Several, ValidationFailed
 from landrights.evidence import EVIDENCE_MAX_BYTES, Upload
 from landrights.extensions import db
+from landrights.inputs import Code, load
 
 
 def run_and_report(action, message: str, back: str):
     """Run a service call and commit; flash what happened. Return (redirect on refusal, result)."""
     try:
-        result = action()
-        db.session.commit()
+        result = db.commits(action)()
     except DomainError as err:
         db.session.rollback()
         flash(str(err.message), "error")  # people see no field names or rule ids: the message says it
@@ -34,8 +36,7 @@ def attempt(action, message: str | None = None):
     was typed and the error's status (the flashes are read by that same render: the message at the
     top, field_error() beside its field). Return (the refusal or None, the result)."""
     try:
-        result = action()
-        db.session.commit()
+        result = db.commits(action)()
     except DomainError as err:
         db.session.rollback()
         for one in getattr(err, "each", None) or [err]:  # Several: every field it names
@@ -48,14 +49,6 @@ def attempt(action, message: str | None = None):
     if message:
         flash(str(message), "success")  # a lazy message is rendered now, in the user's language
     return None, result
-
-
-class Several(ValidationFailed):
-    """Several fields could not be read at once: each is shown beside its own field."""
-
-    def __init__(self, each: list[DomainError]):
-        super().__init__(each[0].message, field=each[0].field, rule=each[0].rule)
-        self.each = each
 
 
 def read_all(readers: dict):
@@ -77,6 +70,45 @@ def read_all(readers: dict):
 
 FIELD = "field"  # flash category naming the field the last error is about
 RULE = "rule"  # flash category holding the last error's rule id (data-rule, never shown)
+
+
+def form_input(schema: type[Schema], **given) -> dict:
+    """Load the posted form through a use case's input schema, the one the API loads its JSON
+    with (landrights.inputs), so the form refuses what the API refuses, naming the same field.
+    Each of the schema's fields is read from the form field of its name: a list from all its
+    values, a blank field as one left out, a number, a date or a code without the spaces around
+    it, a whole number as one; a file comes as an upload (uploaded()), not here. given: values
+    the page knows itself (the household of its address); None or "" leaves one out.
+
+    Raises:
+        ValidationFailed: naming the field refused, in the user's words (Several: every field).
+    """
+    files = [name for name, field in schema().fields.items() if isinstance(field, Nested)]
+    loader = schema(exclude=files)
+    data = {}
+    for name, field in loader.fields.items():
+        data.update(_posted(field.data_key or name, field))
+    data.update({name: value for name, value in given.items() if value is not None and value != ""})
+    return load(loader, data)
+
+
+def _posted(key: str, field) -> dict:
+    """Return {key: the form's value as the schema's field reads it}, or {} when left blank."""
+    if isinstance(field, List):
+        values = [_typed(field.inner, v) for v in request.form.getlist(key)]
+        values = [v for v in values if v != ""]
+        return {key: values} if values else {}
+    value = _typed(field, request.form.get(key, ""))
+    return {} if value == "" else {key: value}
+
+
+def _typed(field, value: str):
+    if isinstance(field, String) and not any(isinstance(v, Code) for v in field.validators):
+        return value  # text as typed: the schema and the service judge its spaces
+    value = value.strip()
+    if isinstance(field, Integer) and value.isascii() and value.isdecimal():
+        return int(value)  # a form sends text; JSON sends the number (the schema's Whole is strict)
+    return value
 
 
 def field_error(name: str):
@@ -146,20 +178,6 @@ def form_int(name: str) -> int | None:
     if not value.isdecimal() or len(value) > 18:  # isdecimal: what int() reads; 18 digits fit BIGINT
         raise ValidationFailed(_("Enter a whole number."), field=name)
     return int(value)
-
-
-def form_date(name: str) -> date:
-    """Read a YYYY-MM-DD field of the posted form.
-
-    Raises:
-        ValidationFailed: not a date, naming the field.
-    """
-    from flask_babel import gettext as _
-
-    try:
-        return date.fromisoformat(request.form.get(name, "").strip())
-    except ValueError:
-        raise ValidationFailed(_("Enter a date as YYYY-MM-DD."), field=name) from None
 
 
 def expired_form(back: str):

@@ -7,7 +7,6 @@ from flask_babel import get_locale
 from flask_login import login_required
 
 from landrights import moments
-from landrights.accounts import permissions
 from landrights.accounts.views import current_actor
 from landrights.api.serializers import household_dict
 from landrights.certification import queries as cert_queries
@@ -18,6 +17,7 @@ from landrights.market import entrustment_queries
 from landrights.market import queries as market_queries
 from landrights.registry import codes, queries, rules
 from landrights.web.actions import field_error
+from landrights.web.can import can
 
 bp = Blueprint("web", __name__)
 
@@ -29,15 +29,16 @@ def inject_language() -> dict:
         return {"lang": "zh", "menu": {}}
     actor = current_actor()
     return {"lang": str(get_locale() or "zh"),
-            "menu": {"households": permissions.may_list_households(actor),
-                     "surveys": permissions.may_import_surveys(actor),
+            "menu": {"households": can.list_households(actor),
+                     "surveys": can.role_may_import_survey(actor),
                      "notices": actor.area_prefix is not None,
-                     "progress": actor.role in permissions.OFFICIAL_ROLES + ("system",),
-                     "rosters": actor.role in permissions.OFFICIAL_ROLES + ("system",),
-                     "handups": actor.role == "county_admin"}}
+                     "progress": can.see_progress(actor),
+                     "rosters": can.role_may_keep_roster(actor),
+                     "handups": can.role_may_import_handup(actor)}}
 
 
 bp.add_app_template_global(field_error, "field_error")  # a form's refusal beside its field
+bp.add_app_template_global(can, "can")  # {% if can.list_land(current_user, code) %}: no role compared
 
 
 @bp.app_template_filter("relation")

@@ -24,7 +24,9 @@ FIRST, SECOND = "220421101201010001", "220421101201010002"
 
 def _wait_for_lock(engine, thread: threading.Thread) -> None:
     deadline = time.monotonic() + WAIT_LIMIT
-    with engine.connect() as conn:
+    # autocommit: pg_stat_activity is read once per transaction, so one transaction around the
+    # loop would look at the first moment's snapshot for as long as it waits
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         while not conn.scalar(sa.text("SELECT count(*) FROM pg_stat_activity WHERE datname = "
                                       "current_database() AND wait_event_type = 'Lock' "
                                       "AND wait_event = 'advisory'")):

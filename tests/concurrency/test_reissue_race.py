@@ -43,19 +43,23 @@ def racing(scratch_db, instance_dir):
 def _waiting(engine, threads: list[threading.Thread], answers: list) -> None:
     """Return once every request waits on a lock (queued at the gate); fail if one answered first."""
     deadline = time.monotonic() + WAIT_LIMIT
-    with engine.connect() as conn:
+    # autocommit: pg_stat_activity is read once per transaction, so one transaction around the
+    # loop would look at the first moment's snapshot for as long as it waits
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         while conn.scalar(sa.text("SELECT count(*) FROM pg_stat_activity WHERE datname = "
                                   "current_database() AND wait_event_type = 'Lock'")) < len(threads):
             assert all(t.is_alive() for t in threads), f"a request answered before the gate: {answers}"
-            assert time.monotonic() < deadline, ("the requests never reached the certificate",
-                                                 _activity(conn))
+            assert time.monotonic() < deadline, (
+                f"the requests never reached the certificate: {_activity(conn)}")
             time.sleep(0.02)
 
 
-def _activity(conn) -> list:
+def _activity(conn) -> str:
     """What each connection of the database is doing (for a failure's message)."""
-    return conn.execute(sa.text("SELECT state, wait_event_type, wait_event, left(query, 120) FROM "
-                                "pg_stat_activity WHERE datname = current_database()")).all()
+    rows = conn.execute(sa.text(
+        "SELECT pid, state, wait_event_type, wait_event, pg_blocking_pids(pid), left(query, 160) "
+        "FROM pg_stat_activity WHERE datname = current_database()")).all()
+    return "\n".join(" | ".join(str(v) for v in row) for row in rows)
 
 
 def _race(engine, requests: list[Callable[[], object]]) -> list:

@@ -1,7 +1,8 @@
 """The demo plus what reaches the rest of the pages, made through the services (issue 19's crawl):
 a survey import with findings, an open notice of group 03 with an objection, the demo farmer's
 open listing with bids of the demo cooperative and a company, a contract filed a year ago on two
-other parcels of his with rent due and one instalment paid, a pledge, a certificate."""
+other parcels of his with rent due and one instalment paid, a pledge, a certificate, the migrant's
+entrustment of the demo farmer to list its land."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from landrights.accounts.permissions import SYSTEM, Actor
 from landrights.certification import certificates, objections
 from landrights.certification import services as certification
 from landrights.evidence import Upload
-from landrights.market import contracts, pledges
+from landrights.market import contracts, entrustment_queries, entrustments, pledges
 from landrights.market import services as market
 from landrights.market.models import Transferee
 from landrights.registry import services as registry
@@ -61,7 +62,27 @@ def richer_demo(session, folder: Path) -> Made:
                                           household_code=PENDING[0], text="东至写错了，应为河沟",
                                           evidence=EVIDENCE)
     _certificate(session, HOUSEHOLD)
+    _entrusted_to_the_farmer(session)
     return Made(listing_id, contract_code, notice.id, objection.id, import_id)
+
+
+def _entrusted_to_the_farmer(session) -> None:
+    """The migrant's household entrusts the demo farmer (a relative) to list its land; he accepted
+    and listed its free parcel (R2.4): his home page leads to that land, its form and the listing."""
+    migrant = "220421101201020006"
+    form = entrustment_queries.entrust_form(session, farmer_of(migrant), migrant)
+    made = entrustments.create_entrustment(
+        session, farmer_of(migrant), household_code=migrant, agent_username="farmer",
+        parcel_codes=[p["code"] for p in form["parcels"]], acts=["list", "sign"], valid_from=clock.today(),
+        valid_to=clock.today() + timedelta(days=180), transfer_until=form["contract_end"],
+        min_price=Decimal("480"), scope="代我出租土地")
+    relative = Actor.of(session.scalar(sa.select(User).where(User.username == "farmer")))
+    entrustments.accept_entrustment(session, relative, entrustment_id=made.id)
+    free = [p["code"] for p in form["parcels"] if not p["leased_until"]]
+    market.create_listing(session, relative, household_code=migrant, parcel_codes=free, mode="lease",
+                          term_start=date(2027, 3, 1), term_end=form["contract_end"],
+                          reserve_price=Decimal("500"), payment_schedule="每年3月1日前付清当年租金",
+                          land_use="grain", entrustment_id=made.id)
 
 
 def _certificate(session, household: str) -> None:

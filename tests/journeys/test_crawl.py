@@ -21,7 +21,7 @@ REACHES = {
     "anonymous": [r"/login", r"/verify/", r"/activate"],
     "farmer": [r"/households/\d{18}", r"/parcels/\d{19}", r"/rights", r"/rights/\d{18}",
                r"/certificates/\d{18}[JQ]", r"/certificates/.+\.pdf", r"/market/", r"/market/mine",
-               r"/market/\d+", r"/market/contracts/\d+"],
+               r"/market/\d+", r"/market/contracts/\d+", r"/market/entrustments/\d+/land"],
     "migrant": [r"/rights", r"/rights/\d{18}", r"/market/contracts/\d+"],
     "clerk": [r"/households", r"/households/\d{18}", r"/parcels/\d{19}", r"/progress",
               r"/collectives/\d{14}/members"],

@@ -75,6 +75,13 @@ def test_officer_records_deposit_awards_files_and_records_rent(site, desk, journ
     expect(page.locator("#receipt")).to_have_value("收据 2026-118")
     expect(page.locator("body")).not_to_contain_text("Key (")
     page.locator("#deposit-form label", has_text=COOPERATIVE).locator("input").check()
+    expect(page.locator("#amount_yuan-hint")).to_contain_text("770")  # 16.99 mu x 450 x 10 %, up to 10 yuan
+    page.fill("#amount_yuan", "500")  # less than the listing requires (R8.4 (4))
+    page.locator("#deposit-form button[value=deposit]").click()
+    expect(page.locator("#amount_yuan-error")).to_contain_text("770")
+    expect(page.locator("#amount_yuan")).to_have_value("500")  # what was typed is kept
+    expect(page.locator("#deposit-form label", has_text=COOPERATIVE).locator("input")).to_be_checked()
+    page.fill("#amount_yuan", "2000")
     _shot(page, "officer-2-deposit")
     page.locator("#deposit-form button[value=deposit]").click()
     expect(page.locator("#deposits")).to_contain_text(COOPERATIVE)

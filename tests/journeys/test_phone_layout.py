@@ -17,14 +17,17 @@ pytestmark = pytest.mark.browser
 FARMER_HOUSEHOLD, GROUP = "220421101201010001", "22042110120101"
 PARCEL = "2204211012010100014"  # the demo farmer's
 # the pages of the shared templates (base, map, parcel, household(s), progress, roster, survey,
-# error, accounts), each for the roles that open them
+# error, accounts) and the officer's market pages (pledges, ledger, a listing's desk), each for
+# the roles that open them
 PAGES = {
     "anonymous": ["/login", "/no-such-page", "/activate"],
     "farmer": ["/", f"/households/{FARMER_HOUSEHOLD}", f"/parcels/{PARCEL}"],
     "migrant": ["/"],
     "clerk": ["/households", f"/households/{FARMER_HOUSEHOLD}", "/progress", f"/collectives/{GROUP}/members"],
     "officer": ["/", "/households", f"/parcels/{PARCEL}", "/progress", "/surveys/", "/surveys/rules",
-                "/surveys/{import_id}", f"/collectives/{GROUP}/members"],
+                "/surveys/{import_id}", f"/collectives/{GROUP}/members",
+                # the market's desk pages: their tables are cards on a phone too
+                "/market/pledges", "/market/ledger", "/market/{listing_id}/desk"],
     "county": ["/progress", "/surveys/rules", "/accounts", "/accounts/users/officer", "/accounts/import",
                "/accounts/new", f"/accounts/households/{GROUP}"],
     "transferee": ["/"],
@@ -64,7 +67,8 @@ def test_the_shared_pages_fit_a_phone_with_big_targets_and_readable_text(chromiu
         context, page = _phone_as(chromium, richer_site.base, role)
         try:
             for path in paths:
-                url = richer_site.base + path.format(import_id=richer_site.made.import_id)
+                url = richer_site.base + path.format(import_id=richer_site.made.import_id,
+                                                     listing_id=richer_site.made.listing_id)
                 _open(page, url)
                 problems += measure(page, path).problems(PHONE["width"])
                 if (role, path) == ("clerk", "/progress"):  # a table as cards, for the docs

@@ -164,7 +164,7 @@ def test_deposit_follows_the_county_setting(session):
 def test_an_overflowing_bid_is_a_plain_error_beside_the_price_and_kept(client, auth, session, officer):
     listing = make_listing(session)
     market.record_deposit(session, officer, listing_id=listing.id, transferee_id=_transferee(session),
-                          amount_yuan=Decimal("170"), receipt="收据 7")
+                          amount_yuan=Decimal("850"), receipt="收据 7")
     auth.login("transferee")
     path = f"/market/{listing.id}"
     response = client.post(path, data={"csrf_token": auth.csrf(path), "action": "bid",
@@ -180,7 +180,7 @@ def test_an_overflowing_bid_is_a_plain_error_beside_the_price_and_kept(client, a
 def test_a_transferee_sees_it_leads_then_that_it_was_outbid(client, auth, session, officer):
     listing = make_listing(session)
     market.record_deposit(session, officer, listing_id=listing.id, transferee_id=_transferee(session),
-                          amount_yuan=Decimal("170"), receipt="收据 7")
+                          amount_yuan=Decimal("850"), receipt="收据 7")
     auth.login("transferee")
     path = f"/market/{listing.id}"
     client.post(path, data={"csrf_token": auth.csrf(path), "action": "bid", "price": "610"})
@@ -198,7 +198,7 @@ def test_the_household_sees_the_award_and_signs_only_after_saying_it_read_the_co
                                                                                       officer):
     listing = make_listing(session)
     market.record_deposit(session, officer, listing_id=listing.id, transferee_id=_transferee(session),
-                          amount_yuan=Decimal("170"), receipt="收据 7")
+                          amount_yuan=Decimal("850"), receipt="收据 7")
     market.place_bid(session, _transferee_actor(session), listing_id=listing.id, price=Decimal("580"))
     clock.travel(timedelta(days=11))
     contracts.award(session, officer, listing_id=listing.id)
