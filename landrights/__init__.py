@@ -70,13 +70,13 @@ def create_app(test_config: dict | None = None) -> APIFlask:
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
-    from landrights.gis.tiles import TileCache
+    from landrights.maps.tiles import TileCache
 
     app.extensions["landrights.tiles"] = TileCache(int(app.config["TILE_CACHE_MB"]) * 2 ** 20)
 
     from landrights.accounts.views import bp as accounts_bp
     from landrights.accounts.views import init_login
-    from landrights.api import bp as api_bp
+    from landrights.api import blueprint as api_blueprint
     from landrights.api import format_error
     from landrights.api import openapi as api_openapi
     from landrights.api.ogc import bp as ogc_bp
@@ -105,7 +105,7 @@ def create_app(test_config: dict | None = None) -> APIFlask:
     app.register_blueprint(market_verify_bp)
     app.register_blueprint(signing_keys_bp)
     app.register_blueprint(audit_bp)
-    app.register_blueprint(api_bp)
+    app.register_blueprint(api_blueprint())
     app.register_blueprint(tiles_bp)
     app.register_blueprint(ogc_bp)
     app.error_processor(format_error)

@@ -15,6 +15,12 @@ from contextlib import contextmanager
 import click
 
 from landrights import config as settings
+from landrights.accounts.cli import keys, users  # their commands open the app through database() below
+from landrights.audit.cli import audit
+from landrights.backup.cli import backup, restore
+from landrights.market.cli import entrustments
+from landrights.registry.cli import conflicts
+from landrights.signing.cli import add_signing_commands
 
 
 def _echo(message: str) -> None:
@@ -466,30 +472,19 @@ def rules_switch(rule_id: str, county_code: str, moment: str, enabled: bool) -> 
     _echo(f"{rule_id} {'on' if enabled else 'off'} for {county_code} at {moment}")
 
 
-from landrights.accounts.cli import keys, users  # noqa: E402  (they use database() above)
+def add_commands(group: click.Group) -> None:
+    """Add the domains' command groups to `group` (the `landrights` command)."""
+    group.add_command(users)
+    group.add_command(keys)
+    add_signing_commands(keys, database)  # keys new-signing | revoke | list
+    group.add_command(entrustments)
+    group.add_command(conflicts)
+    group.add_command(audit)
+    group.add_command(backup)
+    group.add_command(restore)
 
-main.add_command(users)
-main.add_command(keys)
-from landrights.signing.cli import add_signing_commands  # noqa: E402
 
-add_signing_commands(keys, database)  # keys new-signing | revoke | list
-
-from landrights.market.cli import entrustments  # noqa: E402  (it uses database() above)
-
-main.add_command(entrustments)
-
-from landrights.registry.cli import conflicts  # noqa: E402  (it uses database() above)
-
-main.add_command(conflicts)
-
-from landrights.audit.cli import audit  # noqa: E402  (it uses database() above)
-
-main.add_command(audit)
-
-from landrights.backup.cli import backup, restore  # noqa: E402
-
-main.add_command(backup)
-main.add_command(restore)
+add_commands(main)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -28,12 +28,6 @@ from landrights.collective.models import (  # noqa: F401
 )
 from landrights.handup.models import HandupFinding, HandupImport  # noqa: F401
 from landrights.homestead.models import Homestead, HomesteadStandard, HouseDisposal  # noqa: F401
-from landrights.market.after_models import (  # noqa: F401
-    Pledge,
-    PledgeParcel,
-    Retransfer,
-    RetransferConsent,
-)
 from landrights.market.models import (  # noqa: F401
     Bid,
     CapitalReview,
@@ -48,6 +42,8 @@ from landrights.market.models import (  # noqa: F401
     Transferee,
     TransfereeIdentity,
 )
+from landrights.market.pledge_models import Pledge, PledgeParcel  # noqa: F401
+from landrights.market.retransfer_models import Retransfer, RetransferConsent  # noqa: F401
 from landrights.registry.models import (  # noqa: F401
     AdminUnit,
     ChangeEvent,

@@ -1,6 +1,7 @@
 """The county administrator's account pages: find accounts, open one (its facts, its role and area
 to edit, its history), create one, create township officers and clerks from a CSV file, deactivate
-and reactivate, lift a login lock, print an activation letter. Routes on accounts.bp."""
+and reactivate, lift a login lock, print an activation letter.
+Pages of the accounts blueprint (added by accounts.views)."""
 from __future__ import annotations
 
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
@@ -11,18 +12,22 @@ from flask_wtf import FlaskForm
 from landrights import clock
 from landrights.accounts import activation, admin, changes, letters, linking, queries, rules, services
 from landrights.accounts import login as logins
+from landrights.accounts.current import current_actor
 from landrights.accounts.inputs import AccountEdit, AccountIn
 from landrights.accounts.models import ROLES
 from landrights.accounts.permissions import is_household_account, require_administer_accounts
-from landrights.accounts.views import bp, current_actor, safe_next
 from landrights.errors import DomainError
 from landrights.extensions import db
+from landrights.routing import Routes
 from landrights.web.actions import attempt, expired_form, form_input, run_and_report
+from landrights.web.security import safe_next
 
 PAGE = 50
 
+pages = Routes()
 
-@bp.get("/accounts")
+
+@pages.get("/accounts")
 @login_required
 def accounts():
     """List the accounts the county administrator manages (found by name or code), with any lock."""
@@ -37,7 +42,7 @@ def accounts():
                            people=linking.linked_people(db.session, page.items))
 
 
-@bp.get("/accounts/users/<username>")
+@pages.get("/accounts/users/<username>")
 @login_required
 def account(username: str):
     """Show one account: its facts, its role and area to change, its letter and its history."""
@@ -63,7 +68,7 @@ def _state(user, locked) -> str:
                                locked=bool(locked))
 
 
-@bp.post("/accounts/users/<username>")
+@pages.post("/accounts/users/<username>")
 @login_required
 def edit_account(username: str):
     """Change an account's role and area; refused, the page shows the error beside its field."""
@@ -77,7 +82,7 @@ def edit_account(username: str):
     return redirect(url_for("accounts.account", username=username))
 
 
-@bp.route("/accounts/new", methods=["GET", "POST"])
+@pages.route("/accounts/new", methods=["GET", "POST"])
 @login_required
 def new_account():
     """Create an account (no password: its activation letter is printed next, on its page)."""
@@ -97,7 +102,7 @@ def new_account():
                            admin_roles=admin.ADMIN_ROLES), status
 
 
-@bp.route("/accounts/import", methods=["GET", "POST"])
+@pages.route("/accounts/import", methods=["GET", "POST"])
 @login_required
 def import_accounts():
     """Create township officers and clerks from a CSV file and show what became of each row."""
@@ -115,7 +120,7 @@ def import_accounts():
                            created=[r.username for r in results or [] if r.created]), status
 
 
-@bp.get("/accounts/import/template.csv")
+@pages.get("/accounts/import/template.csv")
 @login_required
 def import_template():
     """Download the accounts file template (UTF-8 with BOM, opens in Excel)."""
@@ -137,7 +142,7 @@ def _post(action, message: str):
     return failed or redirect(back)
 
 
-@bp.post("/accounts/<username>/unlock")
+@pages.post("/accounts/<username>/unlock")
 @login_required
 def unlock(username: str):
     """Lift the failed-login and failed-activation locks on an account."""
@@ -145,7 +150,7 @@ def unlock(username: str):
                  _("The lock on %(name)s is lifted.", name=username))
 
 
-@bp.post("/accounts/<username>/active")
+@pages.post("/accounts/<username>/active")
 @login_required
 def set_active(username: str):
     """Deactivate (ending its sessions and tokens) or reactivate an account."""
@@ -155,7 +160,7 @@ def set_active(username: str):
                  else _("%(name)s is deactivated and logged out everywhere.", name=username))
 
 
-@bp.post("/accounts/<username>/letter")
+@pages.post("/accounts/<username>/letter")
 @login_required
 def letter(username: str):
     """Print a new activation letter for one account (the code of any earlier one is void)."""
@@ -172,7 +177,7 @@ def letter(username: str):
     return letters_response([issued], username)
 
 
-@bp.post("/accounts/letters")
+@pages.post("/accounts/letters")
 @login_required
 def letters_for():
     """Print the activation letters of several accounts (those a file created) as one PDF."""
@@ -205,3 +210,8 @@ def letters_response(issued: list, what: str) -> Response:
     return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{letters.filename(issued, what)}"',
         "Cache-Control": "no-store"})
+
+
+def add_routes(bp) -> None:
+    """Add this module's pages to the blueprint."""
+    pages.register(bp)

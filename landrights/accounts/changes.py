@@ -40,12 +40,17 @@ def record(session: Session, actor: Actor, user: User, action: str,
     area = after.area or (before.area if before else None)
     row = AccountChange(
         county_code=area[:6] if area else None, user_id=user.id, actor_id=actor.user_id,
-        actor_name=(actor.name or actor.role)[:100], action=action,
-        role_before=before.role if before else None, role_after=after.role,
-        area_before=before.area if before else None, area_after=after.area,
-        active_before=before.active if before else None, active_after=after.active)
+        actor_name=(actor.name or actor.role)[:100], action=action, **_before(before),
+        role_after=after.role, area_after=after.area, active_after=after.active)
     session.add(row)
     return row
+
+
+def _before(before: Snapshot | None) -> dict:
+    """Return the columns of the account as it was (none for a new account)."""
+    if before is None:
+        return {"role_before": None, "area_before": None, "active_before": None}
+    return {"role_before": before.role, "area_before": before.area, "active_before": before.active}
 
 
 def history(session: Session, user: User, limit: int = 200) -> list[AccountChange]:

@@ -2,7 +2,7 @@
 county administrator) picks a collective and, in one step, gives every household without an
 account one, printing all their letters as one PDF; a household's row prints a new letter or lifts
 a lock. And the public activation page, where the letter's holder sets the password. Routes on
-accounts.bp."""
+accounts.bp (added by accounts.views)."""
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
@@ -14,13 +14,16 @@ from landrights import clock
 from landrights.accounts import activation, queries
 from landrights.accounts import login as logins
 from landrights.accounts.admin_views import letters_response, refusal
-from landrights.accounts.views import bp, current_actor
+from landrights.accounts.current import current_actor
 from landrights.errors import DomainError
 from landrights.extensions import db, limiter
+from landrights.routing import Routes
 from landrights.web.actions import expired_form
 
+pages = Routes()
 
-@bp.get("/accounts/households")
+
+@pages.get("/accounts/households")
 @login_required
 def household_accounts():
     """List the collectives of the area with how many households have and use an account."""
@@ -29,7 +32,7 @@ def household_accounts():
                            collectives=queries.letter_collectives(db.session, current_actor(), q or None))
 
 
-@bp.get("/accounts/households/<code>")
+@pages.get("/accounts/households/<code>")
 @login_required
 def collective_accounts(code: str):
     """Show a collective's households with their accounts and letters; issue letters from here."""
@@ -40,7 +43,7 @@ def collective_accounts(code: str):
                            awaiting=sum(1 for r in rows if r.state == "awaiting"))
 
 
-@bp.post("/accounts/households/<code>/letters")
+@pages.post("/accounts/households/<code>/letters")
 @login_required
 def issue_letters(code: str):
     """Give the collective's households without an account one, and print all their letters as one
@@ -58,7 +61,7 @@ def issue_letters(code: str):
     return letters_response(issued, code)
 
 
-@bp.route("/activate", methods=["GET", "POST"])
+@pages.route("/activate", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
 def activate():
     """Set your password with the code of your activation letter (and leave a mobile number)."""
@@ -89,3 +92,8 @@ def activate():
 def _activation_page(form, typed, error: str | None, field: str | None, status: int):
     return render_template("accounts/activate.html", form=form, typed=typed, error=error, field=field,
                            logged_in=current_user.is_authenticated), status
+
+
+def add_routes(bp) -> None:
+    """Add this module's pages to the blueprint."""
+    pages.register(bp)

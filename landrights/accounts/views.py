@@ -7,10 +7,10 @@ from flask import session as cookie_session
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from landrights.accounts import admin_views, letter_views, services
 from landrights.accounts import login as logins
-from landrights.accounts import services
+from landrights.accounts.current import current_actor
 from landrights.accounts.forms import LoginForm, PasswordChangeForm
-from landrights.accounts.permissions import ANONYMOUS, Actor
 from landrights.errors import DomainError
 from landrights.extensions import db, limiter, login_manager
 from landrights.web.security import safe_next
@@ -48,11 +48,6 @@ def init_login(app) -> None:
         if request.endpoint != "static" and "_user_id" in cookie_session \
                 and current_user.is_authenticated:
             db.session.commit()
-
-
-def current_actor() -> Actor:
-    """Return the actor of this request (anonymous if nobody is logged in)."""
-    return Actor.of(current_user) if current_user.is_authenticated else ANONYMOUS
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -128,4 +123,5 @@ def set_language(code: str):
     return response
 
 
-from landrights.accounts import admin_views, letter_views  # noqa: E402,F401  (their routes register on bp)
+for _pages in (admin_views, letter_views):  # administration and activation letters, on this blueprint
+    _pages.add_routes(bp)

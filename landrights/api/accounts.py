@@ -16,7 +16,8 @@ from landrights.accounts.admin_views import letters_response
 from landrights.accounts.inputs import AccountEdit, AccountIn
 from landrights.accounts.models import CHANGE_ACTIONS, ROLES
 from landrights.accounts.views import current_actor
-from landrights.api import _ERRORS, bp
+from landrights.api import _ERRORS
+from landrights.api.routing import Routes
 from landrights.extensions import db
 
 TAG = ["Accounts"]
@@ -24,6 +25,8 @@ PDF = {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}
 _LETTER_ERRORS = {200: {"description": "The activation letters, one page each (PDF)", "content": PDF},
                   401: "Unauthorized", 403: "Forbidden", 404: "Not found", 409: "Conflict",
                   422: "Unprocessable"}
+
+api = Routes()
 
 
 class AccountQuery(Schema):
@@ -107,10 +110,10 @@ def _account(user, history: bool = False) -> dict:
     return body
 
 
-@bp.get("/accounts")
-@bp.input(AccountQuery, location="query")
-@bp.output(AccountsOut)
-@bp.doc(summary="List the accounts you administer (county administrator)", tags=TAG, responses=_ERRORS)
+@api.get("/accounts")
+@api.input(AccountQuery, location="query")
+@api.output(AccountsOut)
+@api.doc(summary="List the accounts you administer (county administrator)", tags=TAG, responses=_ERRORS)
 def list_accounts(query_data):
     page = admin.list_accounts(db.session, current_actor(), q=query_data.get("q"),
                                role=query_data.get("role"), limit=query_data["limit"],
@@ -118,10 +121,10 @@ def list_accounts(query_data):
     return {"accounts": [_account(u) for u in page.items], "total": page.total}
 
 
-@bp.post("/accounts")
-@bp.input(AccountIn, location="json")
-@bp.output(AccountOut, status_code=201)
-@bp.doc(summary="Create an account, without a password: print its activation letter next", tags=TAG,
+@api.post("/accounts")
+@api.input(AccountIn, location="json")
+@api.output(AccountOut, status_code=201)
+@api.doc(summary="Create an account, without a password: print its activation letter next", tags=TAG,
         responses=[*_ERRORS, 409])
 @db.commits
 def create_account(json_data):
@@ -129,26 +132,26 @@ def create_account(json_data):
     return _account(user, history=True)
 
 
-@bp.get("/accounts/<username>")
-@bp.output(AccountOut)
-@bp.doc(summary="One account with its changes (who, when, what)", tags=TAG, responses=_ERRORS)
+@api.get("/accounts/<username>")
+@api.output(AccountOut)
+@api.doc(summary="One account with its changes (who, when, what)", tags=TAG, responses=_ERRORS)
 def get_account(username):
     return _account(services.administered(db.session, current_actor(), username), history=True)
 
 
-@bp.patch("/accounts/<username>")
-@bp.input(AccountEdit, location="json")
-@bp.output(AccountOut)
-@bp.doc(summary="Change an account's role and area", tags=TAG, responses=[*_ERRORS, 409])
+@api.patch("/accounts/<username>")
+@api.input(AccountEdit, location="json")
+@api.output(AccountOut)
+@api.doc(summary="Change an account's role and area", tags=TAG, responses=[*_ERRORS, 409])
 @db.commits
 def edit_account(username, json_data):
     user = admin.edit_account(db.session, current_actor(), username, **json_data)
     return _account(user, history=True)
 
 
-@bp.post("/accounts/<username>/deactivation")
-@bp.output(AccountOut)
-@bp.doc(summary="Deactivate an account: its sessions end, its tokens and letter are void", tags=TAG,
+@api.post("/accounts/<username>/deactivation")
+@api.output(AccountOut)
+@api.doc(summary="Deactivate an account: its sessions end, its tokens and letter are void", tags=TAG,
         responses=_ERRORS)
 @db.commits
 def deactivate_account(username):
@@ -156,18 +159,18 @@ def deactivate_account(username):
     return _account(user, history=True)
 
 
-@bp.post("/accounts/<username>/reactivation")
-@bp.output(AccountOut)
-@bp.doc(summary="Reactivate an account", tags=TAG, responses=[*_ERRORS, 409])
+@api.post("/accounts/<username>/reactivation")
+@api.output(AccountOut)
+@api.doc(summary="Reactivate an account", tags=TAG, responses=[*_ERRORS, 409])
 @db.commits
 def reactivate_account(username):
     user = services.set_active(db.session, current_actor(), username, True)
     return _account(user, history=True)
 
 
-@bp.post("/accounts/<username>/unlock")
-@bp.output(UnlockOut)
-@bp.doc(summary="Lift the failed-login and failed-activation locks (the administrator; a township "
+@api.post("/accounts/<username>/unlock")
+@api.output(UnlockOut)
+@api.doc(summary="Lift the failed-login and failed-activation locks (the administrator; a township "
                 "officer for its households)", tags=TAG, responses=_ERRORS)
 @db.commits
 def unlock_account(username):
@@ -175,10 +178,10 @@ def unlock_account(username):
     return {"cleared": cleared}
 
 
-@bp.post("/account-imports")
-@bp.input(ImportIn, location="form_and_files")
-@bp.output(ImportOut)
-@bp.doc(summary="Create township officers and collective clerks from a CSV file; a result per row",
+@api.post("/account-imports")
+@api.input(ImportIn, location="form_and_files")
+@api.output(ImportOut)
+@api.doc(summary="Create township officers and collective clerks from a CSV file; a result per row",
         tags=TAG, responses=[400, 413, *_ERRORS])
 @db.commits
 def import_accounts(form_and_files_data):
@@ -190,8 +193,8 @@ def import_accounts(form_and_files_data):
     return {"created": created, "refused": len(results) - created, "rows": rows}
 
 
-@bp.post("/accounts/<username>/letter")
-@bp.doc(summary="Print a new activation letter for an account (PDF); the earlier code is void",
+@api.post("/accounts/<username>/letter")
+@api.doc(summary="Print a new activation letter for an account (PDF); the earlier code is void",
         tags=TAG, responses=_LETTER_ERRORS)
 def account_letter(username):
     config = current_app.config
@@ -200,9 +203,9 @@ def account_letter(username):
     return letters_response([issued], username)
 
 
-@bp.post("/collectives/<code>/letters")
-@bp.input(LettersQuery, location="query")
-@bp.doc(summary="Give every household of a collective without an account one, and print their "
+@api.post("/collectives/<code>/letters")
+@api.input(LettersQuery, location="query")
+@api.doc(summary="Give every household of a collective without an account one, and print their "
                 "activation letters (PDF, a page each)", tags=TAG, responses=_LETTER_ERRORS)
 def collective_letters(code, query_data):
     config = current_app.config
@@ -210,3 +213,8 @@ def collective_letters(code, query_data):
         db.session, current_actor(), code, renew=query_data["renew"], days=config["ACTIVATION_DAYS"],
         hash_method=config["ACTIVATION_HASH_METHOD"])
     return letters_response(issued, code)
+
+
+def add_routes(bp) -> None:
+    """Add this module's routes to the API blueprint."""
+    api.register(bp)

@@ -11,8 +11,9 @@ from flask import current_app
 
 from landrights import patterns
 from landrights.accounts.views import current_actor
-from landrights.api import _ERRORS, bp
+from landrights.api import _ERRORS
 from landrights.api.openapi import public
+from landrights.api.routing import Routes
 from landrights.certification import certificates, objections, queries, services
 from landrights.certification.inputs import (
     CertificateChangeIn,
@@ -30,6 +31,8 @@ from landrights.registry import queries as registry_queries
 from landrights.signing import qr
 
 TAG = ["Certification"]
+
+api = Routes()
 
 
 class NoticeOut(Schema):
@@ -150,10 +153,10 @@ def _certificate_dict(cert) -> dict:
             "pdf_url": f"/certificates/{cert.code}/{cert.serial}.pdf"}
 
 
-@bp.post("/notices")
-@bp.input(NoticeIn, location="json")
-@bp.output(NoticeOut, status_code=201)
-@bp.doc(summary="Open a public notice (公示) of a collective (township officer)", tags=TAG,
+@api.post("/notices")
+@api.input(NoticeIn, location="json")
+@api.output(NoticeOut, status_code=201)
+@api.doc(summary="Open a public notice (公示) of a collective (township officer)", tags=TAG,
         responses=[*_ERRORS, 409])
 @db.commits
 def open_notice(json_data):
@@ -161,18 +164,18 @@ def open_notice(json_data):
     return _notice_dict(queries.get_notice(db.session, current_actor(), notice.id))
 
 
-@bp.get("/notices/<int:notice_id>")
-@bp.output(NoticeOut)
-@bp.doc(summary="A notice: households, members (ID numbers masked), parcels, objections", tags=TAG,
+@api.get("/notices/<int:notice_id>")
+@api.output(NoticeOut)
+@api.doc(summary="A notice: households, members (ID numbers masked), parcels, objections", tags=TAG,
         responses=_ERRORS)
 def get_notice(notice_id):
     return _notice_dict(queries.get_notice(db.session, current_actor(), notice_id))
 
 
-@bp.post("/notices/<int:notice_id>/objections")
-@bp.input(ObjectionIn, location="json")
-@bp.output(ObjectionOut, status_code=201)
-@bp.doc(summary="File an objection (异议) against a household record or a parcel of an open notice",
+@api.post("/notices/<int:notice_id>/objections")
+@api.input(ObjectionIn, location="json")
+@api.output(ObjectionOut, status_code=201)
+@api.doc(summary="File an objection (异议) against a household record or a parcel of an open notice",
         tags=TAG, responses=[*_ERRORS, 409])
 @db.commits
 def file_objection(notice_id, json_data):
@@ -182,10 +185,10 @@ def file_objection(notice_id, json_data):
     return objection
 
 
-@bp.post("/objections/<int:objection_id>/decision")
-@bp.input(DecisionIn, location="json")
-@bp.output(ObjectionOut)
-@bp.doc(summary="Dismiss an objection, or uphold it with its correction (township officer)",
+@api.post("/objections/<int:objection_id>/decision")
+@api.input(DecisionIn, location="json")
+@api.output(ObjectionOut)
+@api.doc(summary="Dismiss an objection, or uphold it with its correction (township officer)",
         tags=TAG, responses=[*_ERRORS, 409])
 @db.commits
 def decide_objection(objection_id, json_data):
@@ -200,9 +203,9 @@ def decide_objection(objection_id, json_data):
     return objection
 
 
-@bp.get("/households/<code>/confirmation")
-@bp.output(StateOut)
-@bp.doc(summary="What the household may confirm now, and why anything waits", tags=TAG,
+@api.get("/households/<code>/confirmation")
+@api.output(StateOut)
+@api.doc(summary="What the household may confirm now, and why anything waits", tags=TAG,
         responses=_ERRORS)
 def confirmation_state(code):
     registry_queries.get_household(db.session, current_actor(), code)  # who may look
@@ -213,10 +216,10 @@ def confirmation_state(code):
             "withheld": {k: str(v) for k, v in state.withheld.items()}}
 
 
-@bp.post("/households/<code>/sign-off")
-@bp.input(SignOffIn, location="json")
-@bp.output(SignOffOut, status_code=201)
-@bp.doc(summary="Confirm the notice result (结果确认): the farmer, or the officer with the scan",
+@api.post("/households/<code>/sign-off")
+@api.input(SignOffIn, location="json")
+@api.output(SignOffOut, status_code=201)
+@api.doc(summary="Confirm the notice result (结果确认): the farmer, or the officer with the scan",
         tags=TAG, responses=[*_ERRORS, 409])
 @db.commits
 def sign_off(code, json_data):
@@ -226,10 +229,10 @@ def sign_off(code, json_data):
     return signed
 
 
-@bp.post("/certificates")
-@bp.input(CertificateIn, location="json")
-@bp.output(CertificateOut, status_code=201)
-@bp.doc(summary="Issue the certificate of a registered contract (county administrator)", tags=TAG,
+@api.post("/certificates")
+@api.input(CertificateIn, location="json")
+@api.output(CertificateOut, status_code=201)
+@api.doc(summary="Issue the certificate of a registered contract (county administrator)", tags=TAG,
         responses=[*_ERRORS, 409])
 @db.commits
 def issue_certificate(json_data):
@@ -239,10 +242,10 @@ def issue_certificate(json_data):
     return _certificate_dict(cert)
 
 
-@bp.post("/certificates/<code>/changes")
-@bp.input(CertificateChangeIn, location="json")
-@bp.output(CertificateOut, status_code=201)
-@bp.doc(summary="Re-issue after loss (补发), replace after a change (换发) or cancel (注销)", tags=TAG,
+@api.post("/certificates/<code>/changes")
+@api.input(CertificateChangeIn, location="json")
+@api.output(CertificateOut, status_code=201)
+@api.doc(summary="Re-issue after loss (补发), replace after a change (换发) or cancel (注销)", tags=TAG,
         responses=[*_ERRORS, 409])
 @db.commits
 def change_certificate(code, json_data):
@@ -255,10 +258,10 @@ def change_certificate(code, json_data):
     return _certificate_dict(cert)
 
 
-@bp.get("/verify/<code>")
-@bp.input(VerifyQuery, location="query")
-@bp.output(VerifyOut)
-@bp.doc(summary="Verify a certificate by its QR data (n, d, s); public: the verdict and the "
+@api.get("/verify/<code>")
+@api.input(VerifyQuery, location="query")
+@api.output(VerifyOut)
+@api.doc(summary="Verify a certificate by its QR data (n, d, s); public: the verdict and the "
                 "holder masked, and only for data this registry signed", tags=TAG)
 @public
 def verify(code, query_data):
@@ -273,11 +276,15 @@ def verify(code, query_data):
             "parcel_count": v.parcel_count, "total_area_m2": round(v.total_area_m2, 2)}
 
 
-@bp.get("/progress")
-@bp.input(ProgressQuery, location="query")
-@bp.output(ProgressOut)
-@bp.doc(summary="Confirmation progress per county, township and collective", tags=TAG,
+@api.get("/progress")
+@api.input(ProgressQuery, location="query")
+@api.output(ProgressOut)
+@api.doc(summary="Confirmation progress per county, township and collective", tags=TAG,
         responses=_ERRORS)
 def progress(query_data):
     return {"items": queries.progress(db.session, current_actor(), area=query_data.get("area"))}
 
+
+def add_routes(bp) -> None:
+    """Add this module's routes to the API blueprint."""
+    api.register(bp)

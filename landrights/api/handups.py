@@ -9,7 +9,7 @@ from flask import current_app
 from flask_babel import get_locale
 
 from landrights.accounts.views import current_actor
-from landrights.api import bp
+from landrights.api.routing import Routes
 from landrights.extensions import db
 from landrights.handup import permissions as handup_permissions
 from landrights.handup import services
@@ -17,6 +17,8 @@ from landrights.handup.uploads import handup_limits
 from landrights.uploads import scratch_folder
 
 _ERRORS = [401, 403, 404, 422]
+
+api = Routes()
 
 
 class HandupIn(Schema):
@@ -53,10 +55,10 @@ class HandupReport(Schema):
     findings = List(Nested(HandupFindingOut))
 
 
-@bp.post("/handups")
-@bp.input(HandupIn, location="form_and_files")
-@bp.output(HandupReport, status_code=201)
-@bp.doc(summary="Import a county's hand-up package (county administrator); returns the report",
+@api.post("/handups")
+@api.input(HandupIn, location="form_and_files")
+@api.output(HandupReport, status_code=201)
+@api.doc(summary="Import a county's hand-up package (county administrator); returns the report",
         tags=["Hand-up"], responses=[400, 413, *_ERRORS])
 @db.commits
 def create_handup(form_and_files_data):
@@ -73,9 +75,14 @@ def create_handup(form_and_files_data):
     return services.report(db.session, record, str(get_locale()))
 
 
-@bp.get("/handups/<int:import_id>")
-@bp.output(HandupReport)
-@bp.doc(summary="The report of one hand-up import", tags=["Hand-up"], responses=_ERRORS)
+@api.get("/handups/<int:import_id>")
+@api.output(HandupReport)
+@api.doc(summary="The report of one hand-up import", tags=["Hand-up"], responses=_ERRORS)
 def get_handup(import_id):
     record = services.get_import(db.session, current_actor(), import_id)
     return services.report(db.session, record, str(get_locale()))
+
+
+def add_routes(bp) -> None:
+    """Add this module's routes to the API blueprint."""
+    api.register(bp)

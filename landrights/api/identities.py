@@ -8,13 +8,16 @@ from apiflask.validators import Range
 
 from landrights import patterns, ranges
 from landrights.accounts.views import current_actor
-from landrights.api import _ERRORS, bp
+from landrights.api import _ERRORS
 from landrights.api.certification import _file
 from landrights.api.market import MONEY, TAG, IdentityOut, TransfereeOut
+from landrights.api.routing import Routes
 from landrights.extensions import db
 from landrights.inputs import Code
 from landrights.market import entrustments, identities
 from landrights.market.inputs import AddressIn, EntrustmentIn, IdentityIn, ReasonIn
+
+api = Routes()
 
 
 class EntrustmentOut(Schema):
@@ -47,18 +50,18 @@ class EntrustmentList(Schema):
     items = List(Nested(EntrustmentOut))
 
 
-@bp.get("/transferees/mine")
-@bp.output(TransfereeOut)
-@bp.doc(summary="The transferee registered by your account, with its verified identity", tags=TAG,
+@api.get("/transferees/mine")
+@api.output(TransfereeOut)
+@api.doc(summary="The transferee registered by your account, with its verified identity", tags=TAG,
         responses=[401, 404])
 def my_transferee():
     return identities.transferee_dict(db.session, identities.transferee_of(db.session, current_actor()))
 
 
-@bp.patch("/transferees/mine")
-@bp.input(AddressIn, location="json")
-@bp.output(TransfereeOut)
-@bp.doc(summary="Change your transferee's address, printed in its next transfer contracts (R1.23(1))",
+@api.patch("/transferees/mine")
+@api.input(AddressIn, location="json")
+@api.output(TransfereeOut)
+@api.doc(summary="Change your transferee's address, printed in its next transfer contracts (R1.23(1))",
         tags=TAG, responses=[*_ERRORS])
 @db.commits
 def set_my_address(json_data):
@@ -66,10 +69,10 @@ def set_my_address(json_data):
     return identities.transferee_dict(db.session, transferee)
 
 
-@bp.post("/transferees/<int:transferee_id>/identity")
-@bp.input(IdentityIn, location="json")
-@bp.output(IdentityOut, status_code=201)
-@bp.doc(summary="Verify who an individual transferee is: its own account (the account's person), or "
+@api.post("/transferees/<int:transferee_id>/identity")
+@api.input(IdentityIn, location="json")
+@api.output(IdentityOut, status_code=201)
+@api.doc(summary="Verify who an individual transferee is: its own account (the account's person), or "
                 "the township officer of the person's area who saw the ID card", tags=TAG,
         responses=[*_ERRORS, 409])
 @db.commits
@@ -80,10 +83,10 @@ def verify_identity(transferee_id, json_data):
     return identities.identity_of(db.session, identity.transferee_id)
 
 
-@bp.post("/transferees/<int:transferee_id>/identity/revocation")
-@bp.input(ReasonIn, location="json")
-@bp.output(TransfereeOut)
-@bp.doc(summary="End a transferee's identity: its account, or the township officer of the person's area",
+@api.post("/transferees/<int:transferee_id>/identity/revocation")
+@api.input(ReasonIn, location="json")
+@api.output(TransfereeOut)
+@api.doc(summary="End a transferee's identity: its account, or the township officer of the person's area",
         tags=TAG, responses=_ERRORS)
 @db.commits
 def end_identity(transferee_id, json_data):
@@ -92,10 +95,10 @@ def end_identity(transferee_id, json_data):
     return identities.transferee_dict(db.session, identity.transferee)
 
 
-@bp.get("/entrustments")
-@bp.input(EntrustmentQuery, location="query")
-@bp.output(EntrustmentList)
-@bp.doc(summary="Entrustments you may see: your household's, those naming you as agent, your area's",
+@api.get("/entrustments")
+@api.input(EntrustmentQuery, location="query")
+@api.output(EntrustmentList)
+@api.doc(summary="Entrustments you may see: your household's, those naming you as agent, your area's",
         tags=TAG, responses=[401, 422])
 def list_entrustments(query_data):
     found = entrustments.list_entrustments(db.session, current_actor(), limit=query_data["limit"],
@@ -103,10 +106,10 @@ def list_entrustments(query_data):
     return {"items": [entrustments.entrustment_dict(db.session, e) for e in found]}
 
 
-@bp.post("/entrustments")
-@bp.input(EntrustmentIn, location="json")
-@bp.output(EntrustmentOut, status_code=201)
-@bp.doc(summary="Entrust an agent (流转委托书, R2.4): the household in the app (the agent then accepts), or "
+@api.post("/entrustments")
+@api.input(EntrustmentIn, location="json")
+@api.output(EntrustmentOut, status_code=201)
+@api.doc(summary="Entrust an agent (流转委托书, R2.4): the household in the app (the agent then accepts), or "
                 "the township officer with the scan of the paper signed by both", tags=TAG, responses=_ERRORS)
 @db.commits
 def create_entrustment(json_data):
@@ -116,9 +119,9 @@ def create_entrustment(json_data):
     return entrustments.entrustment_dict(db.session, entrustment)
 
 
-@bp.post("/entrustments/<int:entrustment_id>/acceptance")
-@bp.output(EntrustmentOut)
-@bp.doc(summary="Sign the entrustment as its agent: from now it is in force", tags=TAG,
+@api.post("/entrustments/<int:entrustment_id>/acceptance")
+@api.output(EntrustmentOut)
+@api.doc(summary="Sign the entrustment as its agent: from now it is in force", tags=TAG,
         responses=[*_ERRORS, 409])
 @db.commits
 def accept_entrustment(entrustment_id):
@@ -127,10 +130,10 @@ def accept_entrustment(entrustment_id):
     return entrustments.entrustment_dict(db.session, entrustment)
 
 
-@bp.post("/entrustments/<int:entrustment_id>/revocation")
-@bp.input(ReasonIn, location="json")
-@bp.output(EntrustmentOut)
-@bp.doc(summary="Revoke an entrustment, at once: the household, the township officer, or the agent "
+@api.post("/entrustments/<int:entrustment_id>/revocation")
+@api.input(ReasonIn, location="json")
+@api.output(EntrustmentOut)
+@api.doc(summary="Revoke an entrustment, at once: the household, the township officer, or the agent "
                 "renouncing it", tags=TAG, responses=[*_ERRORS, 409])
 @db.commits
 def revoke_entrustment(entrustment_id, json_data):
@@ -138,3 +141,8 @@ def revoke_entrustment(entrustment_id, json_data):
     entrustment = entrustments.revoke_entrustment(db.session, current_actor(), entrustment_id=entrustment_id,
                                                   reason=json_data["reason"])
     return entrustments.entrustment_dict(db.session, entrustment)
+
+
+def add_routes(bp) -> None:
+    """Add this module's routes to the API blueprint."""
+    api.register(bp)

@@ -9,8 +9,9 @@ from apiflask.validators import Range
 
 from landrights import patterns, ranges
 from landrights.accounts.views import current_actor
-from landrights.api import _ERRORS, bp
+from landrights.api import _ERRORS
 from landrights.api.openapi import public
+from landrights.api.routing import Routes
 from landrights.extensions import db
 from landrights.inputs import Amount, Code, one_of
 from landrights.market import contracts, endings, identities, queries, services
@@ -29,6 +30,8 @@ from landrights.market.models import LAND_USES
 
 TAG = ["Market"]
 MONEY = {"places": 2, "as_string": True}
+
+api = Routes()
 
 
 class IdentityOut(Schema):
@@ -133,39 +136,39 @@ class RentOut(Schema):
     amount_yuan = Decimal(required=True, **MONEY)
 
 
-@bp.post("/transferees")
-@bp.input(TransfereeIn, location="json")
-@bp.output(TransfereeOut, status_code=201)
-@bp.doc(summary="Register your account as a transferee (流入方)", tags=TAG, responses=[*_ERRORS, 409])
+@api.post("/transferees")
+@api.input(TransfereeIn, location="json")
+@api.output(TransfereeOut, status_code=201)
+@api.doc(summary="Register your account as a transferee (流入方)", tags=TAG, responses=[*_ERRORS, 409])
 @db.commits
 def register_transferee(json_data):
     found = services.register_transferee(db.session, current_actor(), **json_data)
     return identities.transferee_dict(db.session, found)
 
 
-@bp.post("/capital-reviews")
-@bp.input(ReviewIn, location="json")
-@bp.output(ReviewOut, status_code=201)
-@bp.doc(summary="The county's review of a social-capital transferee (R1.28)", tags=TAG, responses=_ERRORS)
+@api.post("/capital-reviews")
+@api.input(ReviewIn, location="json")
+@api.output(ReviewOut, status_code=201)
+@api.doc(summary="The county's review of a social-capital transferee (R1.28)", tags=TAG, responses=_ERRORS)
 @db.commits
 def review_capital(json_data):
     found = services.review_capital(db.session, current_actor(), **json_data)
     return found
 
 
-@bp.get("/listings")
-@bp.input(ListingQuery, location="query")
-@bp.output(ListingList)
-@bp.doc(summary="Open listings, filtered by township, land use, area and price", tags=TAG)
+@api.get("/listings")
+@api.input(ListingQuery, location="query")
+@api.output(ListingList)
+@api.doc(summary="Open listings, filtered by township, land use, area and price", tags=TAG)
 @public
 def list_listings(query_data):
     return {"items": queries.open_listings(db.session, **query_data)}
 
 
-@bp.post("/listings")
-@bp.input(ListingIn, location="json")
-@bp.output(ListingOut, status_code=201)
-@bp.doc(summary="List the management right of parcels (挂牌): the household, or its entrusted agent",
+@api.post("/listings")
+@api.input(ListingIn, location="json")
+@api.output(ListingOut, status_code=201)
+@api.doc(summary="List the management right of parcels (挂牌): the household, or its entrusted agent",
         tags=TAG, responses=[*_ERRORS, 409])
 @db.commits
 def create_listing(json_data):
@@ -173,37 +176,37 @@ def create_listing(json_data):
     return queries.listing_dict(listing)
 
 
-@bp.get("/listings/<int:listing_id>")
-@bp.output(ListingOut)
-@bp.doc(summary="One listing", tags=TAG, responses=[404])
+@api.get("/listings/<int:listing_id>")
+@api.output(ListingOut)
+@api.doc(summary="One listing", tags=TAG, responses=[404])
 @public
 def get_listing(listing_id):
     return queries.listing_dict(services.get_listing(db.session, listing_id))
 
 
-@bp.post("/listings/<int:listing_id>/deposits")
-@bp.input(DepositIn, location="json")
-@bp.output(DepositOut, status_code=201)
-@bp.doc(summary="Record a bidder's deposit (township officer)", tags=TAG, responses=[*_ERRORS, 409])
+@api.post("/listings/<int:listing_id>/deposits")
+@api.input(DepositIn, location="json")
+@api.output(DepositOut, status_code=201)
+@api.doc(summary="Record a bidder's deposit (township officer)", tags=TAG, responses=[*_ERRORS, 409])
 @db.commits
 def record_deposit(listing_id, json_data):
     deposit = services.record_deposit(db.session, current_actor(), listing_id=listing_id, **json_data)
     return {"id": deposit.id, "status": deposit.status}
 
 
-@bp.post("/listings/<int:listing_id>/bids")
-@bp.input(BidIn, location="json")
-@bp.output(BidOut, status_code=201)
-@bp.doc(summary="Bid (open ascending; server time; anti-sniping)", tags=TAG, responses=[*_ERRORS, 409])
+@api.post("/listings/<int:listing_id>/bids")
+@api.input(BidIn, location="json")
+@api.output(BidOut, status_code=201)
+@api.doc(summary="Bid (open ascending; server time; anti-sniping)", tags=TAG, responses=[*_ERRORS, 409])
 @db.commits
 def place_bid(listing_id, json_data):
     bid = services.place_bid(db.session, current_actor(), listing_id=listing_id, price=json_data["price"])
     return bid
 
 
-@bp.post("/listings/<int:listing_id>/match")
-@bp.output(OfferOut, status_code=201)
-@bp.doc(summary="A collective member matches the best bid at equal terms (R1.21(5))", tags=TAG,
+@api.post("/listings/<int:listing_id>/match")
+@api.output(OfferOut, status_code=201)
+@api.doc(summary="A collective member matches the best bid at equal terms (R1.21(5))", tags=TAG,
         responses=[*_ERRORS, 409])
 @db.commits
 def match(listing_id):
@@ -211,9 +214,9 @@ def match(listing_id):
     return offer
 
 
-@bp.post("/listings/<int:listing_id>/award")
-@bp.output(OfferOut)
-@bp.doc(summary="Award after the members' window (township officer); 204 when nobody qualified",
+@api.post("/listings/<int:listing_id>/award")
+@api.output(OfferOut)
+@api.doc(summary="Award after the members' window (township officer); 204 when nobody qualified",
         tags=TAG, responses=[*_ERRORS, 409])
 @db.commits
 def award(listing_id):
@@ -221,10 +224,10 @@ def award(listing_id):
     return offer if offer is not None else ("", 204)
 
 
-@bp.post("/listings/<int:listing_id>/contract")
-@bp.input(DraftIn, location="json")
-@bp.output(ContractOut, status_code=201)
-@bp.doc(summary="Generate the transfer contract with its statutory clauses (township officer)", tags=TAG,
+@api.post("/listings/<int:listing_id>/contract")
+@api.input(DraftIn, location="json")
+@api.output(ContractOut, status_code=201)
+@api.doc(summary="Generate the transfer contract with its statutory clauses (township officer)", tags=TAG,
         responses=[*_ERRORS, 409])
 @db.commits
 def draft_contract(listing_id, json_data):
@@ -233,9 +236,9 @@ def draft_contract(listing_id, json_data):
     return contract
 
 
-@bp.post("/transfer-contracts/<code>/sign")
-@bp.output(ContractOut)
-@bp.doc(summary="Sign as the household or the transferee; both signed -> filed and in the ledger",
+@api.post("/transfer-contracts/<code>/sign")
+@api.output(ContractOut)
+@api.doc(summary="Sign as the household or the transferee; both signed -> filed and in the ledger",
         tags=TAG, responses=[*_ERRORS, 409])
 @db.commits
 def sign(code):
@@ -243,9 +246,9 @@ def sign(code):
     return contract
 
 
-@bp.post("/transfer-contracts/<code>/registration")
-@bp.output(ContractOut)
-@bp.doc(summary="Register a filed transfer of five years or more (R1.24; township officer)", tags=TAG,
+@api.post("/transfer-contracts/<code>/registration")
+@api.output(ContractOut)
+@api.doc(summary="Register a filed transfer of five years or more (R1.24; township officer)", tags=TAG,
         responses=[*_ERRORS, 409])
 @db.commits
 def register(code):
@@ -253,10 +256,10 @@ def register(code):
     return contract
 
 
-@bp.post("/transfer-contracts/<code>/rent")
-@bp.input(RentIn, location="json")
-@bp.output(RentOut)
-@bp.doc(summary="Record a rent payment received by the household (R1.22)", tags=TAG,
+@api.post("/transfer-contracts/<code>/rent")
+@api.input(RentIn, location="json")
+@api.output(RentOut)
+@api.doc(summary="Record a rent payment received by the household (R1.22)", tags=TAG,
         responses=[*_ERRORS, 409])
 @db.commits
 def record_rent(code, json_data):
@@ -264,19 +267,19 @@ def record_rent(code, json_data):
     return payment
 
 
-@bp.post("/transfer-contracts/<code>/termination")
-@bp.input(TerminationIn, location="json")
-@bp.output(ContractOut)
-@bp.doc(summary="Terminate for a statutory cause only (R1.25, R1.26)", tags=TAG, responses=[*_ERRORS, 409])
+@api.post("/transfer-contracts/<code>/termination")
+@api.input(TerminationIn, location="json")
+@api.output(ContractOut)
+@api.doc(summary="Terminate for a statutory cause only (R1.25, R1.26)", tags=TAG, responses=[*_ERRORS, 409])
 @db.commits
 def terminate(code, json_data):
     contract = contracts.terminate(db.session, current_actor(), code=code, **json_data)
     return contract
 
 
-@bp.post("/listings/<int:listing_id>/withdrawal")
-@bp.output(ListingOut)
-@bp.doc(summary="Withdraw an open listing nobody has bid on (the household, its agent or the township "
+@api.post("/listings/<int:listing_id>/withdrawal")
+@api.output(ListingOut)
+@api.doc(summary="Withdraw an open listing nobody has bid on (the household, its agent or the township "
                 "officer); its parcels can be listed again", tags=TAG, responses=[*_ERRORS, 409])
 @db.commits
 def withdraw_listing(listing_id):
@@ -284,10 +287,10 @@ def withdraw_listing(listing_id):
     return queries.listing_dict(listing)
 
 
-@bp.post("/listings/<int:listing_id>/award/lapse")
-@bp.input(LapseIn, location="json")
-@bp.output(ListingOut)
-@bp.doc(summary="End an award whose contract was not signed by both (township officer): the contract "
+@api.post("/listings/<int:listing_id>/award/lapse")
+@api.input(LapseIn, location="json")
+@api.output(ListingOut)
+@api.doc(summary="End an award whose contract was not signed by both (township officer): the contract "
                 "becomes void and the parcels can be listed again", tags=TAG, responses=[*_ERRORS, 409])
 @db.commits
 def lapse_award(listing_id, json_data):
@@ -295,5 +298,6 @@ def lapse_award(listing_id, json_data):
     return queries.listing_dict(listing)
 
 
-from landrights.api import identities as identities_api  # noqa: E402,F401  (its routes register on bp)
-from landrights.api import market_after  # noqa: E402,F401  (its routes register on bp)
+def add_routes(bp) -> None:
+    """Add this module's routes to the API blueprint."""
+    api.register(bp)

@@ -14,8 +14,8 @@ from landrights.clock import now
 from landrights.errors import DomainError, NotFound
 from landrights.extensions import db
 from landrights.geo.geojson import BBoxError, parse_bbox
-from landrights.gis import features
-from landrights.gis.ogc_spec import CONFORMANCE, DEFAULT_LIMIT, MAX_LIMIT, openapi
+from landrights.maps import features
+from landrights.maps.ogc_spec import CONFORMANCE, DEFAULT_LIMIT, MAX_LIMIT, openapi
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
 JSON, GEOJSON = "application/json", "application/geo+json"

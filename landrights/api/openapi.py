@@ -1,7 +1,7 @@
 """What every operation of /api/v1 accepts and answers beyond its own decorators (issue 17, section 4).
 
-Each route states its body, query, output and the statuses its rules give (@bp.input, @bp.output,
-@bp.doc(responses=...)). What holds for all of them is stated here, once, so the document and the
+Each route states its body, query, output and the statuses its rules give (@api.input, @api.output,
+@api.doc(responses=...)). What holds for all of them is stated here, once, so the document and the
 code cannot drift:
 
 * every whole number in a URL is a row id, 1 to 2^63 - 1 (a BIGINT): the app's ``int`` converter

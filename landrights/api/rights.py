@@ -12,9 +12,10 @@ from flask import Response, current_app, render_template, request
 
 from landrights import patterns, ranges
 from landrights.accounts.views import current_actor
-from landrights.api import _ERRORS, bp
+from landrights.api import _ERRORS
 from landrights.api.certification import _file
 from landrights.api.openapi import public
+from landrights.api.routing import Routes
 from landrights.collective import services as collective
 from landrights.collective.models import BASES, LOSS_CAUSES
 from landrights.errors import ValidationFailed
@@ -28,6 +29,8 @@ from landrights.rights.inputs import ReviewIn, SettlementIn, WithdrawalIn
 from landrights.signing import qr
 
 TAG = ["Rights"]
+
+api = Routes()
 
 
 class RightsOut(Schema):
@@ -150,9 +153,9 @@ def _without_geometry(view: dict) -> dict:
     return view
 
 
-@bp.get("/households/<code>/rights")
-@bp.output(RightsOut)
-@bp.doc(summary="Every right a household retains (the migrant's view, G5)", tags=TAG, responses=_ERRORS)
+@api.get("/households/<code>/rights")
+@api.output(RightsOut)
+@api.doc(summary="Every right a household retains (the migrant's view, G5)", tags=TAG, responses=_ERRORS)
 def retained_rights(code):
     return _without_geometry(queries.retained_rights(db.session, current_actor(), code))
 
@@ -160,9 +163,9 @@ def retained_rights(code):
 PDF = {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}
 
 
-@bp.post("/households/<code>/statements")
-@bp.output(StatementOut, status_code=201)
-@bp.doc(summary="Issue a verifiable statement of retained rights; with Accept: application/pdf, the "
+@api.post("/households/<code>/statements")
+@api.output(StatementOut, status_code=201)
+@api.doc(summary="Issue a verifiable statement of retained rights; with Accept: application/pdf, the "
                 "printable PDF with its QR code", tags=TAG,
         responses={201: {"description": "The statement (JSON), or its PDF", "content": PDF},
                    401: "Unauthorized", 403: "Forbidden", 404: "Not found"})
@@ -186,10 +189,10 @@ def _statement_pdf(issued, url: str) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{issued.code}.pdf"'})
 
 
-@bp.get("/verify/statements/<code>")
-@bp.input(StatementQuery, location="query")
-@bp.output(StatementCheckOut)
-@bp.doc(summary="Verify a statement of retained rights by its QR data (d, s); public: the verdict "
+@api.get("/verify/statements/<code>")
+@api.input(StatementQuery, location="query")
+@api.output(StatementCheckOut)
+@api.doc(summary="Verify a statement of retained rights by its QR data (d, s); public: the verdict "
                 "and the holder masked, and only for data this registry signed", tags=TAG)
 @public
 def verify_statement(code, query_data):
@@ -202,20 +205,20 @@ def verify_statement(code, query_data):
             "parcel_count": checked.parcel_count, "total_area_m2": checked.total_area_m2}
 
 
-@bp.post("/settlements")
-@bp.input(SettlementIn, location="json")
-@bp.output(SettlementOut, status_code=201)
-@bp.doc(summary="Record that a person settled in a town: residence only (G1)", tags=TAG, responses=_ERRORS)
+@api.post("/settlements")
+@api.input(SettlementIn, location="json")
+@api.output(SettlementOut, status_code=201)
+@api.doc(summary="Record that a person settled in a town: residence only (G1)", tags=TAG, responses=_ERRORS)
 @db.commits
 def record_settlement(json_data):
     settlement = services.record_settlement(db.session, current_actor(), **json_data)
     return settlement
 
 
-@bp.post("/withdrawals")
-@bp.input(WithdrawalIn, location="json")
-@bp.output(WithdrawalOut, status_code=201)
-@bp.doc(summary="File the holder's own paid withdrawal request (有偿退出, G3)", tags=TAG,
+@api.post("/withdrawals")
+@api.input(WithdrawalIn, location="json")
+@api.output(WithdrawalOut, status_code=201)
+@api.doc(summary="File the holder's own paid withdrawal request (有偿退出, G3)", tags=TAG,
         responses=[*_ERRORS, 409])
 @db.commits
 def request_withdrawal(json_data):
@@ -224,27 +227,27 @@ def request_withdrawal(json_data):
     return withdrawal
 
 
-@bp.get("/withdrawals/<int:withdrawal_id>")
-@bp.output(WithdrawalOut)
-@bp.doc(summary="A withdrawal request, to its household and the officials of its area (an unknown number "
+@api.get("/withdrawals/<int:withdrawal_id>")
+@api.output(WithdrawalOut)
+@api.doc(summary="A withdrawal request, to its household and the officials of its area (an unknown number "
                 "gets the same 403 as another's)", tags=TAG, responses=[401, 403])
 def get_withdrawal(withdrawal_id):
     return queries.get_withdrawal(db.session, current_actor(), withdrawal_id)
 
 
-@bp.post("/withdrawals/<int:withdrawal_id>/cancel")
-@bp.output(WithdrawalOut)
-@bp.doc(summary="Cancel a withdrawal request before it takes effect", tags=TAG, responses=[*_ERRORS, 409])
+@api.post("/withdrawals/<int:withdrawal_id>/cancel")
+@api.output(WithdrawalOut)
+@api.doc(summary="Cancel a withdrawal request before it takes effect", tags=TAG, responses=[*_ERRORS, 409])
 @db.commits
 def cancel_withdrawal(withdrawal_id):
     withdrawal = services.cancel_withdrawal(db.session, current_actor(), withdrawal_id=withdrawal_id)
     return withdrawal
 
 
-@bp.post("/withdrawals/<int:withdrawal_id>/review")
-@bp.input(ReviewIn, location="json")
-@bp.output(WithdrawalOut)
-@bp.doc(summary="The county's finding on voluntariness (G4)", tags=TAG, responses=[*_ERRORS, 409])
+@api.post("/withdrawals/<int:withdrawal_id>/review")
+@api.input(ReviewIn, location="json")
+@api.output(WithdrawalOut)
+@api.doc(summary="The county's finding on voluntariness (G4)", tags=TAG, responses=[*_ERRORS, 409])
 @db.commits
 def review_withdrawal(withdrawal_id, json_data):
     withdrawal = services.review_withdrawal(db.session, current_actor(), withdrawal_id=withdrawal_id,
@@ -252,10 +255,10 @@ def review_withdrawal(withdrawal_id, json_data):
     return withdrawal
 
 
-@bp.post("/homesteads")
-@bp.input(HomesteadIn, location="json")
-@bp.output(HomesteadOut, status_code=201)
-@bp.doc(summary="Record a homestead the township approved (R6.1-R6.8)", tags=TAG, responses=[*_ERRORS, 409])
+@api.post("/homesteads")
+@api.input(HomesteadIn, location="json")
+@api.output(HomesteadOut, status_code=201)
+@api.doc(summary="Record a homestead the township approved (R6.1-R6.8)", tags=TAG, responses=[*_ERRORS, 409])
 @db.commits
 def add_homestead(json_data):
     try:
@@ -267,30 +270,30 @@ def add_homestead(json_data):
     return found
 
 
-@bp.post("/collectives/<code>/members")
-@bp.input(MemberIn, location="json")
-@bp.output(MembershipOut, status_code=201)
-@bp.doc(summary="Admit a member to the collective's roster (R7.3)", tags=TAG, responses=[*_ERRORS, 409])
+@api.post("/collectives/<code>/members")
+@api.input(MemberIn, location="json")
+@api.output(MembershipOut, status_code=201)
+@api.doc(summary="Admit a member to the collective's roster (R7.3)", tags=TAG, responses=[*_ERRORS, 409])
 @db.commits
 def admit_member(code, json_data):
     membership = collective.admit_member(db.session, current_actor(), collective_code=code, **json_data)
     return membership
 
 
-@bp.post("/memberships/end")
-@bp.input(EndMemberIn, location="json")
-@bp.output(MembershipOut)
-@bp.doc(summary="End a membership for a statutory cause only (R7.5, R7.6)", tags=TAG, responses=_ERRORS)
+@api.post("/memberships/end")
+@api.input(EndMemberIn, location="json")
+@api.output(MembershipOut)
+@api.doc(summary="End a membership for a statutory cause only (R7.5, R7.6)", tags=TAG, responses=_ERRORS)
 @db.commits
 def end_membership(json_data):
     membership = collective.end_membership(db.session, current_actor(), **json_data)
     return membership
 
 
-@bp.post("/collectives/<code>/distributions")
-@bp.input(DistributionIn, location="json")
-@bp.output(DistributionOut, status_code=201)
-@bp.doc(summary="Distribute a year's dividend per share (R7.13)", tags=TAG, responses=[*_ERRORS, 409])
+@api.post("/collectives/<code>/distributions")
+@api.input(DistributionIn, location="json")
+@api.output(DistributionOut, status_code=201)
+@api.doc(summary="Distribute a year's dividend per share (R7.13)", tags=TAG, responses=[*_ERRORS, 409])
 @db.commits
 def distribute(code, json_data):
     found = collective.distribute(db.session, current_actor(), collective_code=code, **json_data)
@@ -308,11 +311,16 @@ class PayoutOut(Schema):
     paid_on = Date(allow_none=True)
 
 
-@bp.post("/payouts/<int:payout_id>/paid")
-@bp.input(PaidIn, location="json")
-@bp.output(PayoutOut)
-@bp.doc(summary="Mark a dividend payout paid (once)", tags=TAG, responses=[*_ERRORS, 409])
+@api.post("/payouts/<int:payout_id>/paid")
+@api.input(PaidIn, location="json")
+@api.output(PayoutOut)
+@api.doc(summary="Mark a dividend payout paid (once)", tags=TAG, responses=[*_ERRORS, 409])
 @db.commits
 def mark_paid(payout_id, json_data):
     payout = collective.mark_paid(db.session, current_actor(), payout_id=payout_id, **json_data)
     return payout
+
+
+def add_routes(bp) -> None:
+    """Add this module's routes to the API blueprint."""
+    api.register(bp)

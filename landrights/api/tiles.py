@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from landrights.accounts.views import current_actor
 from landrights.errors import NotFound
 from landrights.extensions import db
-from landrights.gis import tiles
+from landrights.maps import tiles
 
 bp = Blueprint("tiles", __name__, url_prefix="/tiles")
 MVT = "application/vnd.mapbox-vector-tile"

@@ -1,9 +1,8 @@
-"""Market pages after the award: one transfer contract (signatures in the app or the officer's
+"""Market pages of one transfer contract after the award: signatures in the app or the officer's
 scan, registration of five years or more, the household's consent to a re-transfer, the
-re-transfer), the new transferee's signature, and the officer's pledges. Routes on market.bp."""
+re-transfer (再流转, R1.29) and the new transferee's signature.
+Pages of the market blueprint (added by market.views)."""
 from __future__ import annotations
-
-from datetime import timedelta
 
 from flask import Response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -13,10 +12,12 @@ from flask_wtf import FlaskForm
 from landrights.accounts.views import current_actor
 from landrights.errors import NotFound
 from landrights.extensions import db
-from landrights.market import contracts, documents, pledges, queries, retransfers
-from landrights.market.inputs import ConsentIn, PledgeIn, ReleaseIn, RetransferIn, ScanIn
-from landrights.market.views import bp
-from landrights.web.actions import expired_form, form_input, form_int, run_and_report, uploaded
+from landrights.market import contracts, documents, queries, retransfers
+from landrights.market.inputs import ConsentIn, RetransferIn, ScanIn
+from landrights.routing import Routes
+from landrights.web.actions import expired_form, form_input, run_and_report, uploaded
+
+pages = Routes()
 
 
 def _post(back: str, action, message: str):
@@ -26,11 +27,7 @@ def _post(back: str, action, message: str):
     return failed or redirect(back)
 
 
-def _whole(name: str) -> int:
-    return form_int(name) or 0  # "²" passes isdigit() but not int(): form_int refuses it, naming the field
-
-
-@bp.get("/contracts/<code>")
+@pages.get("/contracts/<code>")
 @login_required
 def contract(code: str):
     """A transfer contract for its parties and the officials of its area, with what each may do."""
@@ -38,7 +35,7 @@ def contract(code: str):
                            form=FlaskForm())
 
 
-@bp.post("/contracts/<code>/scan")
+@pages.post("/contracts/<code>/scan")
 @login_required
 def scanned_signatures(code: str):
     """The township officer records both parties' signatures with the signed paper's scan."""
@@ -54,7 +51,7 @@ def _scanned(code: str):
                                                **given)
 
 
-@bp.get("/contracts/<code>/signatures")
+@pages.get("/contracts/<code>/signatures")
 @login_required
 def signatures_scan(code: str):
     """Download the scan of the signed paper contract."""
@@ -66,7 +63,7 @@ def signatures_scan(code: str):
                     headers={"Content-Disposition": f'attachment; filename="{code}-signed.{ext}"'})
 
 
-@bp.post("/contracts/<code>/registration")
+@pages.post("/contracts/<code>/registration")
 @login_required
 def registration(code: str):
     """The township officer registers a filed transfer of five years or more (R1.24)."""
@@ -74,7 +71,7 @@ def registration(code: str):
         db.session, current_actor(), code=code), _("The management right is registered."))
 
 
-@bp.post("/contracts/<code>/consent")
+@pages.post("/contracts/<code>/consent")
 @login_required
 def consent(code: str):
     """The household consents to a re-transfer, or the officer records its signed consent (R1.29)."""
@@ -83,7 +80,7 @@ def consent(code: str):
         _("The consent to a re-transfer is recorded."))
 
 
-@bp.post("/contracts/<code>/retransfer")
+@pages.post("/contracts/<code>/retransfer")
 @login_required
 def retransfer(code: str):
     """The transferee re-transfers for the remaining term or less (R1.29)."""
@@ -92,7 +89,7 @@ def retransfer(code: str):
         _("The re-transfer is made; it is filed when the new transferee signs."))
 
 
-@bp.post("/retransfers/<code>/sign")
+@pages.post("/retransfers/<code>/sign")
 @login_required
 def sign_retransfer(code: str):
     """The new transferee signs a re-transfer; it is filed and entered in the ledger."""
@@ -100,24 +97,6 @@ def sign_retransfer(code: str):
         db.session, current_actor(), code=code), _("Signed. The re-transfer is filed."))
 
 
-@bp.route("/pledges", methods=["GET", "POST"])
-@login_required
-def pledge_list():
-    """The township officer's pledges (融资担保, R1.30): file one, release one."""
-    actor, form = current_actor(), FlaskForm()
-    area = request.args.get("area") or (actor.area_prefix or "")[:9]
-    if request.method == "POST" and form.validate_on_submit():
-        back = url_for("market.pledge_list", area=area)
-        failed, _result = run_and_report(lambda: _pledge_step(actor), _("Recorded."), back)
-        return failed or redirect(back)
-    return render_template("market/pledges.html", area=area, form=form,
-                           items=[(x, x.term.upper - timedelta(days=1))
-                                  for x in pledges.pledges_in_area(db.session, actor, area)])
-
-
-def _pledge_step(actor):
-    if request.form.get("action") == "release":
-        return pledges.release_pledge(db.session, actor, pledge_id=_whole("pledge_id"),
-                                      **form_input(ReleaseIn))
-    typed = request.form.get("parcel_codes", "").split() or None  # one field, the codes separated by spaces
-    return pledges.record_pledge(db.session, actor, **form_input(PledgeIn, parcel_codes=typed))
+def add_routes(bp) -> None:
+    """Add this module's pages to the blueprint."""
+    pages.register(bp)

@@ -1,7 +1,8 @@
 """The township officer's desk (issue 19, journey 5): one listing's deposits (the transferee chosen
 from a search, never typed as a number), its award, its contract's draft and the award's lapse; and
 a transfer contract's rent instalments, where a payment received is recorded. A refused form is
-shown again with what was typed and its error beside the field. Routes on market.bp."""
+shown again with what was typed and its error beside the field.
+Pages of the market blueprint (added by market.views)."""
 from __future__ import annotations
 
 from flask import redirect, render_template, request, url_for
@@ -13,7 +14,7 @@ from landrights.accounts.views import current_actor
 from landrights.extensions import db
 from landrights.market import contracts, desk_queries, endings, services
 from landrights.market.inputs import DepositIn, DraftIn, LapseIn, RentIn
-from landrights.market.views import bp
+from landrights.routing import Routes
 from landrights.web.actions import attempt, expired_form, form_input
 
 DONE = {"deposit": _l("The deposit is recorded: the transferee may now bid."),
@@ -22,8 +23,10 @@ DONE = {"deposit": _l("The deposit is recorded: the transferee may now bid."),
                        "the paper both signed."),
         "lapse": _l("The award has ended: the parcels can be listed again.")}
 
+pages = Routes()
 
-@bp.route("/<int:listing_id>/desk", methods=["GET", "POST"])
+
+@pages.route("/<int:listing_id>/desk", methods=["GET", "POST"])
 @login_required
 def desk(listing_id: int):
     """The township officer's page of a listing: bids, deposits, award, contract."""
@@ -57,7 +60,7 @@ def _step(listing_id: int, action: str):
     return contracts.draft_contract(db.session, actor, listing_id=listing_id, **form_input(DraftIn))
 
 
-@bp.route("/contracts/<code>/rent", methods=["GET", "POST"])
+@pages.route("/contracts/<code>/rent", methods=["GET", "POST"])
 @login_required
 def rent(code: str):
     """A transfer contract's rent instalments; the household or the officer records one received."""
@@ -76,3 +79,8 @@ def rent(code: str):
 def _rent_page(code: str, form, values):
     schedule = desk_queries.rent_schedule(db.session, current_actor(), code)
     return render_template("market/rent.html", r=schedule, form=form, v=values)
+
+
+def add_routes(bp) -> None:
+    """Add this module's pages to the blueprint."""
+    pages.register(bp)

@@ -1,7 +1,8 @@
 """Entrustment pages (流转委托书, R2.4): the household (a migrant, from its rights page) entrusts an
 agent to rent out its land, or the township officer records the paper signed by both with its scan;
 the agent reads and accepts it (from its home page) and lists the household's land under it; the
-household, the agent or the officer revokes it after a confirmation. Routes on market.bp."""
+household, the agent or the officer revokes it after a confirmation.
+Pages of the market blueprint (added by market.views)."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -17,13 +18,15 @@ from landrights.extensions import db
 from landrights.market import entrustment_queries as queries
 from landrights.market import entrustments, permissions, services
 from landrights.market.inputs import EntrustmentIn, ListingIn, ReasonIn
-from landrights.market.views import bp
+from landrights.routing import Routes
 from landrights.web.actions import attempt, expired_form, form_input, uploaded
 
 DEFAULT_ACTS = ["list", "withdraw_listing"]
 
+pages = Routes()
 
-@bp.route("/households/<code>/entrust", methods=["GET", "POST"])
+
+@pages.route("/households/<code>/entrust", methods=["GET", "POST"])
 @login_required
 def entrust(code: str):
     """The entrustment form; on a refusal it is shown again with what was typed."""
@@ -63,7 +66,7 @@ def _create(code: str):
     return entrustments.create_entrustment(db.session, current_actor(), scan=uploaded("scan"), **given)
 
 
-@bp.get("/entrustments/<int:entrustment_id>")
+@pages.get("/entrustments/<int:entrustment_id>")
 @login_required
 def entrustment(entrustment_id: int):
     """One entrustment for its household, its agent and the officials of the area."""
@@ -71,7 +74,7 @@ def entrustment(entrustment_id: int):
                            e=queries.get_entrustment(db.session, current_actor(), entrustment_id))
 
 
-@bp.post("/entrustments/<int:entrustment_id>/accept")
+@pages.post("/entrustments/<int:entrustment_id>/accept")
 @login_required
 def accept_entrustment(entrustment_id: int):
     """The agent signs the entrustment in the app: from now it is in force."""
@@ -84,7 +87,7 @@ def accept_entrustment(entrustment_id: int):
     return redirect(back)
 
 
-@bp.route("/entrustments/<int:entrustment_id>/revoke", methods=["GET", "POST"])
+@pages.route("/entrustments/<int:entrustment_id>/revoke", methods=["GET", "POST"])
 @login_required
 def revoke_entrustment(entrustment_id: int):
     """Ask for the confirmation and the reason, then revoke the entrustment at once."""
@@ -103,7 +106,7 @@ def revoke_entrustment(entrustment_id: int):
     return render_template("market/revoke_entrustment.html", e=found, form=form, reason="")
 
 
-@bp.route("/entrustments/<int:entrustment_id>/land", methods=["GET", "POST"])
+@pages.route("/entrustments/<int:entrustment_id>/land", methods=["GET", "POST"])
 @login_required
 def entrusted_land(entrustment_id: int):
     """The agent's page of the household's land under its entrustment (R2.4), from the home page:
@@ -125,3 +128,8 @@ def entrusted_land(entrustment_id: int):
     status = refused.status if refused else 403 if land["refusal"] else 200
     return render_template("market/entrusted_land.html", d=land, form=FlaskForm(), chosen=chosen,
                            typed=request.form if refused else {}), status
+
+
+def add_routes(bp) -> None:
+    """Add this module's pages to the blueprint."""
+    pages.register(bp)

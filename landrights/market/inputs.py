@@ -1,7 +1,7 @@
 """The market's input contracts: what each use case takes, loaded by the JSON API (landrights.api.market,
-market_after, identities) and by the market's pages (web.actions.form_input) through the same schema, so
-both refuse the same input naming the same field. Enumerations are the models'; codes are the shapes of
-landrights.patterns; ranges are landrights.ranges."""
+identities, transfer_contracts, retransfers, pledges, listings) and by the market's pages
+(web.actions.form_input) through the same schema, so both refuse the same input naming the same field.
+Enumerations are the models'; codes are the shapes of landrights.patterns; ranges are landrights.ranges."""
 from __future__ import annotations
 
 from apiflask import Schema

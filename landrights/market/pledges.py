@@ -17,8 +17,8 @@ from landrights.accounts.permissions import Actor, covers, require_area, require
 from landrights.db import flush_or_raise
 from landrights.errors import Conflict, Forbidden, ValidationFailed, forbidden
 from landrights.market import permissions
-from landrights.market.after_models import Pledge, PledgeParcel
 from landrights.market.models import TransferContract
+from landrights.market.pledge_models import Pledge, PledgeParcel
 from landrights.registry import services as registry
 
 

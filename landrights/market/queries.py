@@ -179,7 +179,7 @@ def statistics(session: Session, actor: Actor) -> list[dict]:
 
 def retransfers_to_sign(session: Session, actor: Actor) -> list:
     """Return the re-transfers waiting for the acting transferee's signature (R1.29)."""
-    from landrights.market.after_models import Retransfer
+    from landrights.market.retransfer_models import Retransfer
 
     require_login(actor)
     return list(session.scalars(sa.select(Retransfer)

@@ -19,9 +19,9 @@ from landrights.errors import Conflict, Forbidden, ValidationFailed, forbidden
 from landrights.evidence import Upload, signature_method
 from landrights.geo.area import m2_to_mu
 from landrights.market import permissions
-from landrights.market.after_models import Retransfer, RetransferConsent
 from landrights.market.contracts import _contract, passes_gate
 from landrights.market.models import LedgerEntry, TransferContract, Transferee
+from landrights.market.retransfer_models import Retransfer, RetransferConsent
 from landrights.registry import services as registry
 
 

@@ -19,7 +19,19 @@ from flask_wtf import FlaskForm
 from landrights.accounts.views import current_actor
 from landrights.errors import NotFound, ValidationFailed
 from landrights.extensions import db
-from landrights.market import contracts, documents, endings, pages, permissions, queries, services
+from landrights.market import (
+    contract_views,
+    contracts,
+    desk_views,
+    documents,
+    endings,
+    entrustment_views,
+    pages,
+    permissions,
+    pledge_views,
+    queries,
+    services,
+)
 from landrights.market.inputs import BidIn, DepositIn, DraftIn, LapseIn, ListingIn
 from landrights.web.actions import (
     attempt,
@@ -246,8 +258,5 @@ def verify_transfer(code: str):
     return render_template("market/verify.html", v=checked), status
 
 
-from landrights.market import (  # noqa: E402,F401  (their routes register on bp)
-    contract_views,
-    desk_views,
-    entrustment_views,
-)
+for _pages in (contract_views, pledge_views, desk_views, entrustment_views):  # their pages, on this blueprint
+    _pages.add_routes(bp)

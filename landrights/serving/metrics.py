@@ -116,16 +116,24 @@ def may_read(config, remote_addr: str | None, headers) -> bool:
     app does not trust (LANDRIGHTS_TRUSTED_PROXIES=0) carries the proxy's address, say 127.0.0.1,
     whoever sent it, so only the token opens /metrics to it.
     """
-    token = config.get("METRICS_TOKEN")
-    given = headers.get("Authorization", "")
-    if token and given.startswith("Bearer ") and \
-            hmac.compare_digest(given[7:].strip().encode(), token.encode()):
+    if _holds_token(config.get("METRICS_TOKEN"), headers.get("Authorization", "")):
         return True
     if not config.get("TRUSTED_PROXIES") and ("X-Forwarded-For" in headers or "Forwarded" in headers):
         return False
+    return _allowed_address(remote_addr, config.get("METRICS_ALLOW", ()))
+
+
+def _holds_token(token: str | None, given: str) -> bool:
+    """Tell whether the Authorization header carries the metrics token (compared in constant time)."""
+    return bool(token) and given.startswith("Bearer ") and \
+        hmac.compare_digest(given[7:].strip().encode(), token.encode())
+
+
+def _allowed_address(remote_addr: str | None, networks) -> bool:
+    """Tell whether the client's address (an IPv4-mapped one as IPv4) lies in an allowed network."""
     try:
         address = ipaddress.ip_address(remote_addr or "")
     except ValueError:
         return False
     address = getattr(address, "ipv4_mapped", None) or address
-    return any(address in network for network in config.get("METRICS_ALLOW", ()))
+    return any(address in network for network in networks)

@@ -18,15 +18,15 @@ from landrights.accounts.permissions import ANONYMOUS, Actor
 from landrights.audit import permissions as audit
 from landrights.certification import permissions as certification
 from landrights.collective import permissions as collective
-from landrights.gis import permissions as gis
 from landrights.handup import permissions as handup
 from landrights.homestead import permissions as homestead
+from landrights.maps import permissions as maps
 from landrights.market import permissions as market
 from landrights.registry import permissions as registry
 from landrights.rights import permissions as rights
 from landrights.survey import permissions as survey
 
-DOMAINS = (accounts, audit, certification, collective, gis, handup, homestead, market, registry, rights,
+DOMAINS = (accounts, audit, certification, collective, handup, homestead, maps, market, registry, rights,
            survey)
 
 

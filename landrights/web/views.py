@@ -1,21 +1,21 @@
-"""HTML pages: the map, a parcel, a household, the household list. Each parses input, calls one
-query, and renders."""
+"""The `web` blueprint: the home page (the map), the menu and the filters every template uses; the
+registry's pages come from web.registry_pages. Each page parses input, calls one query, and renders."""
 from __future__ import annotations
 
-from flask import Blueprint, has_request_context, render_template, request
+from flask import Blueprint, has_request_context, render_template
 from flask_babel import get_locale
 from flask_login import login_required
 
 from landrights import moments
 from landrights.accounts.views import current_actor
-from landrights.api.serializers import household_dict
 from landrights.certification import queries as cert_queries
 from landrights.extensions import db
 from landrights.geo.area import display_m2, display_mu
-from landrights.gis import tiles
+from landrights.maps import tiles
 from landrights.market import entrustment_queries
 from landrights.market import queries as market_queries
 from landrights.registry import codes, queries, rules
+from landrights.web import registry_pages
 from landrights.web.actions import field_error
 from landrights.web.can import can
 
@@ -107,37 +107,4 @@ def home():
                            household_notice=cert_queries.household_notice(db.session, actor))
 
 
-@bp.get("/parcels/<code>")
-@login_required
-def parcel(code: str):
-    """Show one parcel: attributes, areas, contract and holder."""
-    actor = current_actor()
-    found = queries.get_parcel(db.session, actor, code)
-    versions = queries.parcel_history(db.session, actor, code)
-    return render_template("parcel.html", found=found, p=found["parcel"], versions=versions)
-
-
-@bp.get("/households")
-@login_required
-def households():
-    """List the households of the user's area, one page at a time, found by name, ID number or
-    code, each with its status."""
-    from landrights.registry.finder import find_households
-
-    offset = max(request.args.get("offset", 0, type=int), 0)
-    q = (request.args.get("q") or "").strip()[:100]
-    page = find_households(db.session, current_actor(), q=q, collective=request.args.get("collective"),
-                           limit=50, offset=offset)
-    return render_template("households.html", page=page, q=q)
-
-
-@bp.get("/households/<code>")
-@login_required
-def household(code: str):
-    """Show a household: members (masked by job), contract and parcels."""
-    actor = current_actor()
-    found = queries.get_household(db.session, actor, code)
-    from landrights.market.desk_queries import household_transfers
-
-    return render_template("household.html", found=found, view=household_dict(actor, found),
-                           transfers=household_transfers(db.session, actor, code))
+registry_pages.add_routes(bp)  # a parcel, the household list, a household

@@ -55,7 +55,7 @@ def test_the_outline_covers_every_live_parcel_of_the_collective(session):
 
 
 def test_the_outline_holds_the_bounding_box_of_every_live_parcel(session):
-    # what a tile's version relies on (gis.tiles._version_statement): a parcel whose box meets a
+    # what a tile's version relies on (maps.tiles._version_statement): a parcel whose box meets a
     # tile (&&) has an overview whose box meets it too; @ compares the same boxes as && does
     outside = session.scalar(sa.text(
         "SELECT count(*) FROM parcels p JOIN parcel_overviews o ON o.collective_code = "

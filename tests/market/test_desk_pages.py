@@ -189,3 +189,20 @@ def test_the_household_sees_its_rent_and_a_stranger_does_not(client, auth, sessi
     assert 'data-state="overdue"' in page and 'name="paid_on"' in page  # the household records it too
     auth.login("transferee")
     assert client.get(f"/market/contracts/{code}/rent").status_code == 403
+
+
+def test_the_desk_link_shows_only_to_the_officer_of_the_lands_township(client, auth, session):
+    # a link that answers 403 is a dead end on a phone: an officer of another township reads the
+    # listing (it is public) but is offered no desk (R8.4: the township of the land keeps it)
+    from landrights.accounts import services as accounts
+    from landrights.accounts.permissions import SYSTEM
+    from tests.conftest import FAST_HASH, PASSWORD
+
+    listing = make_listing(session)
+    accounts.create_user(session, SYSTEM, username="officer2", password=PASSWORD, role="township_officer",
+                         display_name="officer2", hash_method=FAST_HASH, township_code="220421102")
+    auth.login("officer2")
+    page = client.get(f"/market/{listing.id}").get_data(as_text=True)
+    assert 'id="officer-desk"' not in page
+    auth.login("officer")
+    assert 'id="officer-desk"' in client.get(f"/market/{listing.id}").get_data(as_text=True)

@@ -227,7 +227,7 @@ def test_a_bad_datetime_is_400_naming_the_field(client, token, value):
 def test_datetime_values():
     from datetime import UTC, datetime, timedelta
 
-    from landrights.gis.features import CHINA, Period, parse_datetime
+    from landrights.maps.features import CHINA, Period, parse_datetime
 
     z = datetime(2026, 6, 30, 4, 0, tzinfo=UTC)
     assert parse_datetime("2026-06-30T04:00:00Z") == Period(z, z)

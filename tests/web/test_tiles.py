@@ -134,7 +134,7 @@ def test_listings_layer_shows_open_listings_until_they_close(client, session, to
 
 
 def test_tile_query_can_use_the_gist_index(app, session):
-    from landrights.gis import tiles as t
+    from landrights.maps import tiles as t
 
     z, x, y = tile_of(125.4, 42.9, 14)
     with app.app_context():
@@ -295,7 +295,7 @@ def test_accounts_of_different_scope_never_get_each_others_held_tile(client, ses
 
 
 def test_the_tile_cache_holds_at_most_its_size_and_drops_the_least_recently_used():
-    from landrights.gis.tiles import TileCache
+    from landrights.maps.tiles import TileCache
 
     cache = TileCache(3 * (1000 + TileCache.ENTRY_OVERHEAD))
     for name in "abc":

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from landrights import clock
 from landrights.accounts.permissions import Actor
-from landrights.gis import permissions
+from landrights.maps import permissions
 from landrights.market.models import Listing, ListingParcel
 from landrights.registry.models import AdminUnit, Collective, Parcel, ParcelOverview
 from landrights.registry.queries import bound_parcel_scope, scope_code, scope_kind

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from landrights import clock
 from landrights.accounts.permissions import Actor
-from landrights.gis import permissions
 from landrights.homestead.models import Homestead
+from landrights.maps import permissions
 from landrights.market.models import Listing, ListingParcel
 from landrights.registry.models import Parcel
 from landrights.registry.queries import (
