@@ -20,10 +20,19 @@ from landrights.registry.queries import setting
 
 
 def deposit_required(session: Session, listing: Listing) -> Decimal:
-    """Return the deposit a bidder pays before bidding on the listing, in yuan."""
+    """Return the deposit a bidder pays before bidding on the listing, in yuan: the one announced
+    when it was published (migration 0027), so a county changing its setting does not change it
+    for a listing already open; a listing published before that is priced from the settings."""
+    if listing.deposit_yuan is not None:
+        return listing.deposit_yuan
+    return deposit_for(session, listing.area_m2, listing.reserve_price)
+
+
+def deposit_for(session: Session, area_m2: Decimal, reserve_price: Decimal) -> Decimal:
+    """Return the deposit the county's settings ask for land of this area and reserve price."""
     share = Decimal(setting(session, "market_deposit_share", "0.1"))
     least = Decimal(setting(session, "market_deposit_min_yuan", "100"))
-    rent = m2_to_mu(listing.area_m2) * listing.reserve_price * share
+    rent = m2_to_mu(area_m2) * reserve_price * share
     tens = (rent / 10).to_integral_value(rounding=ROUND_CEILING) * 10
     return min(max(tens, least), ranges.DEPOSIT_MAX).quantize(Decimal("0.01"))
 

@@ -208,6 +208,7 @@ class Listing(Base):
         Check("best_price > 0 AND best_price <= 100000", name="best_price_range"),
         Check("area_m2 > 0 AND area_m2 <= 100000000", name="area_range"),
         Check("bid_count >= 0", name="bid_count_not_negative"),
+        Check("deposit_yuan IS NULL OR deposit_yuan >= 0", name="deposit_yuan_not_negative"),
         term_range(),
     )
 
@@ -231,6 +232,9 @@ class Listing(Base):
     best_price: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 2))
     bid_count: Mapped[int] = mapped_column(sa.Integer, server_default="0")
     status: Mapped[str] = mapped_column(sa.String(12), server_default="open")
+    deposit_yuan: Mapped[Decimal | None] = mapped_column(
+        sa.Numeric(12, 2),
+        comment="the deposit announced with the listing (R8.4 (4)); NULL: published before 0027")
     renewal_of_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("transfer_contracts.id", ondelete="RESTRICT", use_alter=True),
         comment="the filed transfer of these parcels ending just before: its transferee may match (R2.6)")

@@ -151,6 +151,7 @@ def create_listing(session: Session, actor: Actor, *, household_code: str, parce
                       anti_snipe_minutes=int(setting(session, "market_anti_snipe_minutes", "5")),
                       area_m2=sum(areas[c] for c in parcel_codes), status="open",
                       renewal_of_id=_renewal_of(session, household_code, parcel_codes, term_start))
+    listing.deposit_yuan = deposits.deposit_for(session, listing.area_m2, reserve_price)  # announced: R8.4
     session.add(listing)
     flush_or_raise(session)
     for code in sorted(parcel_codes):  # one order for the per-parcel locks of migration 0007

@@ -12,10 +12,10 @@ import sqlalchemy as sa
 
 from landrights.errors import ValidationFailed
 from landrights.market import services as market
-from landrights.market.deposits import deposit_required
+from landrights.market.deposits import deposit_for, deposit_required
 from landrights.market.models import Deposit
 from tests.factories import bearer, make_listing
-from tests.market.conftest import make_bidder
+from tests.market.conftest import HOUSEHOLD, make_bidder, parcels_of
 
 REQUIRED = Decimal("850.00")  # make_listing: 16.99 mu at 500 yuan, 10 % of a year's rent up to 10 yuan
 
@@ -61,19 +61,35 @@ def test_a_bid_without_a_deposit_is_refused_saying_how_to_pay(session):
     assert listing.bid_count == 0
 
 
-def test_a_deposit_below_what_is_required_now_does_not_let_one_bid(session, officer):
-    """Recorded at the county's old setting, then the county raised it: the bidder is told it is
-    short and the page offers no bid form."""
+def test_the_deposit_announced_with_a_listing_holds_when_the_county_raises_its_setting(session, officer):
+    """The listing announced 850 yuan and the bidder paid it; the county then doubled its share:
+    the bidder still bids (R8.4 (4): what was announced is what is asked), and a listing published
+    after the change asks the new sum (migration 0027)."""
     listing = make_listing(session)
     bidder = make_bidder(session, "agri_co", "company")
     market.record_deposit(session, officer, listing_id=listing.id, transferee_id=bidder.transferee_id,
                           amount_yuan=REQUIRED, receipt="收据 1")
     session.execute(sa.text("UPDATE settings SET value = '0.2' WHERE key = 'market_deposit_share'"))
+    assert deposit_required(session, listing) == REQUIRED
+    assert market.place_bid(session, bidder.actor, listing_id=listing.id, price=Decimal("600")).price == 600
+    # the new setting asks twice as much of the same land, but not of the listing already open
+    assert deposit_for(session, listing.area_m2, listing.reserve_price) == Decimal("1700.00")
+    later = make_listing(session, parcel_codes=parcels_of(session, HOUSEHOLD)[2:3])
+    assert deposit_required(session, later) == deposit_for(session, later.area_m2, later.reserve_price)
+
+
+def test_a_listing_published_before_the_deposit_was_fixed_is_priced_from_the_settings(session, officer):
+    """A listing from before migration 0027 (no announced sum) asks what the settings ask today: a
+    deposit recorded at the old setting is short once the county raised it."""
+    listing = make_listing(session)
+    bidder = make_bidder(session, "agri_co", "company")
+    market.record_deposit(session, officer, listing_id=listing.id, transferee_id=bidder.transferee_id,
+                          amount_yuan=REQUIRED, receipt="收据 1")
+    listing.deposit_yuan = None
+    session.execute(sa.text("UPDATE settings SET value = '0.2' WHERE key = 'market_deposit_share'"))
     with pytest.raises(ValidationFailed) as refused:
         market.place_bid(session, bidder.actor, listing_id=listing.id, price=Decimal("600"))
     assert refused.value.rule == "R8.4" and "1700" in str(refused.value.message)
-    session.execute(sa.text("UPDATE settings SET value = '0.1' WHERE key = 'market_deposit_share'"))
-    assert market.place_bid(session, bidder.actor, listing_id=listing.id, price=Decimal("600")).price == 600
 
 
 # --- the pages ---------------------------------------------------------------------------------
@@ -119,6 +135,8 @@ def test_a_short_deposit_shows_no_bid_form_and_says_so(client, auth, session, of
                                            "WHERE u.username = 'transferee'"))
     market.record_deposit(session, officer, listing_id=listing.id, transferee_id=transferee_id,
                           amount_yuan=REQUIRED, receipt="收据 7")
+    listing.deposit_yuan = None  # published before migration 0027: priced from today's settings
+    session.flush()
     session.execute(sa.text("UPDATE settings SET value = '500' WHERE key = 'market_deposit_min_yuan'"))
     session.execute(sa.text("UPDATE settings SET value = '0.2' WHERE key = 'market_deposit_share'"))
     auth.login("transferee")

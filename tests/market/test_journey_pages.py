@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from landrights import clock
 from landrights.market import contracts
 from landrights.market import services as market
-from landrights.market.pages import deposit_required
+from landrights.market.deposits import deposit_for, deposit_required
 from tests.factories import make_listing, pay_deposit
 from tests.market.conftest import HOUSEHOLD, farmer_of, make_bidder, parcels_of
 
@@ -153,12 +153,13 @@ def test_a_transferee_sees_the_deposit_and_how_to_pay_and_cannot_bid_before_it_i
     assert refused.status_code == 422 and listing.bid_count == 0
 
 
-def test_deposit_follows_the_county_setting(session):
-    listing = make_listing(session)
+def test_deposit_follows_the_county_setting_for_listings_published_after_it(session):
     session.execute(sa.text("UPDATE settings SET value = '0.5' WHERE key = 'market_deposit_share'"))
+    listing = make_listing(session)
     assert deposit_required(session, listing) == Decimal("4250.00")
     session.execute(sa.text("UPDATE settings SET value = '5000' WHERE key = 'market_deposit_min_yuan'"))
-    assert deposit_required(session, listing) == Decimal("5000.00")
+    assert deposit_required(session, listing) == Decimal("4250.00")  # announced: it stays (R8.4)
+    assert deposit_for(session, listing.area_m2, listing.reserve_price) == Decimal("5000.00")
 
 
 def test_an_overflowing_bid_is_a_plain_error_beside_the_price_and_kept(client, auth, session, officer):
