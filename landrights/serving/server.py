@@ -62,14 +62,17 @@ def _empty(folder: Path) -> None:
 def gunicorn_options(*, bind: list[str], workers: int, threads: int, timeout: int,
                      metrics_dir: Path) -> dict:
     """Return gunicorn's settings, with the hooks that keep the multiprocess metrics right."""
+    # imported here, after multiproc_dir set PROMETHEUS_MULTIPROC_DIR (the client picks its mode on
+    # import) and not in child_exit: that runs in the SIGCHLD handler, which can interrupt itself
+    # in the middle of an import and then find the module half made
+    from prometheus_client import multiprocess
+
     from landrights.serving.requestlog import json_formatter
 
     def on_starting(server):
         _empty(metrics_dir)  # before the first fork: counters start at zero with the master
 
     def child_exit(server, worker):
-        from prometheus_client import multiprocess
-
         multiprocess.mark_process_dead(worker.pid, str(metrics_dir))
 
     return {
