@@ -2,8 +2,10 @@
 townships x 20 villages x 10 groups at 100,000), 2 to 5 members each (3.5 on average, valid GB 11643
 numbers), 8 to 12 contract parcels each plus 2 reserve parcels per group, contracts, register
 entries, certificates and a re-issue for one household in a hundred. Written as a vendor delivers
-it: 矢量数据/DK.shp (EPSG:4551, GBK) and 权属数据/*.dbf; the rows are also returned, so the raw
-floor COPYs the very same rows."""
+it: 矢量数据/DK.shp (EPSG:4551, GBK) and 权属数据/*.dbf, each text field as wide as its longest
+value, as the standard's widths make a vendor's (DKBM C19, CBFBM C18, …; GDAL's default of 254
+characters per field made the files four times their real size); the rows are also returned, so
+the raw floor COPYs the very same rows."""
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -124,14 +126,14 @@ def write(folder: Path, tables: dict, codes: list[str], boxes: list) -> None:
               "DKXZ": np.full(n, "林带", dtype=object), "DKBZ": np.full(n, "道路", dtype=object)}
     pyogrio.raw.write(vector / "DK2204212016.shp", shapely.to_wkb(geoms), list(fields.values()),
                       list(fields), driver="ESRI Shapefile", geometry_type="Polygon",
-                      crs="EPSG:4551", encoding="GBK")
+                      crs="EPSG:4551", encoding="GBK", layer_options={"RESIZE": "YES"})
     for table, rows in tables.items():
         names = FIELDS[table]
         columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
         arrays = [np.array(c, dtype=float) if name in _NUMBERS else np.array(c, dtype=object)
                   for name, c in zip(names, columns, strict=True)]
         pyogrio.raw.write(owned / f"{table}.dbf", None, arrays, names, driver="ESRI Shapefile",
-                          encoding="UTF-8")
+                          encoding="UTF-8", layer_options={"RESIZE": "YES"})
 
 
 def storage_geometries(boxes: list):

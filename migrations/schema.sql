@@ -648,6 +648,25 @@ BEGIN
     RETURN NEW;
 END $$;
 
+CREATE FUNCTION public.lr_protect_contract_parcels_inserted() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    registered bigint;
+BEGIN
+    SELECT c.id INTO registered FROM new_rows n JOIN contracts c ON c.id = n.contract_id
+    WHERE c.registered_at IS NOT NULL ORDER BY c.id LIMIT 1;
+    IF registered IS NOT NULL THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'P0001',
+            CONSTRAINT = 'contract_parcels_history',
+            TABLE = 'contract_parcels',
+            MESSAGE = format('the parcels of registered contract id %s cannot be changed (%s); '
+                             'add a new contract version instead', registered, 'INSERT');
+    END IF;
+    RETURN NULL;
+END $$;
+
 CREATE FUNCTION public.lr_protect_history() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
@@ -3169,7 +3188,9 @@ CREATE TRIGGER certificates_chain_update AFTER UPDATE ON public.certificates REF
 
 CREATE TRIGGER certificates_history BEFORE DELETE OR UPDATE ON public.certificates FOR EACH ROW EXECUTE FUNCTION public.lr_protect_certificates();
 
-CREATE TRIGGER contract_parcels_history BEFORE INSERT OR DELETE OR UPDATE ON public.contract_parcels FOR EACH ROW EXECUTE FUNCTION public.lr_protect_contract_parcels();
+CREATE TRIGGER contract_parcels_history BEFORE DELETE OR UPDATE ON public.contract_parcels FOR EACH ROW EXECUTE FUNCTION public.lr_protect_contract_parcels();
+
+CREATE TRIGGER contract_parcels_history_insert AFTER INSERT ON public.contract_parcels REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.lr_protect_contract_parcels_inserted();
 
 CREATE TRIGGER contracts_history BEFORE DELETE OR UPDATE ON public.contracts FOR EACH ROW EXECUTE FUNCTION public.lr_protect_history();
 

@@ -173,12 +173,24 @@ def _staged_column(name: str, kind: str, raw: list | None, n: int) -> list:
     their width; n Nones for a field the package lacks."""
     if raw is None:
         return [None] * n
-    read = _READERS[kind]
-    values = [None if v is None or v != v else read(v) for v in raw]
+    values = (_texts if kind in ("code", "text") else _values)(raw, _READERS[kind])
     width = _WIDTH.get(name)
     if width:
         values = [v.zfill(width) if v and v.isdigit() else v for v in values]
     return values
+
+
+def _texts(raw: list, read) -> list:
+    """Read a text or code column: a str inline (a call per value was half the staging time)."""
+    return [(v.strip() or None) if v.__class__ is str else _value(v, read) for v in raw]
+
+
+def _values(raw: list, read) -> list:
+    return [_value(v, read) for v in raw]
+
+
+def _value(v, read):
+    return None if v is None or v != v else read(v)
 
 
 def _member_derived_columns(values: dict[str, list]) -> list[list]:

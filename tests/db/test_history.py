@@ -78,6 +78,32 @@ def test_adding_a_parcel_to_a_registered_contract_is_refused(session):
     assert (state, name) == ("P0001", "contract_parcels_history")
 
 
+def test_a_bulk_insert_with_one_link_to_a_registered_contract_is_refused_whole(session):
+    # the INSERT guard runs once per statement (migration 0028): one registered contract among
+    # many draft links still refuses the statement, and none of its rows stays
+    draft = session.execute(sa.text(
+        "INSERT INTO contracts (county_code, code, version, household_code, mode, term_start, "
+        "term_end, status, valid_from, valid_to) SELECT county_code, code, version + 100, "
+        "household_code, mode, term_start, term_end, 'draft', valid_from, valid_from + "
+        "interval '1 day' FROM contracts "
+        "WHERE registered_at IS NOT NULL ORDER BY id LIMIT 1 RETURNING id")).scalar_one()
+    registered = session.scalar(sa.text(
+        "SELECT id FROM contracts WHERE registered_at IS NOT NULL ORDER BY id LIMIT 1"))
+    before = session.scalar(sa.text("SELECT count(*) FROM contract_parcels"))
+    insert = ("INSERT INTO contract_parcels (county_code, contract_id, parcel_id, parcel_code, "
+              "confirmed_area_m2) SELECT p.county_code, CASE WHEN p.rn = 3 THEN :registered "
+              "ELSE :draft END, p.id, p.code, 1 FROM (SELECT id, code, county_code, "
+              "row_number() OVER (ORDER BY code) AS rn FROM parcels WHERE valid_to IS NULL "
+              "ORDER BY code LIMIT 5) p")
+    state, name = refused(session, insert, registered=registered, draft=draft)
+    assert (state, name) == ("P0001", "contract_parcels_history")
+    assert session.scalar(sa.text("SELECT count(*) FROM contract_parcels")) == before
+    session.execute(sa.text(insert.replace("CASE WHEN p.rn = 3 THEN :registered ELSE :draft END",
+                                           ":draft")), {"draft": draft})
+    assert session.scalar(sa.text("SELECT count(*) FROM contract_parcels "
+                                  "WHERE contract_id = :d"), {"d": draft}) == 5
+
+
 def test_unregistered_drafts_may_still_be_edited(session):
     session.execute(sa.text(
         "INSERT INTO parcels (county_code, code, collective_code, version, geom) VALUES "
