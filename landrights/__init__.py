@@ -63,8 +63,10 @@ def create_app(test_config: dict | None = None) -> APIFlask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     from landrights import uploads
+    from landrights.web import body_limits
 
-    uploads.init_app(app)  # body limits before anything reads a body; leftover temp files
+    uploads.init_app(app)  # uploads spooled in the instance; leftover temp files
+    body_limits.init_app(app)  # who may send a large body, before anything reads a body
     db.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)

@@ -48,9 +48,22 @@ def load(test_config: dict | None = None) -> dict:
     """Build the settings dict from the environment (and test overrides)."""
     production = os.environ.get("LANDRIGHTS_ENV") == "production"
     folder = instance_dir()
-    cfg = {
-        "PRODUCTION": production,
-        "INSTANCE_DIR": str(folder),
+    cfg = {"PRODUCTION": production, "INSTANCE_DIR": str(folder), **_keys_and_addresses(),
+           **_browser_settings(production), **_login_settings(), **_request_settings(production)}
+    _serving_settings(cfg)
+    if test_config:
+        cfg.update(test_config)
+    if cfg["PRODUCTION"]:
+        _refuse_weak_production(cfg)
+    else:
+        _development_keys(cfg, folder)
+    _check_login_settings(cfg)
+    return cfg
+
+
+def _keys_and_addresses() -> dict:
+    """The database, the secrets and the address the app is reached at."""
+    return {
         "DATABASE_URL": os.environ.get("DATABASE_URL") or None,
         "SECRET_KEY": os.environ.get("SECRET_KEY"),
         # the HMAC of QR codes printed before SM2 signatures (issue 20), which keep verifying, and
@@ -61,6 +74,12 @@ def load(test_config: dict | None = None) -> dict:
         "SIGNING_KEY_DIR": os.environ.get("LANDRIGHTS_SIGNING_KEY_DIR") or None,
         # the address printed in QR codes, e.g. https://land.liaoyuan.gov.cn (no trailing slash)
         "PUBLIC_BASE_URL": (os.environ.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
+    }
+
+
+def _browser_settings(production: bool) -> dict:
+    """Language, time zone, the session cookie and CSRF tokens."""
+    return {
         "BABEL_DEFAULT_LOCALE": "zh",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
         "LANGUAGES": ["zh", "en"],
@@ -71,6 +90,12 @@ def load(test_config: dict | None = None) -> dict:
         # can plant one)
         "SESSION_COOKIE_NAME": "__Host-session" if production else "session",
         "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+    }
+
+
+def _login_settings() -> dict:
+    """Logins, sessions, passwords, API tokens and activation letters."""
+    return {
         # failed logins: per user name and source address; per user name over every source
         "LOGIN_MAX_FAILURES": 5,
         "LOGIN_ACCOUNT_MAX_FAILURES": 50,
@@ -85,6 +110,12 @@ def load(test_config: dict | None = None) -> dict:
         # days the code of an activation letter stays valid; the slow hash its code is kept as
         "ACTIVATION_DAYS": _whole_number("LANDRIGHTS_ACTIVATION_DAYS", 60),
         "ACTIVATION_HASH_METHOD": "scrypt:4096:8:1",
+    }
+
+
+def _request_settings(production: bool) -> dict:
+    """Proxies, HSTS, page and body sizes, uploads, tiles and the demo village."""
+    return {
         # reverse proxies in front of the app whose X-Forwarded-For/-Proto to believe (0: none);
         # failed logins are counted per client address, so set it behind nginx
         "TRUSTED_PROXIES": _whole_number("LANDRIGHTS_TRUSTED_PROXIES", 0),
@@ -104,18 +135,18 @@ def load(test_config: dict | None = None) -> dict:
         # a real county clean
         "DEMO_DATA": not production and os.environ.get("LANDRIGHTS_DEMO", "1").strip() != "0",
     }
-    _serving_settings(cfg)
-    if test_config:
-        cfg.update(test_config)
-    if cfg["PRODUCTION"]:
-        _refuse_weak_production(cfg)
-    else:
-        _development_keys(cfg, folder)
+
+
+def _check_login_settings(cfg: dict) -> None:
+    """Refuse login settings that cannot work.
+
+    Raises:
+        ConfigError: a password minimum below 8, or activation letters valid for less than a day.
+    """
     if cfg["PASSWORD_MIN_LENGTH"] < 8:
         raise ConfigError("LANDRIGHTS_PASSWORD_MIN_LENGTH must be 8 or more.")
     if cfg["ACTIVATION_DAYS"] < 1:
         raise ConfigError("LANDRIGHTS_ACTIVATION_DAYS must be 1 or more.")
-    return cfg
 
 
 def _serving_settings(cfg: dict) -> None:

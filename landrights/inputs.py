@@ -14,7 +14,7 @@ import re
 from decimal import Decimal as Decimal_
 
 from apiflask import Schema
-from apiflask.fields import Decimal, Integer, String
+from apiflask.fields import Decimal, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf, Regexp
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -70,6 +70,30 @@ class Code(Regexp):
         if not self.shape.matches(value):
             raise ValidationError(str(self.shape.message))
         return value
+
+
+_BETWEEN_CODES = re.compile(r"[\s,，、;；]+")  # spaces, line breaks, commas, 、 and semicolons
+
+
+class Codes(List):
+    """A list of codes of one shape, each checked as Code checks it (the OpenAPI document: an array
+    of strings of that pattern). A text of codes separated by spaces, line breaks, commas, 、 or
+    semicolons, as a form's one box sends them, is read as that list, as is such a text in the
+    list; so the page and the API take the same codes."""
+
+    def __init__(self, shape: Shape, **kwargs):
+        super().__init__(String(validate=Code(shape)), **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            value = [value]
+        if isinstance(value, list | tuple):
+            value = [code for item in value for code in _split(item) if code != ""]
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+def _split(item) -> list:
+    return _BETWEEN_CODES.split(item.strip()) if isinstance(item, str) else [item]
 
 
 def one_of(choices) -> OneOf:
@@ -140,12 +164,40 @@ def _leaf(node) -> str:
     return node[0] if isinstance(node, list) and node else str(node)
 
 
+def _record_of(field):
+    """Return the schema of a nested record (a Nested field, or a List of them), else None."""
+    inner = field.inner if isinstance(field, List) else field
+    return inner.schema if isinstance(inner, Nested) else None
+
+
+def _faults(schema: Schema | None, key, node):
+    """Yield (field, first message) of each field at fault under key: a field of a nested record
+    named as the API names it (parcel_changes.east, member_changes.0.id_number), a list of values
+    as one field."""
+    field = schema.fields.get(key) if schema is not None else None
+    record = _record_of(field) if field is not None else None
+    if record is None or not isinstance(node, dict):
+        yield (None if key == "_schema" else key), _leaf(node)
+        return
+    items = node.items() if isinstance(field, List) else [(None, node)]
+    for index, each in items:
+        yield from _record_faults(record, key if index is None else f"{key}.{index}", each)
+
+
+def _record_faults(record: Schema, name: str, node):
+    """Yield (field, first message) of each field at fault in one nested record named name."""
+    if not isinstance(node, dict):  # not a record at all
+        yield name, _leaf(node)
+        return
+    for key, inner in node.items():
+        for found, message in _faults(record, key, inner):
+            yield (f"{name}.{found}" if found else name), message
+
+
 def refusal(schema: Schema, messages: dict) -> ValidationFailed:
     """Turn marshmallow's errors, keyed by field, into the refusal a form shows beside each field."""
-    each = []
-    for key, node in messages.items():
-        named = None if key == "_schema" else key
-        each.append(ValidationFailed(words(_leaf(node)), field=named))
+    each = [ValidationFailed(words(message), field=named)
+            for key, node in messages.items() for named, message in _faults(schema, key, node)]
     return each[0] if len(each) == 1 else Several(each)
 
 

@@ -233,19 +233,41 @@ def _file_rows(data: bytes):
     Raises:
         ValidationFailed: not text, no header with the four columns, or too many rows.
     """
-    text = _decoded(data)
-    reader = csv.reader(io.StringIO(text))
-    header = next(reader, [])
+    reader = csv.reader(io.StringIO(_decoded(data)))
+    fields = _header_fields(next(reader, []))
+    for line, row in _filled_rows(reader):
+        yield line, _row_values(row, fields)
+
+
+def _header_fields(header: list[str]) -> list[str | None]:
+    """Return the field each column of the header names (None: a column the file may add).
+
+    Raises:
+        ValidationFailed: the header does not name the four columns, in Chinese or in English.
+    """
     names = {zh: field for zh, _en, field in FILE_COLUMNS} | {en: field for _zh, en, field in FILE_COLUMNS}
     fields = [names.get(h.strip()) for h in header]
     if set(fields) - {None} != {f for _zh, _en, f in FILE_COLUMNS}:
         raise ValidationFailed(_l("The first line must name the columns 用户名, 姓名, 角色, 辖区编码 "
                                   "(download the template)."), field="file")
+    return fields
+
+
+def _filled_rows(reader) -> list[tuple[int, list[str]]]:
+    """Return (line, cells) of the rows after the header holding anything but blanks.
+
+    Raises:
+        ValidationFailed: more than FILE_MAX_ROWS of them.
+    """
     rows = [(n, r) for n, r in enumerate(reader, start=2) if any(c.strip() for c in r)]
     if len(rows) > FILE_MAX_ROWS:
         raise ValidationFailed(_l("A file may hold at most %(n)s accounts.", n=FILE_MAX_ROWS), field="file")
-    for line, row in rows:
-        yield line, {f: (row[i].strip() if i < len(row) else "") for i, f in enumerate(fields) if f}
+    return rows
+
+
+def _row_values(row: list[str], fields: list[str | None]) -> dict[str, str]:
+    """Return {field: stripped cell} of a row; a missing cell is empty."""
+    return {f: (row[i].strip() if i < len(row) else "") for i, f in enumerate(fields) if f}
 
 
 def _decoded(data: bytes) -> str:

@@ -13,7 +13,7 @@ from landrights import clock
 from landrights.accounts import activation, admin, changes, letters, linking, queries, rules, services
 from landrights.accounts import login as logins
 from landrights.accounts.current import current_actor
-from landrights.accounts.inputs import AccountEdit, AccountIn
+from landrights.accounts.inputs import AccountEdit, AccountIn, ActiveIn
 from landrights.accounts.models import ROLES
 from landrights.accounts.permissions import is_household_account, require_administer_accounts
 from landrights.errors import DomainError
@@ -154,10 +154,18 @@ def unlock(username: str):
 @login_required
 def set_active(username: str):
     """Deactivate (ending its sessions and tokens) or reactivate an account."""
-    active = request.form.get("active") == "1"
-    return _post(lambda: services.set_active(db.session, current_actor(), username, active),
-                 _("%(name)s can log in again.", name=username) if active
-                 else _("%(name)s is deactivated and logged out everywhere.", name=username))
+    back = _back(url_for("accounts.accounts"))
+    if (refused := expired_form(back)) is not None:
+        return refused
+    try:
+        active = form_input(ActiveIn)["active"]  # a forged value is refused, never read as "off"
+    except DomainError as err:
+        return refusal(err, back)
+    failed, _result = run_and_report(
+        lambda: services.set_active(db.session, current_actor(), username, active),
+        _("%(name)s can log in again.", name=username) if active
+        else _("%(name)s is deactivated and logged out everywhere.", name=username), back)
+    return failed or redirect(back)
 
 
 @pages.post("/accounts/<username>/letter")

@@ -4,7 +4,7 @@ same field."""
 from __future__ import annotations
 
 from apiflask import Schema
-from apiflask.fields import String
+from apiflask.fields import Boolean, String
 from apiflask.validators import Length
 
 from landrights import patterns, ranges
@@ -23,3 +23,18 @@ class AccountIn(Schema):
 class AccountEdit(Schema):
     role = String(required=True, validate=one_of(ADMIN_ROLES))
     area_code = String(required=True, validate=Code(patterns.AREA))
+
+
+class LettersQuery(Schema):
+    """A collective's activation letters: the API's query (POST /collectives/<code>/letters?renew=)
+    and the page's box."""
+
+    renew = Boolean(load_default=False, metadata={
+        "description": "also new letters for the accounts not yet activated (their old codes void)"})
+
+
+class ActiveIn(Schema):
+    """The account page's one switch (a page only: the API's twins are its two paths, .../deactivation
+    and .../reactivation, without a body)."""
+
+    active = Boolean(required=True, metadata={"description": "false: deactivate; true: reactivate"})

@@ -15,10 +15,11 @@ from landrights.accounts import activation, queries
 from landrights.accounts import login as logins
 from landrights.accounts.admin_views import letters_response, refusal
 from landrights.accounts.current import current_actor
+from landrights.accounts.inputs import LettersQuery
 from landrights.errors import DomainError
 from landrights.extensions import db, limiter
 from landrights.routing import Routes
-from landrights.web.actions import expired_form
+from landrights.web.actions import expired_form, form_input
 
 pages = Routes()
 
@@ -53,8 +54,9 @@ def issue_letters(code: str):
         return refused
     config = current_app.config
     try:
+        renew = form_input(LettersQuery)["renew"]  # the API's query, here the page's box
         issued = activation.issue_collective_letters(
-            db.session, current_actor(), code, renew=request.form.get("renew") == "1",
+            db.session, current_actor(), code, renew=renew,
             days=config["ACTIVATION_DAYS"], hash_method=config["ACTIVATION_HASH_METHOD"])
     except DomainError as err:
         return refusal(err, back)

@@ -12,10 +12,7 @@ from flask_login import current_user
 
 from landrights.errors import Unauthenticated, ValidationFailed
 from landrights.extensions import csrf
-from landrights.geo.geojson import BBoxError, parse_bbox
 from landrights.inputs import words
-
-_ERRORS = [401, 403, 404, 422]
 
 
 def blueprint() -> APIBlueprint:
@@ -26,7 +23,6 @@ def blueprint() -> APIBlueprint:
         handups,
         identities,
         listings,
-        market,
         pledges,
         registry,
         retransfers,
@@ -38,8 +34,8 @@ def blueprint() -> APIBlueprint:
     csrf.exempt(bp)
     bp.before_request(account_first)
     bp.before_request(no_nul_characters)
-    for module in (registry, accounts, certification, handups, market, identities, listings,
-                   transfer_contracts, retransfers, pledges, rights):
+    for module in (registry, accounts, certification, handups, identities, listings, transfer_contracts,
+                   retransfers, pledges, rights):
         module.add_routes(bp)
     return bp
 
@@ -88,16 +84,6 @@ def _holds_nul(value) -> bool:
     if isinstance(value, list):
         return any(_holds_nul(v) for v in value)
     return False
-
-
-def _bbox(text: str | None):
-    if not text:
-        return None
-    try:
-        return parse_bbox(text)
-    except BBoxError:
-        raise ValidationFailed(_("bbox must be four numbers minLon,minLat,maxLon,maxLat with min "
-                                 "below max"), field="bbox") from None
 
 
 _LOCATIONS = {"json": "body", "form": "body", "files": "body", "form_and_files": "body", "query": "query",

@@ -13,10 +13,10 @@ from flask import current_app
 from landrights.accounts import activation, admin, changes, rules, services
 from landrights.accounts import login as logins
 from landrights.accounts.admin_views import letters_response
-from landrights.accounts.inputs import AccountEdit, AccountIn
+from landrights.accounts.inputs import AccountEdit, AccountIn, LettersQuery
 from landrights.accounts.models import CHANGE_ACTIONS, ROLES
 from landrights.accounts.views import current_actor
-from landrights.api import _ERRORS
+from landrights.api.responses import ERRORS
 from landrights.api.routing import Routes
 from landrights.extensions import db
 
@@ -85,11 +85,6 @@ class ImportOut(Schema):
     rows = List(Nested(RowOut))
 
 
-class LettersQuery(Schema):
-    renew = Boolean(load_default=False, metadata={
-        "description": "also new letters for the accounts not yet activated (their old codes void)"})
-
-
 class UnlockOut(Schema):
     cleared = Integer()
 
@@ -113,7 +108,7 @@ def _account(user, history: bool = False) -> dict:
 @api.get("/accounts")
 @api.input(AccountQuery, location="query")
 @api.output(AccountsOut)
-@api.doc(summary="List the accounts you administer (county administrator)", tags=TAG, responses=_ERRORS)
+@api.doc(summary="List the accounts you administer (county administrator)", tags=TAG, responses=ERRORS)
 def list_accounts(query_data):
     page = admin.list_accounts(db.session, current_actor(), q=query_data.get("q"),
                                role=query_data.get("role"), limit=query_data["limit"],
@@ -125,7 +120,7 @@ def list_accounts(query_data):
 @api.input(AccountIn, location="json")
 @api.output(AccountOut, status_code=201)
 @api.doc(summary="Create an account, without a password: print its activation letter next", tags=TAG,
-        responses=[*_ERRORS, 409])
+        responses=[*ERRORS, 409])
 @db.commits
 def create_account(json_data):
     user = admin.create_account(db.session, current_actor(), **json_data)
@@ -134,7 +129,7 @@ def create_account(json_data):
 
 @api.get("/accounts/<username>")
 @api.output(AccountOut)
-@api.doc(summary="One account with its changes (who, when, what)", tags=TAG, responses=_ERRORS)
+@api.doc(summary="One account with its changes (who, when, what)", tags=TAG, responses=ERRORS)
 def get_account(username):
     return _account(services.administered(db.session, current_actor(), username), history=True)
 
@@ -142,7 +137,7 @@ def get_account(username):
 @api.patch("/accounts/<username>")
 @api.input(AccountEdit, location="json")
 @api.output(AccountOut)
-@api.doc(summary="Change an account's role and area", tags=TAG, responses=[*_ERRORS, 409])
+@api.doc(summary="Change an account's role and area", tags=TAG, responses=[*ERRORS, 409])
 @db.commits
 def edit_account(username, json_data):
     user = admin.edit_account(db.session, current_actor(), username, **json_data)
@@ -152,7 +147,7 @@ def edit_account(username, json_data):
 @api.post("/accounts/<username>/deactivation")
 @api.output(AccountOut)
 @api.doc(summary="Deactivate an account: its sessions end, its tokens and letter are void", tags=TAG,
-        responses=_ERRORS)
+        responses=ERRORS)
 @db.commits
 def deactivate_account(username):
     user = services.set_active(db.session, current_actor(), username, False)
@@ -161,7 +156,7 @@ def deactivate_account(username):
 
 @api.post("/accounts/<username>/reactivation")
 @api.output(AccountOut)
-@api.doc(summary="Reactivate an account", tags=TAG, responses=[*_ERRORS, 409])
+@api.doc(summary="Reactivate an account", tags=TAG, responses=[*ERRORS, 409])
 @db.commits
 def reactivate_account(username):
     user = services.set_active(db.session, current_actor(), username, True)
@@ -171,7 +166,7 @@ def reactivate_account(username):
 @api.post("/accounts/<username>/unlock")
 @api.output(UnlockOut)
 @api.doc(summary="Lift the failed-login and failed-activation locks (the administrator; a township "
-                "officer for its households)", tags=TAG, responses=_ERRORS)
+                "officer for its households)", tags=TAG, responses=ERRORS)
 @db.commits
 def unlock_account(username):
     cleared = services.unlock_login(db.session, current_actor(), username)
@@ -182,7 +177,7 @@ def unlock_account(username):
 @api.input(ImportIn, location="form_and_files")
 @api.output(ImportOut)
 @api.doc(summary="Create township officers and collective clerks from a CSV file; a result per row",
-        tags=TAG, responses=[400, 413, *_ERRORS])
+        tags=TAG, responses=[400, 413, *ERRORS])
 @db.commits
 def import_accounts(form_and_files_data):
     data = form_and_files_data["file"].read(2 * 2**20 + 1)

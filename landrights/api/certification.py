@@ -11,8 +11,8 @@ from flask import current_app
 
 from landrights import patterns
 from landrights.accounts.views import current_actor
-from landrights.api import _ERRORS
 from landrights.api.openapi import public
+from landrights.api.responses import ERRORS
 from landrights.api.routing import Routes
 from landrights.certification import certificates, objections, queries, services
 from landrights.certification.inputs import (
@@ -157,7 +157,7 @@ def _certificate_dict(cert) -> dict:
 @api.input(NoticeIn, location="json")
 @api.output(NoticeOut, status_code=201)
 @api.doc(summary="Open a public notice (公示) of a collective (township officer)", tags=TAG,
-        responses=[*_ERRORS, 409])
+        responses=[*ERRORS, 409])
 @db.commits
 def open_notice(json_data):
     notice = services.open_notice(db.session, current_actor(), **json_data)
@@ -167,7 +167,7 @@ def open_notice(json_data):
 @api.get("/notices/<int:notice_id>")
 @api.output(NoticeOut)
 @api.doc(summary="A notice: households, members (ID numbers masked), parcels, objections", tags=TAG,
-        responses=_ERRORS)
+        responses=ERRORS)
 def get_notice(notice_id):
     return _notice_dict(queries.get_notice(db.session, current_actor(), notice_id))
 
@@ -176,7 +176,7 @@ def get_notice(notice_id):
 @api.input(ObjectionIn, location="json")
 @api.output(ObjectionOut, status_code=201)
 @api.doc(summary="File an objection (异议) against a household record or a parcel of an open notice",
-        tags=TAG, responses=[*_ERRORS, 409])
+        tags=TAG, responses=[*ERRORS, 409])
 @db.commits
 def file_objection(notice_id, json_data):
     evidence = _file(json_data.pop("evidence", None))
@@ -189,7 +189,7 @@ def file_objection(notice_id, json_data):
 @api.input(DecisionIn, location="json")
 @api.output(ObjectionOut)
 @api.doc(summary="Dismiss an objection, or uphold it with its correction (township officer)",
-        tags=TAG, responses=[*_ERRORS, 409])
+        tags=TAG, responses=[*ERRORS, 409])
 @db.commits
 def decide_objection(objection_id, json_data):
     decision = json_data.pop("decision")
@@ -206,7 +206,7 @@ def decide_objection(objection_id, json_data):
 @api.get("/households/<code>/confirmation")
 @api.output(StateOut)
 @api.doc(summary="What the household may confirm now, and why anything waits", tags=TAG,
-        responses=_ERRORS)
+        responses=ERRORS)
 def confirmation_state(code):
     registry_queries.get_household(db.session, current_actor(), code)  # who may look
     state = services.household_state(db.session, code)
@@ -220,7 +220,7 @@ def confirmation_state(code):
 @api.input(SignOffIn, location="json")
 @api.output(SignOffOut, status_code=201)
 @api.doc(summary="Confirm the notice result (结果确认): the farmer, or the officer with the scan",
-        tags=TAG, responses=[*_ERRORS, 409])
+        tags=TAG, responses=[*ERRORS, 409])
 @db.commits
 def sign_off(code, json_data):
     signed = services.sign_off(db.session, current_actor(), household_code=code,
@@ -233,7 +233,7 @@ def sign_off(code, json_data):
 @api.input(CertificateIn, location="json")
 @api.output(CertificateOut, status_code=201)
 @api.doc(summary="Issue the certificate of a registered contract (county administrator)", tags=TAG,
-        responses=[*_ERRORS, 409])
+        responses=[*ERRORS, 409])
 @db.commits
 def issue_certificate(json_data):
     cert = certificates.issue_certificate(db.session, current_actor(), code=json_data["code"],
@@ -246,7 +246,7 @@ def issue_certificate(json_data):
 @api.input(CertificateChangeIn, location="json")
 @api.output(CertificateOut, status_code=201)
 @api.doc(summary="Re-issue after loss (补发), replace after a change (换发) or cancel (注销)", tags=TAG,
-        responses=[*_ERRORS, 409])
+        responses=[*ERRORS, 409])
 @db.commits
 def change_certificate(code, json_data):
     action = json_data.pop("action")
@@ -280,7 +280,7 @@ def verify(code, query_data):
 @api.input(ProgressQuery, location="query")
 @api.output(ProgressOut)
 @api.doc(summary="Confirmation progress per county, township and collective", tags=TAG,
-        responses=_ERRORS)
+        responses=ERRORS)
 def progress(query_data):
     return {"items": queries.progress(db.session, current_actor(), area=query_data.get("area"))}
 

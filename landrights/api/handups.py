@@ -4,27 +4,21 @@ page; the import runs inside the request (a client that cannot wait uses the pag
 from __future__ import annotations
 
 from apiflask import Schema
-from apiflask.fields import Boolean, DateTime, Dict, File, Integer, List, Nested, String
+from apiflask.fields import Boolean, DateTime, Dict, Integer, List, Nested, String
 from flask import current_app
 from flask_babel import get_locale
 
 from landrights.accounts.views import current_actor
+from landrights.api.responses import ERRORS
 from landrights.api.routing import Routes
 from landrights.extensions import db
 from landrights.handup import permissions as handup_permissions
 from landrights.handup import services
+from landrights.handup.inputs import HandupIn
 from landrights.handup.uploads import handup_limits
 from landrights.uploads import scratch_folder
 
-_ERRORS = [401, 403, 404, 422]
-
 api = Routes()
-
-
-class HandupIn(Schema):
-    file = File(required=True, metadata={"description": "the package: .zip holding 矢量数据 and "
-                                                        "权属数据, or the export's .gpkg"})
-    all_or_nothing = Boolean(load_default=False)
 
 
 class HandupFindingOut(Schema):
@@ -59,7 +53,7 @@ class HandupReport(Schema):
 @api.input(HandupIn, location="form_and_files")
 @api.output(HandupReport, status_code=201)
 @api.doc(summary="Import a county's hand-up package (county administrator); returns the report",
-        tags=["Hand-up"], responses=[400, 413, *_ERRORS])
+        tags=["Hand-up"], responses=[400, 413, *ERRORS])
 @db.commits
 def create_handup(form_and_files_data):
     upload, actor = form_and_files_data["file"], current_actor()
@@ -77,7 +71,7 @@ def create_handup(form_and_files_data):
 
 @api.get("/handups/<int:import_id>")
 @api.output(HandupReport)
-@api.doc(summary="The report of one hand-up import", tags=["Hand-up"], responses=_ERRORS)
+@api.doc(summary="The report of one hand-up import", tags=["Hand-up"], responses=ERRORS)
 def get_handup(import_id):
     record = services.get_import(db.session, current_actor(), import_id)
     return services.report(db.session, record, str(get_locale()))

@@ -1,5 +1,6 @@
-"""JSON API of who acts in the market (tag Market): a transferee's verified identity (R1.21(5),
-R1.28) and a household's entrustments of an agent (R2.4). The same services as the CLI."""
+"""JSON API of who acts in the market (tag Market): transferees, their registration, the county's
+review of a social-capital transferee (R1.28) and a transferee's verified identity (R1.21(5)), and a
+household's entrustments of an agent (R2.4). The same services as the CLI and the market pages."""
 from __future__ import annotations
 
 from apiflask import Schema
@@ -8,16 +9,49 @@ from apiflask.validators import Range
 
 from landrights import patterns, ranges
 from landrights.accounts.views import current_actor
-from landrights.api import _ERRORS
 from landrights.api.certification import _file
-from landrights.api.market import MONEY, TAG, IdentityOut, TransfereeOut
+from landrights.api.responses import ERRORS
 from landrights.api.routing import Routes
+from landrights.api.schemas import MONEY
 from landrights.extensions import db
 from landrights.inputs import Code
-from landrights.market import entrustments, identities
-from landrights.market.inputs import AddressIn, EntrustmentIn, IdentityIn, ReasonIn
+from landrights.market import entrustments, identities, services
+from landrights.market.inputs import (
+    AddressIn,
+    EntrustmentIn,
+    IdentityIn,
+    ReasonIn,
+    ReviewIn,
+    TransfereeIn,
+)
+
+TAG = ["Market"]
 
 api = Routes()
+
+
+class IdentityOut(Schema):
+    person_name = String()
+    id_number = String(metadata={"description": "masked: the first 6 and the last 4 characters"})
+    method = String(metadata={"description": "own_account, or officer_id_card (an officer saw the ID card)"})
+    verified_at = DateTime()
+    verified_by = String(allow_none=True, metadata={"description": "the officer's (or the account's) name"})
+    document = String(allow_none=True, metadata={"description": "the identity document the officer saw"})
+
+
+class TransfereeOut(Schema):
+    id = Integer()
+    kind = String()
+    name = String()
+    address = String(allow_none=True)
+    identity = Nested(IdentityOut, allow_none=True, metadata={
+        "description": "the verified person; null: an outsider for every rule (R1.21(5), R1.28)"})
+
+
+class ReviewOut(Schema):
+    id = Integer()
+    decision = String()
+    max_area_mu = Decimal(**MONEY)
 
 
 class EntrustmentOut(Schema):
@@ -50,6 +84,26 @@ class EntrustmentList(Schema):
     items = List(Nested(EntrustmentOut))
 
 
+@api.post("/transferees")
+@api.input(TransfereeIn, location="json")
+@api.output(TransfereeOut, status_code=201)
+@api.doc(summary="Register your account as a transferee (流入方)", tags=TAG, responses=[*ERRORS, 409])
+@db.commits
+def register_transferee(json_data):
+    found = services.register_transferee(db.session, current_actor(), **json_data)
+    return identities.transferee_dict(db.session, found)
+
+
+@api.post("/capital-reviews")
+@api.input(ReviewIn, location="json")
+@api.output(ReviewOut, status_code=201)
+@api.doc(summary="The county's review of a social-capital transferee (R1.28)", tags=TAG, responses=ERRORS)
+@db.commits
+def review_capital(json_data):
+    found = services.review_capital(db.session, current_actor(), **json_data)
+    return found
+
+
 @api.get("/transferees/mine")
 @api.output(TransfereeOut)
 @api.doc(summary="The transferee registered by your account, with its verified identity", tags=TAG,
@@ -62,7 +116,7 @@ def my_transferee():
 @api.input(AddressIn, location="json")
 @api.output(TransfereeOut)
 @api.doc(summary="Change your transferee's address, printed in its next transfer contracts (R1.23(1))",
-        tags=TAG, responses=[*_ERRORS])
+        tags=TAG, responses=[*ERRORS])
 @db.commits
 def set_my_address(json_data):
     transferee = identities.set_address(db.session, current_actor(), json_data["address"])
@@ -74,7 +128,7 @@ def set_my_address(json_data):
 @api.output(IdentityOut, status_code=201)
 @api.doc(summary="Verify who an individual transferee is: its own account (the account's person), or "
                 "the township officer of the person's area who saw the ID card", tags=TAG,
-        responses=[*_ERRORS, 409])
+        responses=[*ERRORS, 409])
 @db.commits
 def verify_identity(transferee_id, json_data):
     ranges.ROW_ID.check(transferee_id, "transferee_id")
@@ -87,7 +141,7 @@ def verify_identity(transferee_id, json_data):
 @api.input(ReasonIn, location="json")
 @api.output(TransfereeOut)
 @api.doc(summary="End a transferee's identity: its account, or the township officer of the person's area",
-        tags=TAG, responses=_ERRORS)
+        tags=TAG, responses=ERRORS)
 @db.commits
 def end_identity(transferee_id, json_data):
     ranges.ROW_ID.check(transferee_id, "transferee_id")
@@ -110,7 +164,7 @@ def list_entrustments(query_data):
 @api.input(EntrustmentIn, location="json")
 @api.output(EntrustmentOut, status_code=201)
 @api.doc(summary="Entrust an agent (流转委托书, R2.4): the household in the app (the agent then accepts), or "
-                "the township officer with the scan of the paper signed by both", tags=TAG, responses=_ERRORS)
+                "the township officer with the scan of the paper signed by both", tags=TAG, responses=ERRORS)
 @db.commits
 def create_entrustment(json_data):
     args = dict(json_data)
@@ -122,7 +176,7 @@ def create_entrustment(json_data):
 @api.post("/entrustments/<int:entrustment_id>/acceptance")
 @api.output(EntrustmentOut)
 @api.doc(summary="Sign the entrustment as its agent: from now it is in force", tags=TAG,
-        responses=[*_ERRORS, 409])
+        responses=[*ERRORS, 409])
 @db.commits
 def accept_entrustment(entrustment_id):
     ranges.ROW_ID.check(entrustment_id, "entrustment_id")
@@ -134,7 +188,7 @@ def accept_entrustment(entrustment_id):
 @api.input(ReasonIn, location="json")
 @api.output(EntrustmentOut)
 @api.doc(summary="Revoke an entrustment, at once: the household, the township officer, or the agent "
-                "renouncing it", tags=TAG, responses=[*_ERRORS, 409])
+                "renouncing it", tags=TAG, responses=[*ERRORS, 409])
 @db.commits
 def revoke_entrustment(entrustment_id, json_data):
     ranges.ROW_ID.check(entrustment_id, "entrustment_id")

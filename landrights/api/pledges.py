@@ -5,12 +5,14 @@ from apiflask import Schema
 from apiflask.fields import Decimal, Integer, List, String
 
 from landrights.accounts.views import current_actor
-from landrights.api import _ERRORS
-from landrights.api.market import MONEY, TAG
+from landrights.api.responses import ERRORS
 from landrights.api.routing import Routes
+from landrights.api.schemas import MONEY
 from landrights.extensions import db
 from landrights.market import pledges
 from landrights.market.inputs import PledgeIn, ReleaseIn
+
+TAG = ["Market"]
 
 api = Routes()
 
@@ -29,7 +31,7 @@ class PledgeOut(Schema):
 @api.input(PledgeIn, location="json")
 @api.output(PledgeOut, status_code=201)
 @api.doc(summary="File a pledge of the management right (融资担保, R1.30; township officer)", tags=TAG,
-        responses=[*_ERRORS, 409])
+        responses=[*ERRORS, 409])
 @db.commits
 def record_pledge(json_data):
     pledge = pledges.record_pledge(db.session, current_actor(), **json_data)
@@ -39,7 +41,7 @@ def record_pledge(json_data):
 @api.post("/pledges/<int:pledge_id>/release")
 @api.input(ReleaseIn, location="json")
 @api.output(PledgeOut)
-@api.doc(summary="Release a pledge (township officer)", tags=TAG, responses=[*_ERRORS, 409])
+@api.doc(summary="Release a pledge (township officer)", tags=TAG, responses=[*ERRORS, 409])
 @db.commits
 def release_pledge(pledge_id, json_data):
     pledge = pledges.release_pledge(db.session, current_actor(), pledge_id=pledge_id,

@@ -6,15 +6,16 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from landrights.accounts.views import current_actor
-from landrights.api import _ERRORS, _bbox
 from landrights.api import schemas as s
 from landrights.api import serializers as out
+from landrights.api.responses import ERRORS
 from landrights.api.routing import Routes
 from landrights.errors import ValidationFailed
 from landrights.extensions import db
 from landrights.geo.geojson import GeoJSONError, from_geojson
 from landrights.registry import queries, services
 from landrights.survey import services as survey
+from landrights.survey.inputs import SurveyIn
 from landrights.survey.uploads import import_upload
 
 api = Routes()
@@ -30,9 +31,9 @@ def _collection(page) -> dict:
 @api.input(s.ParcelQuery, location="query")
 @api.output(s.FeatureCollection)
 @api.doc(summary="List live parcels (GeoJSON), filtered by bbox, collective, status; paged",
-        responses=_ERRORS)
+        responses=ERRORS)
 def list_parcels(query_data):
-    page = queries.list_parcels(db.session, current_actor(), bbox=_bbox(query_data.get("bbox")),
+    page = queries.list_parcels(db.session, current_actor(), bbox=s.read_bbox(query_data.get("bbox")),
                                 collective=query_data.get("collective"),
                                 status=query_data.get("status"),
                                 limit=query_data["limit"], offset=query_data["offset"])
@@ -42,7 +43,7 @@ def list_parcels(query_data):
 @api.post("/parcels")
 @api.input(s.ParcelIn, location="json")
 @api.output(s.Feature, status_code=201)
-@api.doc(summary="Register a surveyed parcel (township officer)", responses=[400, *_ERRORS, 409])
+@api.doc(summary="Register a surveyed parcel (township officer)", responses=[400, *ERRORS, 409])
 @db.commits
 def create_parcel(json_data):
     props = dict(json_data["properties"])
@@ -61,7 +62,7 @@ def create_parcel(json_data):
 @api.input(s.PointQuery, location="query")
 @api.output(s.Feature)
 @api.doc(summary="The live parcel containing a point (lon/lat, EPSG:4490), as by its code; 404 if "
-                "none you may see lies there", responses=_ERRORS)
+                "none you may see lies there", responses=ERRORS)
 @db.reads_only
 def parcel_at(query_data):
     lon, lat = query_data["lon"], query_data["lat"]  # in range: the schema's
@@ -72,7 +73,7 @@ def parcel_at(query_data):
 @api.input(s.AsOfQuery, location="query")
 @api.output(s.Feature)
 @api.doc(summary="One parcel as a GeoJSON Feature with area in m² and mu (live or as of a time)",
-        responses=_ERRORS)
+        responses=ERRORS)
 @db.reads_only
 def get_parcel(code, query_data):
     found = queries.get_parcel(db.session, current_actor(), code, as_of=query_data.get("as_of"))
@@ -81,7 +82,7 @@ def get_parcel(code, query_data):
 
 @api.get("/parcels/<code>/history")
 @api.output(s.FeatureCollection)
-@api.doc(summary="Every version of a parcel, oldest first", responses=_ERRORS)
+@api.doc(summary="Every version of a parcel, oldest first", responses=ERRORS)
 def parcel_history(code):
     actor = current_actor()
     versions = queries.parcel_history(db.session, actor, code)
@@ -94,7 +95,7 @@ def parcel_history(code):
 @api.get("/households")
 @api.input(s.HouseholdQuery, location="query")
 @api.output(s.HouseholdPage)
-@api.doc(summary="List households (承包方) in your area", responses=_ERRORS)
+@api.doc(summary="List households (承包方) in your area", responses=ERRORS)
 def list_households(query_data):
     actor = current_actor()
     page = queries.list_households(db.session, actor, collective=query_data.get("collective"),
@@ -105,7 +106,7 @@ def list_households(query_data):
 
 @api.get("/households/<code>")
 @api.output(s.HouseholdOut)
-@api.doc(summary="One household with members and its contract", responses=_ERRORS)
+@api.doc(summary="One household with members and its contract", responses=ERRORS)
 def get_household(code):
     actor = current_actor()
     return out.household_dict(actor, queries.get_household(db.session, actor, code))
@@ -115,7 +116,7 @@ def get_household(code):
 @api.input(s.PersonQuery, location="query")
 @api.output(s.PersonPage)
 @api.doc(summary="List household members; ID numbers and phones masked unless your job needs them",
-        responses=_ERRORS)
+        responses=ERRORS)
 def list_persons(query_data):
     actor = current_actor()
     page = queries.list_persons(db.session, actor, household=query_data.get("household"),
@@ -128,7 +129,7 @@ def list_persons(query_data):
 @api.input(s.PersonIn, location="json")
 @api.output(s.PersonOut, status_code=201)
 @api.doc(summary="Register a person; an ID card number must pass the GB 11643 check",
-        responses=[400, *_ERRORS, 409])
+        responses=[400, *ERRORS, 409])
 @db.commits
 def create_person(json_data):
     actor = current_actor()
@@ -139,7 +140,7 @@ def create_person(json_data):
 @api.get("/contracts")
 @api.input(s.HouseholdQuery, location="query")
 @api.output(s.ContractPage)
-@api.doc(summary="List live contracts (承包合同) in your area", responses=_ERRORS)
+@api.doc(summary="List live contracts (承包合同) in your area", responses=ERRORS)
 def list_contracts(query_data):
     page = queries.list_contracts(db.session, current_actor(),
                                   collective=query_data.get("collective"),
@@ -150,17 +151,17 @@ def list_contracts(query_data):
 @api.get("/contracts/<code>")
 @api.input(s.AsOfQuery, location="query")
 @api.output(s.ContractOut)
-@api.doc(summary="One contract version with its parcels and confirmed area", responses=_ERRORS)
+@api.doc(summary="One contract version with its parcels and confirmed area", responses=ERRORS)
 def get_contract(code, query_data):
     found = queries.get_contract(db.session, current_actor(), code, as_of=query_data.get("as_of"))
     return out.contract_dict(found["contract"])
 
 
 @api.post("/surveys")
-@api.input(s.SurveyIn, location="form_and_files")
+@api.input(SurveyIn, location="form_and_files")
 @api.output(s.SurveyReport, status_code=201)
 @api.doc(summary="Import a survey file for a collective; returns the report with every finding",
-        tags=["Survey"], responses=[400, 413, *_ERRORS])
+        tags=["Survey"], responses=[400, 413, *ERRORS])
 def create_survey(form_and_files_data):
     data = form_and_files_data
     record = import_upload(data["file"], collective=data["collective"],
@@ -171,7 +172,7 @@ def create_survey(form_and_files_data):
 
 @api.get("/surveys/<int:import_id>")
 @api.output(s.SurveyReport)
-@api.doc(summary="The report of one survey import", tags=["Survey"], responses=_ERRORS)
+@api.doc(summary="The report of one survey import", tags=["Survey"], responses=ERRORS)
 def get_survey(import_id):
     record = survey.get_import(db.session, current_actor(), import_id)
     return survey.report(db.session, record, str(get_locale()))
@@ -181,7 +182,7 @@ def get_survey(import_id):
 @api.input(s.RuleQuery, location="query")
 @api.output(s.RuleList)
 @api.doc(summary="Quality rules of a moment and whether the county has them on", tags=["Survey"],
-        responses=_ERRORS)
+        responses=ERRORS)
 def list_quality_rules(query_data):
     en = str(get_locale()) == "en"
     pairs = survey.list_rules(db.session, current_actor(), query_data["county"],

@@ -6,13 +6,15 @@ from apiflask import Schema
 from apiflask.fields import Date, Decimal, Integer, String
 
 from landrights.accounts.views import current_actor
-from landrights.api import _ERRORS
 from landrights.api.certification import _file
-from landrights.api.market import MONEY, TAG
+from landrights.api.responses import ERRORS
 from landrights.api.routing import Routes
+from landrights.api.schemas import MONEY
 from landrights.extensions import db
 from landrights.market import retransfers
 from landrights.market.inputs import ConsentIn, RetransferIn
+
+TAG = ["Market"]
 
 api = Routes()
 
@@ -35,7 +37,7 @@ class RetransferOut(Schema):
 @api.input(ConsentIn, location="json")
 @api.output(ConsentOut, status_code=201)
 @api.doc(summary="The household's written consent to a re-transfer (R1.29): itself, or the officer "
-                "with the scan", tags=TAG, responses=[*_ERRORS, 409])
+                "with the scan", tags=TAG, responses=[*ERRORS, 409])
 @db.commits
 def retransfer_consent(code, json_data):
     consent = retransfers.consent_to_retransfer(db.session, current_actor(), code=code,
@@ -49,7 +51,7 @@ def retransfer_consent(code, json_data):
 @api.input(RetransferIn, location="json")
 @api.output(RetransferOut, status_code=201)
 @api.doc(summary="Re-transfer (再流转) as the transferee, within the remaining term, with the "
-                "household's consent (R1.29)", tags=TAG, responses=[*_ERRORS, 409])
+                "household's consent (R1.29)", tags=TAG, responses=[*ERRORS, 409])
 @db.commits
 def create_retransfer(code, json_data):
     done = retransfers.retransfer(db.session, current_actor(), code=code, **json_data)
@@ -59,7 +61,7 @@ def create_retransfer(code, json_data):
 @api.post("/retransfers/<code>/sign")
 @api.output(RetransferOut)
 @api.doc(summary="Sign a re-transfer as the new transferee; it is filed and in the ledger", tags=TAG,
-        responses=[*_ERRORS, 409])
+        responses=[*ERRORS, 409])
 @db.commits
 def sign_retransfer(code):
     done = retransfers.sign_retransfer(db.session, current_actor(), code=code)

@@ -12,9 +12,9 @@ from flask import Response, current_app, render_template, request
 
 from landrights import patterns, ranges
 from landrights.accounts.views import current_actor
-from landrights.api import _ERRORS
 from landrights.api.certification import _file
 from landrights.api.openapi import public
+from landrights.api.responses import ERRORS
 from landrights.api.routing import Routes
 from landrights.collective import services as collective
 from landrights.collective.models import BASES, LOSS_CAUSES
@@ -155,7 +155,7 @@ def _without_geometry(view: dict) -> dict:
 
 @api.get("/households/<code>/rights")
 @api.output(RightsOut)
-@api.doc(summary="Every right a household retains (the migrant's view, G5)", tags=TAG, responses=_ERRORS)
+@api.doc(summary="Every right a household retains (the migrant's view, G5)", tags=TAG, responses=ERRORS)
 def retained_rights(code):
     return _without_geometry(queries.retained_rights(db.session, current_actor(), code))
 
@@ -208,7 +208,7 @@ def verify_statement(code, query_data):
 @api.post("/settlements")
 @api.input(SettlementIn, location="json")
 @api.output(SettlementOut, status_code=201)
-@api.doc(summary="Record that a person settled in a town: residence only (G1)", tags=TAG, responses=_ERRORS)
+@api.doc(summary="Record that a person settled in a town: residence only (G1)", tags=TAG, responses=ERRORS)
 @db.commits
 def record_settlement(json_data):
     settlement = services.record_settlement(db.session, current_actor(), **json_data)
@@ -219,7 +219,7 @@ def record_settlement(json_data):
 @api.input(WithdrawalIn, location="json")
 @api.output(WithdrawalOut, status_code=201)
 @api.doc(summary="File the holder's own paid withdrawal request (有偿退出, G3)", tags=TAG,
-        responses=[*_ERRORS, 409])
+        responses=[*ERRORS, 409])
 @db.commits
 def request_withdrawal(json_data):
     scan = _file(json_data.pop("scan", None))
@@ -237,7 +237,7 @@ def get_withdrawal(withdrawal_id):
 
 @api.post("/withdrawals/<int:withdrawal_id>/cancel")
 @api.output(WithdrawalOut)
-@api.doc(summary="Cancel a withdrawal request before it takes effect", tags=TAG, responses=[*_ERRORS, 409])
+@api.doc(summary="Cancel a withdrawal request before it takes effect", tags=TAG, responses=[*ERRORS, 409])
 @db.commits
 def cancel_withdrawal(withdrawal_id):
     withdrawal = services.cancel_withdrawal(db.session, current_actor(), withdrawal_id=withdrawal_id)
@@ -247,7 +247,7 @@ def cancel_withdrawal(withdrawal_id):
 @api.post("/withdrawals/<int:withdrawal_id>/review")
 @api.input(ReviewIn, location="json")
 @api.output(WithdrawalOut)
-@api.doc(summary="The county's finding on voluntariness (G4)", tags=TAG, responses=[*_ERRORS, 409])
+@api.doc(summary="The county's finding on voluntariness (G4)", tags=TAG, responses=[*ERRORS, 409])
 @db.commits
 def review_withdrawal(withdrawal_id, json_data):
     withdrawal = services.review_withdrawal(db.session, current_actor(), withdrawal_id=withdrawal_id,
@@ -258,7 +258,7 @@ def review_withdrawal(withdrawal_id, json_data):
 @api.post("/homesteads")
 @api.input(HomesteadIn, location="json")
 @api.output(HomesteadOut, status_code=201)
-@api.doc(summary="Record a homestead the township approved (R6.1-R6.8)", tags=TAG, responses=[*_ERRORS, 409])
+@api.doc(summary="Record a homestead the township approved (R6.1-R6.8)", tags=TAG, responses=[*ERRORS, 409])
 @db.commits
 def add_homestead(json_data):
     try:
@@ -273,7 +273,7 @@ def add_homestead(json_data):
 @api.post("/collectives/<code>/members")
 @api.input(MemberIn, location="json")
 @api.output(MembershipOut, status_code=201)
-@api.doc(summary="Admit a member to the collective's roster (R7.3)", tags=TAG, responses=[*_ERRORS, 409])
+@api.doc(summary="Admit a member to the collective's roster (R7.3)", tags=TAG, responses=[*ERRORS, 409])
 @db.commits
 def admit_member(code, json_data):
     membership = collective.admit_member(db.session, current_actor(), collective_code=code, **json_data)
@@ -283,7 +283,7 @@ def admit_member(code, json_data):
 @api.post("/memberships/end")
 @api.input(EndMemberIn, location="json")
 @api.output(MembershipOut)
-@api.doc(summary="End a membership for a statutory cause only (R7.5, R7.6)", tags=TAG, responses=_ERRORS)
+@api.doc(summary="End a membership for a statutory cause only (R7.5, R7.6)", tags=TAG, responses=ERRORS)
 @db.commits
 def end_membership(json_data):
     membership = collective.end_membership(db.session, current_actor(), **json_data)
@@ -293,7 +293,7 @@ def end_membership(json_data):
 @api.post("/collectives/<code>/distributions")
 @api.input(DistributionIn, location="json")
 @api.output(DistributionOut, status_code=201)
-@api.doc(summary="Distribute a year's dividend per share (R7.13)", tags=TAG, responses=[*_ERRORS, 409])
+@api.doc(summary="Distribute a year's dividend per share (R7.13)", tags=TAG, responses=[*ERRORS, 409])
 @db.commits
 def distribute(code, json_data):
     found = collective.distribute(db.session, current_actor(), collective_code=code, **json_data)
@@ -314,7 +314,7 @@ class PayoutOut(Schema):
 @api.post("/payouts/<int:payout_id>/paid")
 @api.input(PaidIn, location="json")
 @api.output(PayoutOut)
-@api.doc(summary="Mark a dividend payout paid (once)", tags=TAG, responses=[*_ERRORS, 409])
+@api.doc(summary="Mark a dividend payout paid (once)", tags=TAG, responses=[*ERRORS, 409])
 @db.commits
 def mark_paid(payout_id, json_data):
     payout = collective.mark_paid(db.session, current_actor(), payout_id=payout_id, **json_data)

@@ -1,10 +1,13 @@
 """Marshmallow schemas: input validation and the OpenAPI document of /api/v1."""
 from apiflask import Schema
-from apiflask.fields import Boolean, Date, DateTime, Dict, File, Float, Integer, List, Nested, String
+from apiflask.fields import Boolean, Date, DateTime, Dict, Float, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf, Range, Regexp
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from landrights import patterns, ranges
+from landrights.errors import ValidationFailed
+from landrights.geo.geojson import BBoxError, parse_bbox
 from landrights.inputs import ID_NUMBER, Code, Whole
 from landrights.registry.rules import ID_TYPES
 
@@ -12,6 +15,22 @@ OFFSET_MAX = 10_000_000  # ten times the parcels of the largest county: deeper p
 _NUMBER = r"\s*[-+]?\d+(\.\d+)?\s*"
 BBOX = Regexp(rf"^{_NUMBER}(,{_NUMBER}){{3}}$", error=_l(
     "bbox must be four numbers minLon,minLat,maxLon,maxLat with min below max"))
+MONEY = {"places": 2, "as_string": True}  # a Decimal output field's amount of yuan
+
+
+def read_bbox(text: str | None) -> tuple[float, float, float, float] | None:
+    """Read a query's bbox parameter (None when absent).
+
+    Raises:
+        ValidationFailed: not four numbers minLon,minLat,maxLon,maxLat with min below max (field bbox).
+    """
+    if not text:
+        return None
+    try:
+        return parse_bbox(text)
+    except BBoxError:
+        raise ValidationFailed(_("bbox must be four numbers minLon,minLat,maxLon,maxLat with min "
+                                 "below max"), field="bbox") from None
 
 
 class PageQuery(Schema):
@@ -169,14 +188,6 @@ class ErrorDetail(Schema):
 
 class Error(Schema):
     error = Nested(ErrorDetail, required=True)
-
-
-class SurveyIn(Schema):
-    file = File(required=True, metadata={"description": "shapefile .zip, GeoPackage or GeoJSON"})
-    collective = String(required=True, validate=Code(patterns.COLLECTIVE))
-    encoding = String(validate=Length(max=20))
-    crs = String(validate=Regexp(r"^(EPSG:)?\d{4,5}$"), metadata={"description": "e.g. EPSG:4530"})
-    all_or_nothing = Boolean(load_default=False)
 
 
 class FindingOut(Schema):

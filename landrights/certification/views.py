@@ -18,6 +18,7 @@ from landrights.certification import certificates, objections, permissions, quer
 from landrights.certification.inputs import (
     CertificateChangeIn,
     CertificateIn,
+    ClaimIn,
     DecisionIn,
     NoticeIn,
     ObjectionIn,
@@ -151,30 +152,11 @@ def objection(objection_id: int):
 
 
 def _decide(actor, objection_id: int):
-    given = form_input(DecisionIn, parcel_changes=_parcel_changes(), member_changes=_member_changes())
+    given = form_input(DecisionIn)  # the corrections too: parcel_changes.east, member_changes.0.id_number
     if given.pop("decision") == "dismiss":
         return objections.dismiss_objection(db.session, actor, objection_id=objection_id,
                                             reason=given["reason"], document=given.get("document"))
     return objections.uphold_objection(db.session, actor, objection_id=objection_id, **given)
-
-
-def _parcel_changes() -> dict | None:
-    """Read the corrected parcel fields the officer filled in (the API's parcel_changes)."""
-    changes = {f: request.form[f] for f in ("name", "east", "south", "west", "north", "remark")
-               if request.form.get(f)}
-    return changes or None
-
-
-def _member_changes() -> list[dict] | None:
-    """Read the one member correction the page offers (the API's member_changes)."""
-    member = {"id_number": request.form.get("member_id_number", "").strip()}
-    if not member["id_number"]:
-        return None
-    if request.form.get("member_remove"):
-        member["remove"] = True
-    else:
-        member["is_co_holder"] = request.form.get("member_co_holder") == "1"
-    return [member]
 
 
 @bp.get("/objections/<int:objection_id>/evidence")
@@ -215,12 +197,13 @@ def _confirm_page(found: dict, code: str, status: int):
 @bp.post("/households/<code>/claims")
 @login_required
 def claim(code: str):
-    """Record which surveyed parcels the household claims (codes separated by spaces or lines)."""
+    """Record which surveyed parcels the household claims (codes separated by spaces, lines,
+    commas or 、: ClaimIn)."""
     actor = current_actor()
     found = registry_queries.get_household(db.session, actor, code)
-    codes = request.form.get("parcel_codes", "").split()
     status, _claims = _post(lambda: services.claim_parcels(
-        db.session, actor, household_code=code, parcels=[{"parcel_code": c} for c in codes]),
+        db.session, actor, household_code=code,
+        parcels=[{"parcel_code": c} for c in form_input(ClaimIn)["parcel_codes"]]),
         _("The parcels are recorded for this household."))
     if status is not None:
         return _confirm_page(found, code, status)

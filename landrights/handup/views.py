@@ -3,24 +3,21 @@ import (progress), read its report; and for the officers who resolve them, the I
 package listed for more than one person (registry.conflicts)."""
 from __future__ import annotations
 
-from functools import partial
-
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, HiddenField, StringField
 
 from landrights.accounts.views import current_actor
 from landrights.errors import DomainError
 from landrights.extensions import db
 from landrights.handup import permissions, services, uploads
 from landrights.handup.cli import summary
+from landrights.handup.inputs import ConflictIn, HandupIn
 from landrights.registry import conflicts as id_conflicts
-from landrights.web.actions import run_and_report
+from landrights.web.actions import attempt, form_input, run_and_report
 
 bp = Blueprint("handup", __name__, url_prefix="/handups")
 STAGES = {"queued": _l("waiting to start"), "read": _l("reading the package"),
@@ -28,33 +25,40 @@ STAGES = {"queued": _l("waiting to start"), "read": _l("reading the package"),
           "report": _l("writing the report"), "done": _l("done"), "failed": _l("stopped")}
 
 
-class HandupUploadForm(FlaskForm):
-    """The county's hand-up package and whether a single critical finding refuses it all."""
-
-    file = FileField(_l("Hand-up package (.zip with 矢量数据 and 权属数据, or .gpkg)"),
-                     validators=[FileRequired()])
-    all_or_nothing = BooleanField(_l("Enter nothing if any record has a critical finding"))
-
-
 @bp.route("/", methods=["GET", "POST"])
 @login_required
 def upload():
-    """Show the upload form and the county's latest imports; start the import of a package."""
-    actor = current_actor()
+    """Show the upload form and the county's latest imports; start the import of a package. The
+    form is loaded through the API's schema (handup.inputs.HandupIn); a refusal is shown beside
+    its field."""
+    actor, status = current_actor(), 200
     permissions.require_import_handup(actor)
-    form = HandupUploadForm()
-    if form.validate_on_submit():
-        try:
-            token = uploads.start(form.file.data, actor,
-                                  all_or_nothing=form.all_or_nothing.data)
-        except DomainError as err:
-            db.session.rollback()
-            form.file.errors.append(str(err.message))
-        else:
+    if request.method == "POST":
+        status, token = _post_start(actor)
+        if status is None:
             return redirect(url_for("handup.run", token=token))
     imports = services.list_imports(db.session, actor)
-    return render_template("handup/upload.html", form=form, imports=imports), \
-        400 if form.errors else 200
+    return render_template("handup/upload.html", form=FlaskForm(), typed=request.form,
+                           imports=imports), status
+
+
+def _post_start(actor) -> tuple[int | None, str | None]:
+    """Start the import of the posted package: (None, the run's token), or (400, None) when the
+    form expired or the package was refused (flashed for the page shown again, beside its field)."""
+    if not FlaskForm().validate_on_submit():
+        flash(_("The form expired; please try again."), "error")
+        return 400, None
+    refused, token = attempt(lambda: _start(actor))
+    return (400 if refused is not None else None), token
+
+
+def _start(actor) -> str:
+    given = form_input(HandupIn)
+    try:
+        return uploads.start(given["file"], actor, all_or_nothing=given["all_or_nothing"])
+    except DomainError as err:
+        err.field = err.field or "file"  # what is wrong with the import is said beside its file
+        raise
 
 
 @bp.get("/runs/<token>")
@@ -78,40 +82,34 @@ def report(import_id: int):
     return render_template("handup/report.html", report=found, summary=summary(found, lang))
 
 
-class ConflictForm(FlaskForm):
-    """One listing of an ID number in conflict, and how the officer resolves it."""
-
-    household_code = HiddenField()
-    id_number = HiddenField()
-    action = HiddenField()  # keep: the person belongs here; correct: this one's number is wrong
-    new_id_number = StringField(_l("Corrected ID number"))
-    reason = StringField(_l("Why (e.g. checked against the ID card, the village's confirmation)"))
-    document = StringField(_l("Document (optional)"))
-
-
 @bp.get("/conflicts")
 @login_required
 def conflicts():
     """List the ID numbers in conflict with a listing in the officer's area."""
     found = id_conflicts.list_conflicts(db.session, current_actor())
-    return render_template("handup/conflicts.html", conflicts=found, form=ConflictForm())
+    return render_template("handup/conflicts.html", conflicts=found, form=FlaskForm())
 
 
 @bp.post("/conflicts")
 @login_required
 def resolve_conflict():
     """Keep a person in one household, or correct one listing's number."""
-    form, back = ConflictForm(), url_for("handup.conflicts")
-    if not form.validate_on_submit():
+    back = url_for("handup.conflicts")
+    if not FlaskForm().validate_on_submit():
         flash(_("The form has expired: open the page again."), "error")
         return redirect(back)
-    fields = {"household_code": form.household_code.data, "id_number": form.id_number.data,
-              "reason": form.reason.data, "document": form.document.data or None}
-    if form.action.data == "keep":
-        action = partial(id_conflicts.keep_listing, db.session, current_actor(), **fields)
-    else:
-        action = partial(id_conflicts.correct_number, db.session, current_actor(),
-                         new_id_number=form.new_id_number.data or "", **fields)
-    failed, _result = run_and_report(action, _("Recorded: the members of the households concerned "
-                                               "have a new version."), back)
+    failed, _result = run_and_report(_resolve, _("Recorded: the members of the households concerned "
+                                                 "have a new version."), back)
     return failed or redirect(back)
+
+
+def _resolve():
+    """Load the posted resolution through its schema (handup.inputs.ConflictIn), then keep the
+    listing or correct its number (registry.conflicts)."""
+    given = form_input(ConflictIn)
+    fields = {"household_code": given["household_code"], "id_number": given["id_number"],
+              "reason": given.get("reason", ""), "document": given.get("document")}
+    if given["action"] == "keep":
+        return id_conflicts.keep_listing(db.session, current_actor(), **fields)
+    return id_conflicts.correct_number(db.session, current_actor(),
+                                       new_id_number=given.get("new_id_number", ""), **fields)

@@ -1,15 +1,17 @@
-"""The market's input contracts: what each use case takes, loaded by the JSON API (landrights.api.market,
-identities, transfer_contracts, retransfers, pledges, listings) and by the market's pages
+"""The market's input contracts: what each use case takes, loaded by the JSON API (landrights.api.listings,
+identities, transfer_contracts, retransfers, pledges) and by the market's pages
 (web.actions.form_input) through the same schema, so both refuse the same input naming the same field.
 Enumerations are the models'; codes are the shapes of landrights.patterns; ranges are landrights.ranges."""
 from __future__ import annotations
 
+import decimal
+
 from apiflask import Schema
-from apiflask.fields import Boolean, Date, List, Nested, String
-from apiflask.validators import Length
+from apiflask.fields import Boolean, Date, Integer, List, Nested, String
+from apiflask.validators import Length, Range
 
 from landrights import patterns, ranges
-from landrights.inputs import Amount, Code, FileIn, Whole, items, one_of
+from landrights.inputs import Amount, Code, Codes, FileIn, Whole, items, one_of
 from landrights.market.models import (
     ENTRUSTED_ACTS,
     LAND_USES,
@@ -47,6 +49,19 @@ class ReviewIn(Schema):
     risk_measures = String(required=True)
     valid_until = Date(required=True, validate=ranges.REVIEW_UNTIL.validate,
                        metadata={"description": "from today to 2100-12-31"})
+
+
+AREA_FILTER = ranges.Span(ranges.PARCEL_AREA_MU.label, decimal.Decimal(0),
+                          ranges.HOLDING_AREA_MAX_M2 * 15 / 10000)
+PRICE_FILTER = ranges.Span(ranges.PRICE.label, decimal.Decimal(0), ranges.PRICE_MAX)
+
+
+class ListingQuery(Schema):
+    township = String(validate=Code(patterns.TOWNSHIP))
+    land_use = String(validate=one_of(LAND_USES))
+    min_area_mu = Amount(AREA_FILTER)
+    max_price = Amount(PRICE_FILTER)
+    limit = Integer(load_default=50, validate=Range(min=1, max=500))
 
 
 class ListingIn(Schema):
@@ -125,7 +140,7 @@ class RetransferIn(Schema):
 
 class PledgeIn(Schema):
     household_code = String(required=True, validate=Code(patterns.HOUSEHOLD))
-    parcel_codes = List(String(validate=Code(patterns.PARCEL)), required=True, validate=items())
+    parcel_codes = Codes(patterns.PARCEL, required=True, validate=items())  # the page's one box too
     creditor = String(required=True, validate=Length(min=1, max=100))
     amount_yuan = Amount(ranges.PLEDGE_AMOUNT, required=True)
     term_start = Date(required=True, validate=ranges.TERM_START.validate)

@@ -42,8 +42,8 @@ def _pledge_step(actor):
     if request.form.get("action") == "release":
         return pledges.release_pledge(db.session, actor, pledge_id=_whole("pledge_id"),
                                       **form_input(ReleaseIn))
-    typed = request.form.get("parcel_codes", "").split() or None  # one field, the codes separated by spaces
-    return pledges.record_pledge(db.session, actor, **form_input(PledgeIn, parcel_codes=typed))
+    # the codes in one box, separated by spaces, commas or 、: PledgeIn's Codes field reads them
+    return pledges.record_pledge(db.session, actor, **form_input(PledgeIn))
 
 
 def add_routes(bp) -> None:

@@ -32,15 +32,8 @@ from landrights.market import (
     queries,
     services,
 )
-from landrights.market.inputs import BidIn, DepositIn, DraftIn, LapseIn, ListingIn
-from landrights.web.actions import (
-    attempt,
-    expired_form,
-    form_decimal,
-    form_input,
-    read_all,
-    run_and_report,
-)
+from landrights.market.inputs import BidIn, DepositIn, DraftIn, LapseIn, ListingIn, ListingQuery
+from landrights.web.actions import attempt, expired_form, form_input, query_input, run_and_report
 from landrights.web.security import safe_next
 
 bp = Blueprint("market", __name__, url_prefix="/market")
@@ -52,16 +45,29 @@ def may_list_land(household_code: str | None) -> bool:
     return permissions.can_list_land(current_actor(), household_code)
 
 
+_FILTERS = ("township", "land_use", "min_area_mu", "max_price")
+
+
 def _filters() -> tuple[dict, int]:
-    """Read the market's filters; a number that is no number is said beside its field (422)."""
-    refused, numbers = attempt(lambda: read_all({
-        "min_area_mu": lambda n: form_decimal(n, request.args),
-        "max_price": lambda n: form_decimal(n, request.args)}))
-    numbers = numbers or {}
-    return {"township": pages.township_code(db.session, request.args.get("township")),
-            "land_use": request.args.get("land_use") or None,
-            "min_area_mu": numbers.get("min_area_mu"), "max_price": numbers.get("max_price")}, \
-        422 if refused else 200
+    """Read the market's filters through the API's ListingQuery: a value it refuses is said beside
+    its field and left out, the others still filter (422). A township comes as its code from the
+    list, or as a name typed into the address (大阳镇); a name no township has matches nothing, as
+    an unknown code does."""
+    township = pages.township_code(db.session, request.args.get("township"))
+    named = township is not None and not township.isdigit()
+    skip, given = (["limit", "township"], {}) if named else (["limit"], {"township": township})
+    refused, loaded = attempt(lambda: query_input(ListingQuery(exclude=skip), **given))
+    if refused is not None:
+        loaded = _without_refused(refused, skip, given)
+    filters = {name: loaded.get(name) for name in _FILTERS}
+    return filters | ({"township": township} if named else {}), 422 if refused else 200
+
+
+def _without_refused(refused, skip: list[str], given: dict) -> dict:
+    """Load the filters again without those refused (said beside their fields already)."""
+    bad = {one.field for one in getattr(refused, "each", None) or [refused]} - {None}
+    return query_input(ListingQuery(exclude=[*skip, *bad]),
+                       **{name: value for name, value in given.items() if name not in bad})
 
 
 @bp.get("/")

@@ -14,8 +14,9 @@ from landrights.extensions import db
 from landrights.registry import queries
 from landrights.survey import permissions as survey_permissions
 from landrights.survey import rules, services, words
-from landrights.survey.forms import SurveyUploadForm
+from landrights.survey.inputs import RuleSwitchIn, SurveyIn
 from landrights.survey.uploads import import_upload
+from landrights.web.actions import attempt, form_input
 
 bp = Blueprint("survey", __name__, url_prefix="/surveys")
 
@@ -23,27 +24,41 @@ bp = Blueprint("survey", __name__, url_prefix="/surveys")
 @bp.route("/", methods=["GET", "POST"])
 @login_required
 def upload():
-    """Show the upload form and the latest imports; import a posted file."""
-    actor = current_actor()
-    form = SurveyUploadForm()
-    form.collective.choices = [(c.code, f"{c.code} {c.name}")
-                               for c in queries.list_collectives(db.session, actor)]
-    if form.validate_on_submit():
-        try:
-            record = import_upload(form.file.data, collective=form.collective.data,
-                                   encoding=form.encoding.data, crs=form.crs.data,
-                                   all_or_nothing=form.all_or_nothing.data)
-        except DomainError as err:
-            db.session.rollback()
-            form.file.errors.append(str(err.message))
-        else:
+    """Show the upload form and the latest imports; import a posted file. The form is loaded
+    through the API's schema (survey.inputs.SurveyIn); a refusal is shown beside its field with
+    what was typed kept."""
+    actor, status = current_actor(), 200
+    if request.method == "POST":
+        status, record = _post_import()
+        if status is None:
             flash(_("Imported %(n)s parcels; %(u)s unchanged (already in the registry as in the "
                     "file); %(r)s kept out.", n=record.imported,
                     u=(record.classes or {}).get("unchanged", 0), r=record.rejected), "success")
             return redirect(url_for("survey.report", import_id=record.id))
-    imports = services.list_imports(db.session, actor)
-    status = 400 if form.errors else 200
-    return render_template("survey_upload.html", form=form, imports=imports), status
+    return render_template("survey_upload.html", form=FlaskForm(), typed=request.form,
+                           collectives=queries.list_collectives(db.session, actor),
+                           imports=services.list_imports(db.session, actor)), status
+
+
+def _post_import() -> tuple[int | None, object]:
+    """Import the posted file: (None, the import), or (400, None) when the form expired or the
+    import was refused (the message flashed for the page shown again, beside its field)."""
+    if not FlaskForm().validate_on_submit():
+        flash(_("The form expired; please try again."), "error")
+        return 400, None
+    refused, record = attempt(_import)
+    return (400 if refused is not None else None), record
+
+
+def _import():
+    given = form_input(SurveyIn)
+    try:
+        return import_upload(given.pop("file"), collective=given["collective"],
+                             encoding=given.get("encoding"), crs=given.get("crs"),
+                             all_or_nothing=given["all_or_nothing"])
+    except DomainError as err:
+        err.field = err.field or "file"  # what is wrong with the import is said beside its file
+        raise
 
 
 @bp.get("/<int:import_id>")
@@ -65,13 +80,11 @@ def quality_rules():
         abort(403)
     form = FlaskForm()  # CSRF only
     if request.method == "POST" and form.validate_on_submit():
-        enabled = request.form.get("enabled") == "1"
-        services.switch_rule(db.session, actor, county_code=county,
-                             rule_id=request.form.get("rule_id", ""), moment="import",
-                             enabled=enabled)
+        switch = form_input(RuleSwitchIn)  # a refusal (or the service's) is the error page, as before
+        services.switch_rule(db.session, actor, county_code=county, moment="import", **switch)
         db.session.commit()
-        flash(_("The rule “%(rule)s” is now %(state)s.", rule=_rule_name(actor, county),
-                state=_("on") if enabled else _("off")), "success")
+        flash(_("The rule “%(rule)s” is now %(state)s.", rule=_rule_name(actor, county, switch["rule_id"]),
+                state=_("on") if switch["enabled"] else _("off")), "success")
         return redirect(url_for("survey.quality_rules"))
     pairs = services.list_rules(db.session, actor, county, "import")
     language = str(get_locale() or "zh")
@@ -81,9 +94,8 @@ def quality_rules():
                            settings={r.id: words.settings_in_words(r.params, language) for r, _on in pairs})
 
 
-def _rule_name(actor, county: str) -> str:
+def _rule_name(actor, county: str, rule_id: str) -> str:
     """Return the switched rule as people know it: what it checks, in their language."""
-    rule_id = request.form.get("rule_id", "")
     found = [r for r, _on in services.list_rules(db.session, actor, county, "import") if r.id == rule_id]
     if not found:
         return rule_id

@@ -2,16 +2,16 @@
 schema (the API's), commit once, or roll back and say why beside the fields."""
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import re
 
 from apiflask import Schema
-from apiflask.fields import Integer, List, Nested, String
+from apiflask.fields import Boolean, File, Integer, List, Nested, String
 from flask import flash, redirect, request
 
-from landrights.errors import DomainError, Several, ValidationFailed
+from landrights.errors import DomainError, ValidationFailed
 from landrights.evidence import EVIDENCE_MAX_BYTES, Upload
 from landrights.extensions import db
-from landrights.inputs import Code, load
+from landrights.inputs import Code, FileIn, load
 
 
 def run_and_report(action, message: str, back: str):
@@ -51,23 +51,6 @@ def attempt(action, message: str | None = None):
     return None, result
 
 
-def read_all(readers: dict):
-    """Read several form fields, {name: reader}, at once: return {name: value}.
-
-    Raises:
-        Several: naming every field that could not be read, not only the first.
-    """
-    values, refused = {}, []
-    for name, read in readers.items():
-        try:
-            values[name] = read(name)
-        except ValidationFailed as err:
-            refused.append(err)
-    if refused:
-        raise Several(refused)
-    return values
-
-
 FIELD = "field"  # flash category naming the field the last error is about
 RULE = "rule"  # flash category holding the last error's rule id (data-rule, never shown)
 
@@ -77,29 +60,90 @@ def form_input(schema: type[Schema], **given) -> dict:
     with (landrights.inputs), so the form refuses what the API refuses, naming the same field.
     Each of the schema's fields is read from the form field of its name: a list from all its
     values, a blank field as one left out, a number, a date or a code without the spaces around
-    it, a whole number as one; a file comes as an upload (uploaded()), not here. given: values
-    the page knows itself (the household of its address); None or "" leaves one out.
+    it, a whole number as one; a nested record's fields from the form fields named as the API
+    names them in its errors (parcel_changes.east; a list of records member_changes.0.id_number,
+    member_changes.1.id_number …), a record whose fields are all blank, or only boxes ticked, as
+    one left out; a multipart file (a File field, as the API reads it too) from the upload of its
+    name, none chosen as one left out; a file the API takes as JSON (a Nested FileIn) comes as an
+    upload (uploaded()), not here. given: values the page knows itself (the household of its
+    address); None or "" leaves one out.
+
+    Raises:
+        ValidationFailed: naming the field refused, in the user's words (Several: every field),
+            a nested one as the API names it (parcel_changes.east).
+    """
+    files = [name for name, field in schema().fields.items()
+             if isinstance(field, Nested) and isinstance(field.schema, FileIn)]
+    return _Fields(request.form).load(schema(exclude=files), given)
+
+
+def query_input(schema: type[Schema] | Schema, **given) -> dict:
+    """Load a page's query string (a form sent with GET: the market's filters) through the schema
+    the API loads its query with, each field read as form_input reads it (a blank one left out).
+    schema: the class, or an instance that leaves out some of its fields (exclude=...).
 
     Raises:
         ValidationFailed: naming the field refused, in the user's words (Several: every field).
     """
-    files = [name for name, field in schema().fields.items() if isinstance(field, Nested)]
-    loader = schema(exclude=files)
-    data = {}
-    for name, field in loader.fields.items():
-        data.update(_posted(field.data_key or name, field))
-    data.update({name: value for name, value in given.items() if value is not None and value != ""})
-    return load(loader, data)
+    return _Fields(request.args).load(schema if isinstance(schema, Schema) else schema(), given)
 
 
-def _posted(key: str, field) -> dict:
-    """Return {key: the form's value as the schema's field reads it}, or {} when left blank."""
-    if isinstance(field, List):
-        values = [_typed(field.inner, v) for v in request.form.getlist(key)]
-        values = [v for v in values if v != ""]
-        return {key: values} if values else {}
-    value = _typed(field, request.form.get(key, ""))
-    return {} if value == "" else {key: value}
+_BLANK = object()  # a form field left blank: the schema sees it left out
+
+
+class _Fields:
+    """Reads a schema's fields from a form's fields (request.form; request.args for a GET form)."""
+
+    def __init__(self, source):
+        self.source = source
+
+    def load(self, loader: Schema, given: dict) -> dict:
+        data = self.record(loader.fields, "")
+        data.update({name: value for name, value in given.items() if value is not None and value != ""})
+        return load(loader, data)
+
+    def record(self, fields: dict, prefix: str) -> dict:
+        """Return {name: value} of the fields sent under prefix + their names, blank ones left out."""
+        data = {}
+        for name, field in fields.items():
+            key = field.data_key or name
+            value = self.value(prefix + key, field)
+            if value is not _BLANK:
+                data[key] = value
+        return data
+
+    def value(self, key: str, field):
+        """Return the form's value of key as the schema's field reads it, or _BLANK."""
+        if isinstance(field, File | Nested) or isinstance(getattr(field, "inner", None), Nested):
+            return self.compound(key, field)
+        if isinstance(field, List):
+            values = [_typed(field.inner, v) for v in self.source.getlist(key)]
+            return [v for v in values if v != ""] or _BLANK
+        value = _typed(field, self.source.get(key, ""))
+        return _BLANK if value == "" else value
+
+    def compound(self, key: str, field):
+        """Return an upload, a nested record or a list of them, or _BLANK."""
+        if isinstance(field, File):  # the upload itself, as the API's form_and_files passes it
+            file = request.files.get(key)
+            return file if file is not None and file.filename else _BLANK
+        if isinstance(field, Nested):
+            return self.nested(key, field.schema)
+        return self.nested_list(key, field.inner.schema)
+
+    def nested(self, key: str, schema: Schema):
+        """Return the record sent as key.<field> …, or _BLANK when it has nothing but boxes ticked
+        (a box ticked by default does not make a record)."""
+        values = self.record(schema.fields, f"{key}.")
+        boxes = {f.data_key or name for name, f in schema.fields.items() if isinstance(f, Boolean)}
+        return values if set(values) - boxes else _BLANK
+
+    def nested_list(self, key: str, schema: Schema):
+        """Return the records sent as key.0.<field>, key.1.<field> … in order, blank ones left out."""
+        sent = re.compile(rf"{re.escape(key)}\.(\d+)\.")
+        indexes = sorted({int(found[1]) for name in self.source if (found := sent.match(name))})
+        records = [self.nested(f"{key}.{index}", schema) for index in indexes]
+        return [record for record in records if record is not _BLANK] or _BLANK
 
 
 def _typed(field, value: str):
@@ -142,26 +186,6 @@ def uploaded(name: str) -> Upload | None:
         return None
     # one byte past the limit is enough to refuse it as too large: never the whole file in memory
     return Upload(file.filename, file.mimetype, file.read(EVIDENCE_MAX_BYTES + 1))
-
-
-def form_decimal(name: str, source=None) -> Decimal | None:
-    """Read a decimal field (request.form by default), None when blank.
-
-    Raises:
-        ValidationFailed: not a number, naming the field.
-    """
-    from flask_babel import gettext as _
-
-    value = ((source if source is not None else request.form).get(name) or "").strip()
-    if not value:
-        return None
-    try:
-        number = Decimal(value)
-    except InvalidOperation:
-        number = Decimal("NaN")
-    if not number.is_finite():  # "NaN" and "Infinity" are Decimals too, and compare as errors
-        raise ValidationFailed(_("Enter a number, e.g. 1234.50."), field=name) from None
-    return number
 
 
 def form_int(name: str) -> int | None:

@@ -29,12 +29,13 @@ def parcel(code: str):
 def households():
     """List the households of the user's area, one page at a time, found by name, ID number or
     code, each with its status."""
+    from landrights.certification.queries import household_statuses
     from landrights.registry.finder import find_households
 
     offset = max(request.args.get("offset", 0, type=int), 0)
     q = (request.args.get("q") or "").strip()[:100]
     page = find_households(db.session, current_actor(), q=q, collective=request.args.get("collective"),
-                           limit=50, offset=offset)
+                           limit=50, offset=offset, statuses=household_statuses)
     return render_template("households.html", page=page, q=q)
 
 

@@ -39,3 +39,38 @@ def test_an_edit_the_api_refuses_the_account_page_refuses_beside_the_same_field(
     same_refusal(client, auth, session, user="county", api="/api/v1/accounts/officer", body=values,
                  page="/accounts/users/officer", form=values, field=field, table="account_changes",
                  api_method="patch")
+
+
+def test_the_collective_letters_renew_box_is_read_as_the_apis_query(client, auth, session):
+    """renew is LettersQuery's, the API's query and the page's box: a forged value is refused by
+    both in the same words, and no account or letter is made."""
+    import sqlalchemy as sa
+
+    from tests.factories import bearer
+
+    group = "22042110120101"
+    before = session.scalar(sa.text("SELECT count(*) FROM users"))
+    api = client.post(f"/api/v1/collectives/{group}/letters?renew=maybe", headers=bearer(session, "officer"))
+    assert api.status_code == 422
+    error = api.get_json()["error"]
+    auth.login("officer")
+    page = f"/accounts/households/{group}"
+    answer = client.post(f"{page}/letters", data={"csrf_token": auth.csrf(page), "renew": "maybe"},
+                         follow_redirects=True)
+    assert error["field"] == "renew" and error["message"] in answer.get_data(as_text=True)
+    assert answer.request.path == page and answer.mimetype == "text/html"
+    assert session.scalar(sa.text("SELECT count(*) FROM users")) == before
+
+
+@pytest.mark.parametrize("active, state", [("0", False), ("1", True), ("maybe", True)])
+def test_the_active_switch_is_read_through_its_schema(client, auth, session, active, state):
+    """A forged value of the switch is refused, never read as "off"."""
+    import sqlalchemy as sa
+
+    auth.login("county")
+    page = "/accounts/users/clerk"
+    answer = client.post("/accounts/clerk/active", data={"csrf_token": auth.csrf(page), "active": active,
+                                                         "back": page}, follow_redirects=True)
+    assert answer.status_code == 200
+    assert session.scalar(sa.text("SELECT is_active FROM users WHERE username = 'clerk'")) is state
+    assert ("请选择“是”或“否”。" in answer.get_data(as_text=True)) == (active == "maybe")

@@ -83,7 +83,7 @@ def test_survey_to_verified_certificate_through_the_web(app, session, tmp_path):
     assert "/objections/" in objection_path
     response = officer.post(objection_path, data={
         "csrf_token": officer_auth.csrf(objection_path), "decision": "uphold",
-        "reason": "现场核实属实", "document": "核实记录1号", "east": "张家地"})
+        "reason": "现场核实属实", "document": "核实记录1号", "parcel_changes.east": "张家地"})
     assert "upheld" in officer.get(objection_path).get_data(as_text=True)
 
     after_days(8)

@@ -3,6 +3,7 @@ schema the JSON API loads its body with (landrights.market.inputs), so a value t
 form refuses too: the same field, the same words beside it, what was typed kept, nothing written."""
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -111,3 +112,75 @@ def test_an_entrustment_the_api_refuses_the_form_refuses_beside_the_same_field(c
                         page=f"/market/households/{MIGRANT}/entrust", form={"agent": "other", **values},
                         field=field, table="entrustments")
     assert 'value="farmer"' in html and 'value="480"' in html or "min_price" in change
+
+
+PLEDGE = {"creditor": "辽源农商银行", "amount_yuan": "40000", "term_start": "2027-01-01",
+          "term_end": "2028-12-31", "document": "抵押合同 7"}
+
+
+@pytest.mark.parametrize("between", ["、", "，", ", ", "\n", " "])
+def test_the_pledge_page_reads_its_parcel_codes_as_the_api_reads_a_list(client, auth, session, between):
+    import sqlalchemy as sa
+
+    codes = parcels_of(session, HOUSEHOLD)[:2]
+    auth.login("officer")
+    client.post("/market/pledges", data={"csrf_token": auth.csrf("/market/pledges"), **PLEDGE,
+                                         "household_code": HOUSEHOLD, "parcel_codes": between.join(codes)})
+    assert session.scalar(sa.text("SELECT parcel_codes FROM pledges WHERE household_code = :h"),
+                          {"h": HOUSEHOLD}) == sorted(codes)
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"parcel_codes": "{good}、2204211012"}, "parcel_codes"),  # 19 digits each (R4.7)
+    ({"parcel_codes": "{good}，{good}x"}, "parcel_codes"),
+    ({"parcel_codes": LEFT_OUT}, "parcel_codes"),
+    ({"amount_yuan": "四万"}, "amount_yuan"),
+])
+def test_a_pledge_the_api_refuses_the_page_refuses_beside_the_same_field(client, auth, session, change,
+                                                                        field):
+    good = parcels_of(session, HOUSEHOLD)[0]
+    values = _without(PLEDGE | {"parcel_codes": "{good}"}, change)
+    if "parcel_codes" in values:  # the page's one box; the API's list of the same codes
+        values["parcel_codes"] = values["parcel_codes"].format(good=good)
+    body = values | ({"parcel_codes": re.split("[、，]", values["parcel_codes"])} if "parcel_codes" in values
+                     else {})
+    same_refusal(client, auth, session, user="officer", api="/api/v1/pledges",
+                 body={"household_code": HOUSEHOLD, **body}, page="/market/pledges",
+                 form={"household_code": HOUSEHOLD, **values}, field=field, table="pledges", status=200)
+
+
+@pytest.mark.parametrize("query, field", [
+    ({"max_price": "abc"}, "max_price"),
+    ({"max_price": "100000.004"}, "max_price"),  # at most 100,000, checked as sent
+    ({"min_area_mu": "-1"}, "min_area_mu"),
+    ({"land_use": "housing"}, "land_use"),
+    ({"township": "2204211"}, "township"),  # 9 digits
+])
+def test_a_filter_the_api_refuses_the_market_page_refuses_beside_the_same_field(client, session, query,
+                                                                                field):
+    from tests.factories import said_beside
+
+    listing = make_listing(session)
+    assert client.get("/market/").status_code == 200  # commits the listing (a refusal rolls back)
+    page = client.get("/market/", query_string=query)
+    html = page.get_data(as_text=True)
+    api = client.get("/api/v1/listings", query_string=query)
+    assert api.status_code == 422
+    error = api.get_json()["error"]
+    assert (error["field"], page.status_code) == (field, 422)
+    assert said_beside(html, field) == error["message"]
+    assert f'data-listing="{listing.id}"' in html  # the refused filter is left out
+    if field in ("max_price", "min_area_mu"):
+        assert f'value="{query[field]}"' in html  # what was typed stays in the box
+
+
+def test_the_other_filters_still_filter_beside_a_refused_one(client, session):
+    listing = make_listing(session)
+    assert client.get("/market/").status_code == 200  # commits the listing (a refusal rolls back)
+    elsewhere = client.get("/market/", query_string={"township": "220421199", "max_price": "abc"})
+    html = elsewhere.get_data(as_text=True)
+    assert elsewhere.status_code == 422 and f'data-listing="{listing.id}"' not in html
+    assert 'id="no-listings"' in html
+    here = client.get("/market/", query_string={"township": "大阳镇", "land_use": "grain",
+                                                "max_price": "5000"})
+    assert here.status_code == 200 and f'data-listing="{listing.id}"' in here.get_data(as_text=True)

@@ -85,6 +85,20 @@ def test_upload_page_imports_and_shows_the_report_with_a_map(client, auth, packa
     assert "自相交" in html or "Self-intersection" in html
 
 
+def test_the_page_reads_all_or_nothing_as_the_api_does(client, auth, session, package):
+    """The box ticked (its value "y") is the schema's all_or_nothing: a file with a critical
+    finding imports nothing."""
+    archive, _defects = package
+    auth.login("officer")
+    response = client.post("/surveys/", data={
+        "csrf_token": auth.csrf("/surveys/"), "collective": COLLECTIVE, "all_or_nothing": "y",
+        "file": (archive.open("rb"), archive.name)}, content_type="multipart/form-data")
+    assert response.status_code == 302
+    record = session.execute(sa.text("SELECT all_or_nothing, imported FROM survey_imports "
+                                     "ORDER BY id DESC LIMIT 1")).one()
+    assert tuple(record) == (True, 0)
+
+
 def test_broken_upload_on_the_page_names_the_problem(client, auth, tmp_path):
     auth.login("officer")
     broken = tmp_path / "broken.zip"

@@ -89,6 +89,6 @@ def _live_contract(household: str):
 
 
 def _statuses(session, codes):
-    from landrights.registry.finder import household_statuses
+    from landrights.certification.queries import household_statuses
 
     return household_statuses(session, codes)
