@@ -7,6 +7,7 @@ from __future__ import annotations
 from apiflask import Schema
 from apiflask.fields import Boolean, File, String
 from apiflask.validators import Length
+from flask_babel import lazy_gettext as _l
 
 from landrights import patterns
 from landrights.inputs import ID_NUMBER, Code, one_of
@@ -17,7 +18,8 @@ RESOLUTIONS = ("keep", "correct")  # registry.conflicts.keep_listing, correct_nu
 
 class HandupIn(Schema):
     file = File(required=True, metadata={"description": "the package: .zip holding 矢量数据 and "
-                                                        "权属数据, or the export's .gpkg"})
+                                                        "权属数据, or the export's .gpkg"},
+                error_messages={"required": _l("Choose the hand-up package to import.")})
     all_or_nothing = Boolean(load_default=False)
 
 

@@ -26,7 +26,7 @@ def test_a_package_left_out_is_refused_by_the_api_and_the_page_beside_the_file(c
                        content_type="multipart/form-data")
     html = page.get_data(as_text=True)
     assert (error["field"], page.status_code) == ("file", 400)
-    assert said_beside(html, "file") == error["message"] == "此项必填。"
+    assert said_beside(html, "file") == error["message"] == "请选择要导入的汇交成果包。"
     assert ('value="y" checked' in html) == bool(values)  # the choice is kept
     assert session.scalar(sa.text("SELECT count(*) FROM handup_imports")) == 0
 

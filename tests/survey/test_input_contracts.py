@@ -55,6 +55,18 @@ def test_an_upload_the_api_refuses_the_page_refuses_beside_the_same_field(client
     assert session.scalar(sa.text("SELECT count(*) FROM survey_imports")) == before
 
 
+@pytest.mark.parametrize("change, field, words", [
+    ({"file": LEFT_OUT}, "file", "请选择要导入的调查成果文件。"),
+    ({"crs": "4530x"}, "crs", "坐标系请写成 EPSG 加编号，例如 EPSG:4530。"),
+])
+def test_the_officer_is_told_what_to_do_in_plain_words(client, auth, session, change, field, words):
+    auth.login("officer")
+    page = client.post("/surveys/", data={"csrf_token": auth.csrf("/surveys/"),
+                                          **_multipart(FORM | change)},
+                       content_type="multipart/form-data")
+    assert said_beside(page.get_data(as_text=True), field) == words
+
+
 def test_the_page_and_the_api_load_one_schema(app):
     assert type(app.view_functions["api.create_survey"]._spec["body"]) is SurveyIn
 
